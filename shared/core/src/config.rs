@@ -1,0 +1,185 @@
+//! The one TOML configuration format of the `postern` server.
+//!
+//! Unknown keys are an error: a typo in a security setting must stop the
+//! service, not be silently ignored. Relative paths are resolved against the
+//! directory of the configuration file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Contents of `postern.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PosternConfig {
+    /// Where the instance keeps its state, and which key it encrypts to.
+    pub instance: InstanceConfig,
+    /// The source interface.
+    pub source: SourceConfig,
+    /// Log output.
+    pub logging: LoggingConfig,
+}
+
+/// The `[instance]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstanceConfig {
+    /// Directory holding the database and the ciphertext store (mode 0700).
+    pub data_dir: PathBuf,
+    /// The newsroom's ASCII-armoured OpenPGP submission public key.
+    pub submission_key: PathBuf,
+    /// The instance-wide secrets file written by `postern init` (mode 0600).
+    pub secrets_file: PathBuf,
+}
+
+impl Default for InstanceConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("/var/lib/postern"),
+            submission_key: PathBuf::from("/etc/postern/submission-key.asc"),
+            secrets_file: PathBuf::from("/var/lib/postern/instance-secrets.toml"),
+        }
+    }
+}
+
+/// The `[source]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceConfig {
+    /// Plain loopback addresses to serve the source interface on.
+    pub listen: Vec<SocketAddr>,
+    /// Largest accepted request body of a submission, in bytes.
+    pub max_upload_bytes: u64,
+    /// Absolute lifetime of a source session, in minutes.
+    pub session_lifetime_minutes: u64,
+}
+
+/// Default upload limit: 500 MiB, as SecureDrop.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 500 * 1024 * 1024;
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        Self {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 8080))],
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            session_lifetime_minutes: 120,
+        }
+    }
+}
+
+/// The `[logging]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingConfig {
+    /// `error`, `warn` (production), `info`, `debug` or `trace`.
+    pub level: String,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self { level: "warn".to_owned() }
+    }
+}
+
+/// Why a configuration file was refused. Names keys, never values.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("unable to read the configuration file")]
+    Read(#[source] std::io::Error),
+    /// The file is not valid TOML for this format.
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    /// A value is out of range.
+    #[error("invalid configuration: {key} {problem}")]
+    Invalid {
+        /// The offending key.
+        key: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+}
+
+impl crate::HasKind for ConfigError {
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::ConfigInvalid
+    }
+}
+
+impl PosternConfig {
+    /// Reads, parses and validates `path`; relative paths become relative to its directory.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(ConfigError::Read)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text)?.resolved_against(base).validate()
+    }
+
+    /// Parses configuration text. TOML errors name the key and line, never a secret
+    /// (the file holds no secrets: only paths to them).
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse(e.message().to_owned()))
+    }
+
+    fn resolved_against(mut self, base: &Path) -> Self {
+        for p in [
+            &mut self.instance.data_dir,
+            &mut self.instance.submission_key,
+            &mut self.instance.secrets_file,
+        ] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        self
+    }
+
+    /// Checks cross-field rules.
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        if self.source.max_upload_bytes < 1024 {
+            return Err(ConfigError::Invalid { key: "source.max_upload_bytes", problem: "must be at least 1024" });
+        }
+        if self.source.session_lifetime_minutes == 0 {
+            return Err(ConfigError::Invalid { key: "source.session_lifetime_minutes", problem: "must be positive" });
+        }
+        if !["error", "warn", "info", "debug", "trace"].contains(&self.logging.level.as_str()) {
+            return Err(ConfigError::Invalid {
+                key: "logging.level",
+                problem: "must be one of error, warn, info, debug, trace",
+            });
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_an_error() {
+        let err = PosternConfig::parse("[source]\nmax_upload_byte = 5\n").unwrap_err();
+        assert!(err.to_string().contains("max_upload_byte"), "{err}");
+        assert!(PosternConfig::parse("[sorce]\n").is_err());
+    }
+
+    #[test]
+    fn empty_file_means_defaults() {
+        assert_eq!(PosternConfig::parse("").unwrap(), PosternConfig::default());
+        assert_eq!(PosternConfig::default().source.max_upload_bytes, 524_288_000);
+    }
+
+    #[test]
+    fn relative_paths_follow_the_config_file() {
+        let c = PosternConfig::parse("[instance]\ndata_dir = \"data\"\n").unwrap().resolved_against(Path::new("/x"));
+        assert_eq!(c.instance.data_dir, PathBuf::from("/x/data"));
+        assert_eq!(c.instance.submission_key, PathBuf::from("/etc/postern/submission-key.asc"));
+    }
+
+    #[test]
+    fn validation_names_the_key() {
+        let c = PosternConfig::parse("[logging]\nlevel = \"loud\"\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("logging.level"));
+    }
+}

@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+mod decrypt;
+mod encrypt;
+mod error;
+mod kdf;
+mod keygen;
+mod source_key;
+mod submission_key;
+
+pub use decrypt::{PacketVersions, decrypt_message, packet_versions};
+pub use encrypt::{encrypt_document, encrypt_message};
+pub use error::{CryptoError, KeyProblem};
+pub use kdf::{InstanceSecrets, SourceIdentity, derive_source_identity};
+pub use keygen::{GeneratedKeyPair, generate_submission_key_pair};
+pub use source_key::{SourcePublicKey, derive_source_public_key};
+pub use submission_key::SubmissionKey;

@@ -1,0 +1,129 @@
+//! A source's OpenPGP key pair, derived from its codename.
+//!
+//! SecureDrop stores each source's secret key, wrapped with a passphrase derived
+//! from the codename. We store none: the key pair is a pure function of the
+//! codename-derived seed, so the secret half exists only while a logged-in source's
+//! request needs it, and the public half is all the database holds.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sequoia_openpgp as openpgp;
+use openpgp::cert::Cert;
+use openpgp::packet::key::{Key4, PrimaryRole, SecretParts, SubordinateRole};
+use openpgp::packet::signature::SignatureBuilder;
+use openpgp::packet::{Key, Packet, UserID};
+use openpgp::serialize::SerializeInto;
+use openpgp::types::{Features, HashAlgorithm, KeyFlags, SignatureType, SymmetricAlgorithm};
+
+use crate::{CryptoError, SourceIdentity};
+
+/// Every source key claims this creation time (SecureDrop's 2013-05-14), so the key
+/// reveals nothing about when the source's account was made.
+const SOURCE_KEY_CREATION: u64 = 1_368_507_600;
+const SOURCE_USERID: &str = "Source Key";
+
+/// The public half of a source's key, as stored.
+#[derive(Clone)]
+pub struct SourcePublicKey {
+    /// ASCII-armoured public certificate.
+    pub armored: String,
+    /// Upper-case hex fingerprint.
+    pub fingerprint: String,
+}
+
+impl std::fmt::Debug for SourcePublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SourcePublicKey([redacted])")
+    }
+}
+
+/// Derives the public key of the source with this identity.
+pub fn derive_source_public_key(identity: &SourceIdentity) -> Result<SourcePublicKey, CryptoError> {
+    let cert = derive_source_cert(identity)?;
+    let armored = cert.armored().to_vec().map_err(CryptoError::encrypt("armour a source key"))?;
+    Ok(SourcePublicKey { armored: String::from_utf8_lossy(&armored).into_owned(), fingerprint: cert.fingerprint().to_hex() })
+}
+
+/// The full (secret) certificate: Ed25519 certify-only primary, one user id, and a
+/// Cv25519 storage+transport encryption subkey, advertising SEIPDv1 only so GnuPG 2.2
+/// can read replies encrypted to it.
+pub(crate) fn derive_source_cert(identity: &SourceIdentity) -> Result<Cert, CryptoError> {
+    build_cert(identity).map_err(CryptoError::encrypt("derive a source key"))
+}
+
+fn build_cert(identity: &SourceIdentity) -> openpgp::Result<Cert> {
+    let ctime = UNIX_EPOCH + Duration::from_secs(SOURCE_KEY_CREATION);
+    let seed = &identity.key_seed;
+    let primary: Key<SecretParts, PrimaryRole> =
+        Key4::<SecretParts, PrimaryRole>::import_secret_ed25519(&seed[..32], ctime)?.into();
+    let subkey: Key<SecretParts, SubordinateRole> =
+        Key4::<SecretParts, SubordinateRole>::import_secret_cv25519(&seed[32..], None, None, ctime)?.into();
+    let mut signer = primary.clone().into_keypair()?;
+    let cert = Cert::try_from(vec![Packet::from(primary.clone())])?;
+
+    let features = Features::empty().set_seipdv1();
+    let direct = common(SignatureBuilder::new(SignatureType::DirectKey), ctime)?
+        .set_features(features.clone())?
+        .set_key_flags(KeyFlags::empty().set_certification())?
+        .set_preferred_symmetric_algorithms(vec![SymmetricAlgorithm::AES256])?
+        .sign_direct_key(&mut signer, primary.parts_as_public())?;
+    let userid = UserID::from(SOURCE_USERID);
+    let userid_sig = userid.bind(
+        &mut signer,
+        &cert,
+        common(SignatureBuilder::new(SignatureType::PositiveCertification), ctime)?
+            .set_features(features)?
+            .set_key_flags(KeyFlags::empty().set_certification())?
+            .set_primary_userid(true)?,
+    )?;
+    let subkey_sig = subkey.bind(
+        &mut signer,
+        &cert,
+        common(SignatureBuilder::new(SignatureType::SubkeyBinding), ctime)?
+            .set_key_flags(KeyFlags::empty().set_storage_encryption().set_transport_encryption())?,
+    )?;
+    let packets: Vec<Packet> =
+        vec![direct.into(), userid.into(), userid_sig.into(), subkey.into(), subkey_sig.into()];
+    Ok(cert.insert_packets(packets)?.0)
+}
+
+fn common(builder: SignatureBuilder, ctime: SystemTime) -> openpgp::Result<SignatureBuilder> {
+    Ok(builder.set_hash_algo(HashAlgorithm::SHA512).set_signature_creation_time(ctime)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::{InstanceSecrets, SubmissionKey, decrypt::decrypt_with_cert, derive_source_identity, encrypt_message};
+    use openpgp::parse::Parse;
+    use postern_core::Codename;
+    use rand::rngs::OsRng;
+
+    #[test]
+    fn derived_key_is_stable_public_only_and_decrypts() {
+        let secrets = InstanceSecrets::generate(&mut OsRng);
+        let codename = Codename::generate(&mut OsRng);
+        let id = derive_source_identity(&codename, &secrets).unwrap();
+        let public = derive_source_public_key(&id).unwrap();
+        let again = derive_source_public_key(&derive_source_identity(&codename, &secrets).unwrap()).unwrap();
+        assert_eq!(public.fingerprint, again.fingerprint);
+
+        let cert = Cert::from_bytes(public.armored.as_bytes()).unwrap();
+        assert!(!cert.is_tsk(), "only the public half is exported");
+        assert_eq!(cert.primary_key().key().creation_time(), UNIX_EPOCH + Duration::from_secs(SOURCE_KEY_CREATION));
+
+        // The public key is a valid encryption recipient, and the re-derived secret decrypts.
+        let key = SubmissionKey::from_armored(&public.armored).unwrap();
+        let mut ct = Vec::new();
+        let mut w = encrypt_message(&key, &mut ct).unwrap();
+        w.write_all(b"reply").unwrap();
+        w.finish().unwrap();
+        let secret = derive_source_cert(&id).unwrap();
+        assert_eq!(decrypt_with_cert(&secret, &ct).unwrap(), b"reply");
+
+        let other = derive_source_identity(&Codename::generate(&mut OsRng), &secrets).unwrap();
+        assert!(decrypt_with_cert(&derive_source_cert(&other).unwrap(), &ct).is_err());
+    }
+}

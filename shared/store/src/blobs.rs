@@ -1,0 +1,148 @@
+//! Ciphertext files: written under a temporary name, fsynced, then renamed into place.
+
+use std::fs::{File, FileTimes, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use rand::RngCore;
+use rand::rngs::OsRng;
+
+use crate::StoreError;
+use crate::error::io;
+
+/// Prefix of temporary ciphertext files; startup removes any it finds.
+pub(crate) const TEMP_PREFIX: &str = ".tmp-";
+
+/// Buffer between the encryptor and the file: large writes, flat memory.
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// A ciphertext file being written. Dropping it unfinished removes the file.
+pub struct BlobWriter {
+    file: Option<BufWriter<File>>,
+    temp_path: PathBuf,
+    dir: PathBuf,
+    written: u64,
+}
+
+impl BlobWriter {
+    /// Creates a new temporary file (mode 0600, never an existing file) in `dir`.
+    pub(crate) fn create(dir: &Path) -> Result<Self, StoreError> {
+        let mut random = [0u8; 16];
+        OsRng.fill_bytes(&mut random);
+        let temp_path = dir.join(format!("{TEMP_PREFIX}{}", hex::encode(random)));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp_path)
+            .map_err(io("create a temporary ciphertext file"))?;
+        Ok(Self {
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            temp_path,
+            dir: dir.to_owned(),
+            written: 0,
+        })
+    }
+
+    /// Flushes and fsyncs the file, and sets its times to the epoch so the file system
+    /// does not record when it arrived. The file keeps its temporary name until the
+    /// store records it.
+    pub fn finish(mut self) -> Result<FinishedBlob, StoreError> {
+        let file = self.file.take().ok_or(StoreError::Bug("blob finished twice"))?;
+        let file = file.into_inner().map_err(|e| StoreError::Io { op: "flush ciphertext", cause: e.into_error() })?;
+        let epoch = FileTimes::new().set_accessed(UNIX_EPOCH).set_modified(UNIX_EPOCH);
+        file.set_times(epoch).map_err(io("set ciphertext file times"))?;
+        file.sync_all().map_err(io("fsync ciphertext"))?;
+        Ok(FinishedBlob {
+            temp_path: Some(std::mem::take(&mut self.temp_path)),
+            dir: std::mem::take(&mut self.dir),
+            size: self.written,
+        })
+    }
+}
+
+impl Write for BlobWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let file = self.file.as_mut().ok_or_else(|| io::Error::other("blob already finished"))?;
+        let n = file.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().map_or(Ok(()), Write::flush)
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            // Incomplete ciphertext is worthless and must not linger.
+            let _ = std::fs::remove_file(&self.temp_path);
+        }
+    }
+}
+
+/// A complete, fsynced ciphertext file waiting for its row. Dropping it unrecorded
+/// removes the file.
+pub struct FinishedBlob {
+    temp_path: Option<PathBuf>,
+    dir: PathBuf,
+    size: u64,
+}
+
+impl FinishedBlob {
+    /// Size of the ciphertext in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Renames the file to `name` in its directory; returns the final path.
+    pub(crate) fn rename_to(&mut self, name: &str) -> Result<PathBuf, StoreError> {
+        let temp = self.temp_path.as_ref().ok_or(StoreError::Bug("blob renamed twice"))?;
+        let target = self.dir.join(name);
+        if target.exists() {
+            return Err(StoreError::Bug("a stored file name was about to be reused"));
+        }
+        std::fs::rename(temp, &target).map_err(io("rename ciphertext into place"))?;
+        self.temp_path = None;
+        Ok(target)
+    }
+}
+
+impl Drop for FinishedBlob {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp_path.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}
+
+/// Removes temporary files, and files no row references, from a source directory.
+pub(crate) fn sweep_dir(dir: &Path, referenced: &[String]) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::Io { op: "list a source directory", cause: e }),
+    };
+    for entry in entries {
+        let entry = entry.map_err(io("list a source directory"))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(TEMP_PREFIX) || !referenced.iter().any(|r| *r == name) {
+            std::fs::remove_file(entry.path()).map_err(io("remove leftover ciphertext"))?;
+        }
+    }
+    Ok(())
+}
+
+/// fsyncs a directory so a rename in it is durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io("fsync a source directory"))
+}

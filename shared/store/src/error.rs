@@ -1,0 +1,75 @@
+//! Errors of the store. Messages name the operation, never data.
+
+use postern_core::{ErrorKind, HasKind};
+
+/// Keeps `rusqlite` out of our public API.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DbError(rusqlite::Error);
+
+/// An error from the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A database operation failed.
+    #[error("database operation failed: {op}")]
+    Db {
+        /// What we were doing.
+        op: &'static str,
+        /// The cause.
+        #[source]
+        cause: DbError,
+    },
+    /// The database was written by a newer version than this binary understands.
+    #[error("store schema v{found} is newer than supported v{supported}")]
+    SchemaTooNew {
+        /// Version found in the file.
+        found: u32,
+        /// Newest version this binary knows.
+        supported: u32,
+    },
+    /// A file-system operation failed.
+    #[error("file operation failed: {op}")]
+    Io {
+        /// What we were doing.
+        op: &'static str,
+        /// The cause.
+        #[source]
+        cause: std::io::Error,
+    },
+    /// No unused designation was found after many tries.
+    #[error("could not find an unused designation")]
+    DesignationsExhausted,
+    /// The source does not exist (any more).
+    #[error("source not found")]
+    NoSuchSource,
+    /// An internal invariant was violated.
+    #[error("internal error: {0}")]
+    Bug(&'static str),
+}
+
+pub(crate) fn db(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |cause| StoreError::Db { op, cause: DbError(cause) }
+}
+
+pub(crate) fn io(op: &'static str) -> impl FnOnce(std::io::Error) -> StoreError {
+    move |cause| StoreError::Io { op, cause }
+}
+
+impl HasKind for StoreError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Io { cause, .. } if cause.kind() == std::io::ErrorKind::StorageFull => ErrorKind::DiskFull,
+            Self::Db { cause: DbError(rusqlite::Error::SqliteFailure(e, _)), .. }
+                if e.code == rusqlite::ErrorCode::DiskFull =>
+            {
+                ErrorKind::DiskFull
+            }
+            Self::Db { .. } | Self::SchemaTooNew { .. } | Self::Io { .. } | Self::DesignationsExhausted => {
+                ErrorKind::StoreUnavailable
+            }
+            Self::NoSuchSource => ErrorKind::Unauthorized,
+            Self::Bug(_) => ErrorKind::Internal,
+        }
+    }
+}

@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+
+mod blobs;
+mod error;
+mod sql;
+mod store;
+
+pub use blobs::{BlobWriter, FinishedBlob};
+pub use error::StoreError;
+pub use store::{
+    InstanceSettings, NewSource, SourceId, SourceRecord, Store, SubmissionKind, SubmissionRecord,
+};

@@ -1,0 +1,107 @@
+//! The only SQL text in the workspace: ordered migrations and named queries.
+
+/// Pragmas set on every connection. `secure_delete` is per connection in SQLite,
+/// so it cannot be set once by a migration (SecureDrop's mistake).
+pub(crate) const CONNECTION_PRAGMAS: &str = "
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = FULL;
+    PRAGMA foreign_keys = ON;
+    PRAGMA secure_delete = ON;
+    PRAGMA busy_timeout = 5000;
+";
+
+/// Schema steps, oldest first. `PRAGMA user_version` records how many have run;
+/// all pending steps run in one transaction at open.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // v1
+    "CREATE TABLE instance_config (
+         id                           INTEGER PRIMARY KEY CHECK (id = 1),
+         organization_name            TEXT    NOT NULL DEFAULT 'Postern',
+         allow_document_uploads       INTEGER NOT NULL DEFAULT 1,
+         initial_message_min_len      INTEGER NOT NULL DEFAULT 0,
+         reject_message_with_codename INTEGER NOT NULL DEFAULT 0
+     );
+     INSERT INTO instance_config (id) VALUES (1);
+     CREATE TABLE sources (
+         id                INTEGER PRIMARY KEY,
+         uuid              TEXT    NOT NULL UNIQUE,
+         lookup_id         BLOB    NOT NULL UNIQUE,  -- argon2id of the codename; never the codename
+         designation       TEXT    NOT NULL UNIQUE,
+         store_dir         TEXT    NOT NULL UNIQUE,  -- random; unrelated to anything the source typed
+         public_key        TEXT    NOT NULL,         -- derived from the codename; no secret key is stored
+         fingerprint       TEXT    NOT NULL,
+         interaction_count INTEGER NOT NULL DEFAULT 0,
+         pending           INTEGER NOT NULL DEFAULT 1,
+         starred           INTEGER NOT NULL DEFAULT 0,
+         last_updated      INTEGER NOT NULL          -- Unix seconds; journalists sort by it
+     );
+     CREATE TABLE submissions (
+         id        INTEGER PRIMARY KEY,
+         uuid      TEXT    NOT NULL UNIQUE,
+         source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+         filename  TEXT    NOT NULL UNIQUE,
+         kind      TEXT    NOT NULL CHECK (kind IN ('msg', 'doc')),
+         size      INTEGER NOT NULL,
+         checksum  TEXT
+     );
+     CREATE INDEX submissions_by_source ON submissions(source_id);
+     CREATE TABLE replies (
+         id                INTEGER PRIMARY KEY,
+         uuid              TEXT    NOT NULL UNIQUE,
+         source_id         INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+         journalist_id     INTEGER,
+         filename          TEXT    NOT NULL UNIQUE,
+         size              INTEGER NOT NULL,
+         deleted_by_source INTEGER NOT NULL DEFAULT 0,
+         checksum          TEXT
+     );
+     CREATE INDEX replies_by_source ON replies(source_id);",
+];
+
+/// Current schema version.
+pub(crate) const GET_USER_VERSION: &str = "PRAGMA user_version";
+
+/// The one row of instance settings.
+pub(crate) const GET_INSTANCE_CONFIG: &str = "SELECT organization_name, allow_document_uploads,
+     initial_message_min_len, reject_message_with_codename FROM instance_config WHERE id = 1";
+
+/// Change the instance settings.
+pub(crate) const UPDATE_INSTANCE_CONFIG: &str = "UPDATE instance_config SET organization_name = ?1,
+     allow_document_uploads = ?2, initial_message_min_len = ?3, reject_message_with_codename = ?4 WHERE id = 1";
+
+/// Is this designation taken?
+pub(crate) const DESIGNATION_EXISTS: &str = "SELECT 1 FROM sources WHERE designation = ?1";
+
+/// Create a (pending) source.
+pub(crate) const INSERT_SOURCE: &str = "INSERT INTO sources
+     (uuid, lookup_id, designation, store_dir, public_key, fingerprint, last_updated)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/// Find a source by the id its codename derives to.
+pub(crate) const FIND_SOURCE_BY_LOOKUP: &str =
+    "SELECT id, uuid, designation, store_dir, fingerprint, interaction_count, pending
+     FROM sources WHERE lookup_id = ?1";
+
+/// Find a source by row id.
+pub(crate) const FIND_SOURCE_BY_ID: &str =
+    "SELECT id, uuid, designation, store_dir, fingerprint, interaction_count, pending
+     FROM sources WHERE id = ?1";
+
+/// Insert a submission row.
+pub(crate) const INSERT_SUBMISSION: &str =
+    "INSERT INTO submissions (uuid, source_id, filename, kind, size) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// After a submission: new counter, no longer pending, newer activity.
+pub(crate) const TOUCH_SOURCE_AFTER_SUBMISSION: &str =
+    "UPDATE sources SET interaction_count = ?2, pending = 0, last_updated = ?3 WHERE id = ?1";
+
+/// A source's submissions in order.
+pub(crate) const LIST_SUBMISSIONS_FOR_SOURCE: &str =
+    "SELECT uuid, filename, kind, size FROM submissions WHERE source_id = ?1 ORDER BY id";
+
+/// Every source directory, for the startup sweep.
+pub(crate) const LIST_SOURCE_DIRS: &str = "SELECT id, store_dir FROM sources";
+
+/// Every file name a source's rows reference, for the startup sweep.
+pub(crate) const LIST_FILENAMES_FOR_SOURCE: &str = "SELECT filename FROM submissions WHERE source_id = ?1
+     UNION ALL SELECT filename FROM replies WHERE source_id = ?1";

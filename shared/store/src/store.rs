@@ -1,0 +1,478 @@
+//! The store: one SQLite connection behind a mutex, and the ciphertext directories.
+
+use std::fs::DirBuilder;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use postern_core::{Designation, journalist_filename};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::blobs::{BlobWriter, FinishedBlob, sweep_dir, sync_dir};
+use crate::error::{db, io};
+use crate::{StoreError, sql};
+
+/// How often we redraw a designation that is already taken.
+const DESIGNATION_ATTEMPTS: usize = 50;
+
+/// A source's row id. Never logged: it links activity over time.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SourceId(i64);
+
+impl std::fmt::Debug for SourceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SourceId([redacted])")
+    }
+}
+
+/// What the store knows of a source.
+#[derive(Clone)]
+pub struct SourceRecord {
+    /// Row id.
+    pub id: SourceId,
+    /// Random UUID, used by the journalist API.
+    pub uuid: String,
+    /// Journalist-facing pseudonym.
+    pub designation: Designation,
+    /// Fingerprint of the source's derived public key.
+    pub fingerprint: String,
+    /// The per-source counter shared by submissions and replies.
+    pub interaction_count: i64,
+    /// Never submitted anything yet.
+    pub pending: bool,
+    store_dir: String,
+}
+
+impl std::fmt::Debug for SourceRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SourceRecord([redacted])")
+    }
+}
+
+/// A new source's derived, storable facts.
+pub struct NewSource<'a> {
+    /// The argon2id lookup id of the codename.
+    pub lookup_id: &'a [u8; 32],
+    /// The derived public key, armoured.
+    pub public_key: &'a str,
+    /// Its fingerprint.
+    pub fingerprint: &'a str,
+}
+
+/// A message or a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmissionKind {
+    /// `N-designation-msg.gpg`
+    Message,
+    /// `N-designation-doc.gz.gpg`
+    Document,
+}
+
+impl SubmissionKind {
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::Message => "msg.gpg",
+            Self::Document => "doc.gz.gpg",
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::Message => "msg",
+            Self::Document => "doc",
+        }
+    }
+}
+
+/// A stored submission.
+#[derive(Clone)]
+pub struct SubmissionRecord {
+    /// Random UUID.
+    pub uuid: String,
+    /// `N-designation-msg.gpg` or `N-designation-doc.gz.gpg`.
+    pub filename: String,
+    /// Message or document.
+    pub kind: SubmissionKind,
+    /// Ciphertext size in bytes.
+    pub size: u64,
+    /// Absolute path of the ciphertext.
+    pub path: PathBuf,
+}
+
+/// Instance-wide settings the administrator controls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceSettings {
+    /// Shown in titles (1–64 characters).
+    pub organization_name: String,
+    /// Whether sources may upload files.
+    pub allow_document_uploads: bool,
+    /// Minimum length of a message-only first submission (0: no minimum).
+    pub initial_message_min_len: u32,
+    /// Refuse a first message that is exactly the source's codename.
+    pub reject_message_with_codename: bool,
+}
+
+/// The persistent store of one instance.
+pub struct Store {
+    conn: Mutex<Connection>,
+    store_root: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`: `db.sqlite` and `store/`,
+    /// both private to this user, and runs pending migrations.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        let private = |p: &Path| DirBuilder::new().recursive(true).mode(0o700).create(p);
+        private(data_dir).map_err(io("create the data directory"))?;
+        let store_root = data_dir.join("store");
+        private(&store_root).map_err(io("create the store directory"))?;
+        let mut conn = Connection::open(data_dir.join("db.sqlite")).map_err(db("open the database"))?;
+        conn.execute_batch(sql::CONNECTION_PRAGMAS).map_err(db("set connection pragmas"))?;
+        migrate(&mut conn)?;
+        Ok(Self { conn: Mutex::new(conn), store_root })
+    }
+
+    /// Removes what an interrupted upload left: temporary ciphertext, and files no row
+    /// references. Run once at start by the process that accepts submissions.
+    pub fn sweep_incomplete(&self) -> Result<(), StoreError> {
+        let conn = self.lock()?;
+        let mut dirs = conn.prepare(sql::LIST_SOURCE_DIRS).map_err(db("list source directories"))?;
+        let rows = dirs
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(db("list source directories"))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db("list source directories"))?;
+        let mut names = conn.prepare(sql::LIST_FILENAMES_FOR_SOURCE).map_err(db("list stored files"))?;
+        for (id, dir) in rows {
+            let referenced = names
+                .query_map([id], |r| r.get::<_, String>(0))
+                .map_err(db("list stored files"))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db("list stored files"))?;
+            sweep_dir(&self.store_root.join(dir), &referenced)?;
+        }
+        Ok(())
+    }
+
+    /// The current instance settings.
+    pub fn instance_settings(&self) -> Result<InstanceSettings, StoreError> {
+        self.lock()?
+            .query_row(sql::GET_INSTANCE_CONFIG, [], |r| {
+                Ok(InstanceSettings {
+                    organization_name: r.get(0)?,
+                    allow_document_uploads: r.get(1)?,
+                    initial_message_min_len: r.get(2)?,
+                    reject_message_with_codename: r.get(3)?,
+                })
+            })
+            .map_err(db("read instance settings"))
+    }
+
+    /// Replaces the instance settings.
+    pub fn set_instance_settings(&self, s: &InstanceSettings) -> Result<(), StoreError> {
+        self.lock()?
+            .execute(
+                sql::UPDATE_INSTANCE_CONFIG,
+                params![s.organization_name, s.allow_document_uploads, s.initial_message_min_len, s.reject_message_with_codename],
+            )
+            .map_err(db("update instance settings"))?;
+        Ok(())
+    }
+
+    /// Creates a pending source with a fresh unique designation and a private directory.
+    pub fn create_source(&self, new: &NewSource<'_>) -> Result<SourceRecord, StoreError> {
+        let conn = self.lock()?;
+        let designation = unused_designation(&conn)?;
+        let store_dir = random_hex(16);
+        let dir = self.store_root.join(&store_dir);
+        DirBuilder::new().mode(0o700).create(&dir).map_err(io("create a source directory"))?;
+        let inserted = conn.execute(
+            sql::INSERT_SOURCE,
+            params![random_uuid(), &new.lookup_id[..], designation.as_str(), store_dir, new.public_key, new.fingerprint, now()],
+        );
+        if let Err(e) = inserted {
+            let _ = std::fs::remove_dir(&dir);
+            return Err(db("insert a source")(e));
+        }
+        let id = conn.last_insert_rowid();
+        conn.query_row(sql::FIND_SOURCE_BY_ID, [id], source_from_row).map_err(db("read a new source"))
+    }
+
+    /// The source whose codename derives to `lookup_id`, if any.
+    pub fn find_source_by_lookup(&self, lookup_id: &[u8; 32]) -> Result<Option<SourceRecord>, StoreError> {
+        self.lock()?
+            .query_row(sql::FIND_SOURCE_BY_LOOKUP, [&lookup_id[..]], source_from_row)
+            .optional()
+            .map_err(db("find a source"))
+    }
+
+    /// The source with this id, if it still exists.
+    pub fn source(&self, id: SourceId) -> Result<Option<SourceRecord>, StoreError> {
+        self.lock()?.query_row(sql::FIND_SOURCE_BY_ID, [id.0], source_from_row).optional().map_err(db("read a source"))
+    }
+
+    /// Starts a ciphertext file in the source's directory.
+    pub fn begin_blob(&self, source: &SourceRecord) -> Result<BlobWriter, StoreError> {
+        BlobWriter::create(&self.store_root.join(&source.store_dir))
+    }
+
+    /// Records finished ciphertexts as one submission, in order: each gets the next
+    /// interaction number and its SecureDrop file name, is renamed into place and gets
+    /// its row, all in one transaction. On failure nothing is recorded and the files
+    /// are removed. Returns the stored file names.
+    pub fn record_submission(
+        &self,
+        source: SourceId,
+        items: Vec<(SubmissionKind, FinishedBlob)>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction().map_err(db("begin a submission"))?;
+        let record = tx
+            .query_row(sql::FIND_SOURCE_BY_ID, [source.0], source_from_row)
+            .optional()
+            .map_err(db("read a source"))?
+            .ok_or(StoreError::NoSuchSource)?;
+        let prefix = journalist_filename(&record.designation);
+        let mut count = record.interaction_count;
+        let mut placed: Vec<PathBuf> = Vec::new();
+        let result = (|| {
+            let mut names = Vec::new();
+            for (kind, mut blob) in items {
+                if blob.dir() != self.store_root.join(&record.store_dir) {
+                    return Err(StoreError::Bug("a blob was written for another source"));
+                }
+                count += 1;
+                let name = format!("{count}-{prefix}-{}", kind.suffix());
+                tx.execute(sql::INSERT_SUBMISSION, params![random_uuid(), source.0, name, kind.column(), size_column(blob.size())?])
+                    .map_err(db("insert a submission"))?;
+                placed.push(blob.rename_to(&name)?);
+                names.push(name);
+            }
+            tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![source.0, count, now()])
+                .map_err(db("update the source"))?;
+            sync_dir(&self.store_root.join(&record.store_dir))?;
+            tx.commit().map_err(db("commit a submission"))?;
+            Ok(names)
+        })();
+        if result.is_err() {
+            for path in placed {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        result
+    }
+
+    /// A source's submissions, oldest first.
+    pub fn submissions(&self, source: &SourceRecord) -> Result<Vec<SubmissionRecord>, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(sql::LIST_SUBMISSIONS_FOR_SOURCE).map_err(db("list submissions"))?;
+        let dir = self.store_root.join(&source.store_dir);
+        let rows = stmt
+            .query_map([source.id.0], |r| {
+                let filename: String = r.get(1)?;
+                Ok(SubmissionRecord {
+                    uuid: r.get(0)?,
+                    path: dir.join(&filename),
+                    filename,
+                    kind: if r.get::<_, String>(2)? == "msg" { SubmissionKind::Message } else { SubmissionKind::Document },
+                    size: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                })
+            })
+            .map_err(db("list submissions"))?;
+        rows.collect::<Result<_, _>>().map_err(db("list submissions"))
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.conn.lock().map_err(|_| StoreError::Bug("the store lock was poisoned"))
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found: u32 = conn.query_row(sql::GET_USER_VERSION, [], |r| r.get(0)).map_err(db("read schema version"))?;
+    let supported = u32::try_from(sql::MIGRATIONS.len()).map_err(|_| StoreError::Bug("too many migrations"))?;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    let tx = conn.transaction().map_err(db("begin migrations"))?;
+    for step in &sql::MIGRATIONS[found as usize..] {
+        tx.execute_batch(step).map_err(db("run a migration"))?;
+    }
+    // PRAGMA takes no parameters; the value is our own constant.
+    tx.execute_batch(&format!("PRAGMA user_version = {supported}")).map_err(db("record schema version"))?;
+    tx.commit().map_err(db("commit migrations"))
+}
+
+fn source_from_row(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
+    Ok(SourceRecord {
+        id: SourceId(r.get(0)?),
+        uuid: r.get(1)?,
+        designation: Designation::from_stored(r.get(2)?),
+        store_dir: r.get(3)?,
+        fingerprint: r.get(4)?,
+        interaction_count: r.get(5)?,
+        pending: r.get(6)?,
+    })
+}
+
+fn unused_designation(conn: &Connection) -> Result<Designation, StoreError> {
+    for _ in 0..DESIGNATION_ATTEMPTS {
+        let candidate = Designation::generate(&mut OsRng);
+        let taken = conn
+            .query_row(sql::DESIGNATION_EXISTS, [candidate.as_str()], |_| Ok(()))
+            .optional()
+            .map_err(db("check a designation"))?;
+        if taken.is_none() {
+            return Ok(candidate);
+        }
+    }
+    Err(StoreError::DesignationsExhausted)
+}
+
+fn size_column(size: u64) -> Result<i64, StoreError> {
+    i64::try_from(size).map_err(|_| StoreError::Bug("a file size does not fit the database"))
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// A random (version 4) UUID.
+fn random_uuid() -> String {
+    let mut b = [0u8; 16];
+    OsRng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn new_source(store: &Store, tag: u8) -> SourceRecord {
+        store.create_source(&NewSource { lookup_id: &[tag; 32], public_key: "pk", fingerprint: "FP" }).unwrap()
+    }
+
+    fn blob(store: &Store, s: &SourceRecord, data: &[u8]) -> FinishedBlob {
+        let mut w = store.begin_blob(s).unwrap();
+        w.write_all(data).unwrap();
+        w.finish().unwrap()
+    }
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn opens_with_pragmas_and_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = store.lock().unwrap();
+        let get = |p: &str| conn.query_row(p, [], |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(get("PRAGMA foreign_keys"), 1);
+        assert_eq!(get("PRAGMA secure_delete"), 1);
+        assert_eq!(get("PRAGMA user_version"), sql::MIGRATIONS.len() as i64);
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        Connection::open(dir.path().join("db.sqlite")).unwrap().execute_batch("PRAGMA user_version = 999").unwrap();
+        assert!(matches!(Store::open(dir.path()), Err(StoreError::SchemaTooNew { found: 999, .. })));
+    }
+
+    #[test]
+    fn submissions_get_securedrop_names_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let s = new_source(&store, 1);
+        assert!(s.pending);
+        let items = vec![(SubmissionKind::Message, blob(&store, &s, b"m")), (SubmissionKind::Document, blob(&store, &s, b"dd"))];
+        let names = store.record_submission(s.id, items).unwrap();
+        let prefix = journalist_filename(&s.designation);
+        assert_eq!(names, vec![format!("1-{prefix}-msg.gpg"), format!("2-{prefix}-doc.gz.gpg")]);
+        let s = store.source(s.id).unwrap().unwrap();
+        assert_eq!(s.interaction_count, 2);
+        assert!(!s.pending);
+        let listed = store.submissions(&s).unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[1].size, 2);
+        assert_eq!(std::fs::read(&listed[0].path).unwrap(), b"m");
+        let meta = std::fs::metadata(&listed[0].path).unwrap();
+        assert_eq!(meta.modified().unwrap(), UNIX_EPOCH);
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn unfinished_and_unrecorded_blobs_leave_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let s = new_source(&store, 2);
+        let sdir = dir.path().join("store").join(&s.store_dir);
+        let mut w = store.begin_blob(&s).unwrap();
+        w.write_all(b"partial").unwrap();
+        assert_eq!(files_in(&sdir).len(), 1);
+        drop(w);
+        drop(blob(&store, &s, b"finished but never recorded"));
+        assert!(files_in(&sdir).is_empty());
+    }
+
+    #[test]
+    fn sweep_removes_temporary_and_unlisted_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let s = new_source(&store, 3);
+        let names = store.record_submission(s.id, vec![(SubmissionKind::Message, blob(&store, &s, b"kept"))]).unwrap();
+        let sdir = dir.path().join("store").join(&s.store_dir);
+        // What a crash leaves: a temporary file mid-write, and a renamed file whose row never committed.
+        std::fs::write(sdir.join(".tmp-crashed"), b"ciphertext").unwrap();
+        std::fs::write(sdir.join("2-x-msg.gpg"), b"ciphertext").unwrap();
+        store.sweep_incomplete().unwrap();
+        assert_eq!(files_in(&sdir), names);
+    }
+
+    #[test]
+    fn designations_are_unique_and_dirs_random() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = new_source(&store, 4);
+        let b = new_source(&store, 5);
+        assert_ne!(a.designation, b.designation);
+        assert_ne!(a.store_dir, b.store_dir);
+        assert_eq!(a.store_dir.len(), 32);
+        assert!(store.find_source_by_lookup(&[4; 32]).unwrap().is_some());
+        assert!(store.find_source_by_lookup(&[9; 32]).unwrap().is_none());
+        assert!(store.create_source(&NewSource { lookup_id: &[4; 32], public_key: "", fingerprint: "" }).is_err());
+    }
+
+    #[test]
+    fn settings_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut s = store.instance_settings().unwrap();
+        assert!(s.allow_document_uploads);
+        s.initial_message_min_len = 20;
+        s.reject_message_with_codename = true;
+        store.set_instance_settings(&s).unwrap();
+        assert_eq!(store.instance_settings().unwrap(), s);
+    }
+}
