@@ -103,8 +103,8 @@ impl Codename {
         let candidate = Zeroizing::new(text.trim().to_ascii_lowercase());
         let (a, b) = (self.0.as_bytes(), candidate.as_bytes());
         let mut diff = a.len() ^ b.len();
-        for i in 0..a.len() {
-            diff |= usize::from(a[i] ^ b.get(i).copied().unwrap_or(0));
+        for (i, x) in a.iter().enumerate() {
+            diff |= usize::from(x ^ b.get(i).copied().unwrap_or(0));
         }
         diff == 0
     }

@@ -88,7 +88,7 @@ fn build_cert(identity: &SourceIdentity) -> openpgp::Result<Cert> {
 }
 
 fn common(builder: SignatureBuilder, ctime: SystemTime) -> openpgp::Result<SignatureBuilder> {
-    Ok(builder.set_hash_algo(HashAlgorithm::SHA512).set_signature_creation_time(ctime)?)
+    builder.set_hash_algo(HashAlgorithm::SHA512).set_signature_creation_time(ctime)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod blobs;
 mod error;
+pub mod files;
 mod sql;
 mod store;
 

@@ -1,0 +1,72 @@
+//! `postern demo`: a complete throwaway instance on loopback.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use postern_core::PosternConfig;
+use postern_crypto::generate_submission_key_pair;
+use postern_store::files::{replace_file, write_new_file};
+
+use crate::cli::DemoArgs;
+use crate::init::{CONFIG_FILE, create_instance};
+use crate::instance::{init_logging, source_state};
+use crate::serve::{bind_all, runtime, serve_until_ctrl_c};
+
+const SECRET_KEY_FILE: &str = "submission-secret.asc";
+
+/// `postern demo [--dir DIR] [--source-addr ADDR] [--journalist-addr ADDR]`.
+pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.dir).context("unable to create the demo directory")?;
+    let dir = args.dir.canonicalize().context("unable to resolve the demo directory")?;
+    if !dir.join(CONFIG_FILE).exists() {
+        let pair = generate_submission_key_pair("Postern demo submission key <demo@postern.invalid>", false)
+            .context("unable to generate the demo submission key")?;
+        write_new_file(&dir.join(SECRET_KEY_FILE), pair.secret_armored.as_bytes(), 0o600)
+            .context("unable to write the demo secret key")?;
+        create_instance(&dir, &pair.public_armored, &args.source_addr.to_string())?;
+    }
+    let mut config = PosternConfig::load(&dir.join(CONFIG_FILE)).context("unable to load the demo configuration")?;
+    config.source.listen = vec![args.source_addr];
+    init_logging(&config.logging.level);
+    runtime()?.block_on(async {
+        let state = source_state(&config)?;
+        let listeners = bind_all(&config.source.listen).await?;
+        let source_url = format!("http://{}/", listeners[0].local_addr().context("unable to read the bound address")?);
+        let facts = write_demo_json(&dir, &config, &source_url)?;
+        announce(&dir, &source_url, &facts);
+        serve_until_ctrl_c(listeners, source_interface::router(state)).await
+    })
+}
+
+/// Writes `DIR/demo.json`, the demo's facts for people and scripts.
+fn write_demo_json(dir: &Path, config: &PosternConfig, source_url: &str) -> anyhow::Result<PathBuf> {
+    let facts = serde_json::json!({
+        "source_url": source_url,
+        // The journalist interface is not part of this build yet.
+        "journalist_url": serde_json::Value::Null,
+        "submission_secret_key": dir.join(SECRET_KEY_FILE),
+        "submission_public_key": config.instance.submission_key,
+        "data_dir": config.instance.data_dir,
+        "store_dir": config.instance.data_dir.join("store"),
+        "config": dir.join(CONFIG_FILE),
+    });
+    let path = dir.join("demo.json");
+    let text = serde_json::to_string_pretty(&facts).context("unable to write demo.json")?;
+    replace_file(&path, text.as_bytes(), 0o600).context("unable to write demo.json")?;
+    Ok(path)
+}
+
+#[expect(clippy::print_stdout, reason = "the demo's instructions to the person running it")]
+fn announce(dir: &Path, source_url: &str, facts: &Path) {
+    let secret = dir.join(SECRET_KEY_FILE);
+    println!("Postern demo instance in {}", dir.display());
+    println!("  Source interface:       {source_url}");
+    println!("  Journalist interface:   not part of this build yet");
+    println!("  Submission secret key:  {}", secret.display());
+    println!("  Encrypted submissions:  {}", dir.join("data/store").display());
+    println!("  Facts for scripts:      {}", facts.display());
+    println!("Decrypt a submission with GnuPG:");
+    println!("  export GNUPGHOME=$(mktemp -d); gpg --import {}", secret.display());
+    println!("  gpg -d FILE-msg.gpg;  gpg -d FILE-doc.gz.gpg | gunzip -N > original");
+    println!("Press Ctrl-C to stop.");
+}

@@ -1,0 +1,54 @@
+//! Loading an instance from its configuration: key, secrets, store, router state.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use postern_core::PosternConfig;
+use postern_crypto::{InstanceSecrets, KeyProblem, SubmissionKey};
+use postern_store::Store;
+use source_interface::{AppState, SourceAppConfig};
+
+/// Reads and validates the submission key file.
+pub(crate) fn load_submission_key(path: &Path) -> Result<SubmissionKey, KeyProblem> {
+    let text = std::fs::read_to_string(path).map_err(|_| KeyProblem::NotOpenPgp)?;
+    SubmissionKey::from_armored(&text)
+}
+
+/// Builds the source interface's state from a loaded configuration.
+///
+/// An unusable submission key is not fatal: it is logged once and every source page
+/// answers 503 "offline" until an administrator fixes it.
+pub(crate) fn source_state(config: &PosternConfig) -> anyhow::Result<AppState> {
+    let key = load_submission_key(&config.instance.submission_key);
+    if let Err(problem) = &key {
+        tracing::error!(
+            config.key = "instance.submission_key",
+            "submission key unusable, the source interface is offline: {problem}"
+        );
+    }
+    let secrets_text = std::fs::read_to_string(&config.instance.secrets_file)
+        .context("unable to read the instance secrets file (instance.secrets_file)")?;
+    let secrets = InstanceSecrets::from_file_text(&secrets_text).context("instance.secrets_file")?;
+    let store = Store::open(&config.instance.data_dir).context("unable to open the store (instance.data_dir)")?;
+    store.sweep_incomplete().context("unable to remove incomplete uploads from the store")?;
+    let app_config = SourceAppConfig {
+        max_upload_bytes: config.source.max_upload_bytes,
+        session_lifetime: Duration::from_secs(config.source.session_lifetime_minutes * 60),
+        v3_source_url: None,
+    };
+    Ok(AppState::new(Arc::new(store), key, secrets, app_config))
+}
+
+/// Installs the stderr log subscriber at the configured level, without timestamps
+/// (journald adds its own).
+pub(crate) fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::new(level);
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .without_time()
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,40 @@
+//! The `postern` server binary: wiring only.
+
+mod cli;
+mod demo;
+mod init;
+mod instance;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[expect(clippy::print_stderr, reason = "stderr is the CLI's error channel")]
+fn main() -> ExitCode {
+    install_panic_hook();
+    let args = cli::Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("postern: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: cli::Args) -> anyhow::Result<()> {
+    match args.command {
+        cli::Command::Demo(a) => demo::run(&a),
+        cli::Command::Init(a) => init::run(&a),
+        cli::Command::Serve(cli::Serve::Source(a)) => serve::run_source(&a),
+    }
+}
+
+/// A panic message may have been formatted from request data, so only its location is logged.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        tracing::error!("bug: panic at {location}");
+    }));
+}

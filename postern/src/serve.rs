@@ -1,0 +1,93 @@
+//! Serving routers on loopback with hyper, one task per connection.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use postern_core::PosternConfig;
+use tokio::net::TcpListener;
+
+use crate::cli::ServeArgs;
+use crate::instance::{init_logging, source_state};
+
+/// A client must send its request headers within this time.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `postern serve source --config FILE`.
+pub(crate) fn run_source(args: &ServeArgs) -> anyhow::Result<()> {
+    let config = PosternConfig::load(&args.config).context("unable to load the configuration")?;
+    init_logging(&config.logging.level);
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let state = source_state(&config)?;
+        let listeners = bind_all(&config.source.listen).await?;
+        tracing::info!("source interface started");
+        serve_until_ctrl_c(listeners, source_interface::router(state)).await
+    })
+}
+
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("unable to start the async runtime")
+}
+
+pub(crate) async fn bind_all(addrs: &[SocketAddr]) -> anyhow::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::new();
+    for addr in addrs {
+        listeners.push(TcpListener::bind(addr).await.with_context(|| format!("unable to listen on {addr}"))?);
+    }
+    Ok(listeners)
+}
+
+/// Serves `app` on every listener until Ctrl-C or SIGTERM.
+pub(crate) async fn serve_until_ctrl_c(listeners: Vec<TcpListener>, app: Router) -> anyhow::Result<()> {
+    for listener in listeners {
+        tokio::spawn(accept_loop(listener, app.clone()));
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, app: Router) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _peer)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: back off rather than spin.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
+            // A client that goes away mid-request is normal; nothing to report.
+            let _ = conn.await;
+        });
+    }
+}

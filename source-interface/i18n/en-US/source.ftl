@@ -1,0 +1,99 @@
+## Layout
+site-title = { $org } — secure submissions
+skip-to-content = Skip to content
+footer-public-key = Our public key
+footer-why-key = Why download our public key?
+footer-metadata-note = Powered by Postern. This page uses no JavaScript.
+logout-button = Log out
+
+## Index
+index-heading = Share information securely with { $org }
+index-intro = This service lets you send us messages and documents without revealing who you are. Everything you send is encrypted for our journalists as soon as it arrives.
+index-first-time = First submission
+index-first-time-body = Get a codename: a phrase of seven words that is your only way back in.
+index-get-started = Get started
+index-returning = Return visit
+index-returning-body = Already have a codename? Log in to check for replies or send more.
+index-login = Log in
+
+## Generate
+generate-heading = Welcome
+generate-codename-label = Your codename is:
+generate-instructions = Write this codename down and keep it somewhere safe, or memorise it. It is the only way to log in again and read our replies. We cannot recover it for you, and nobody else should ever see it.
+generate-continue = Submit documents or messages
+generate-already-logged-in = You are already logged in. Please verify your codename below, or log out first.
+
+## Login
+login-heading = Enter your codename
+login-label = Codename
+login-submit = Continue
+login-failed = Sorry, that is not a recognised codename.
+login-no-codename = Don't have a codename? Get one on the front page.
+
+## Lookup
+lookup-heading = Submit files or messages
+lookup-intro = You can send us messages, files, or both. Everything is encrypted as soon as it arrives.
+lookup-first-hint = Your first submission must contain a message of at least { $min } characters if it has no file.
+lookup-codename-reminder = Remember, your codename is:
+lookup-msg-label = Message
+lookup-fh-label = Files (you may choose several)
+lookup-max-upload = Maximum total upload size: { $size }.
+lookup-honeypot = Anti-spam check. Do not fill this in!
+lookup-submit = Submit
+lookup-replies-heading = Replies
+lookup-no-replies = There are no replies for you yet. Check back later.
+lookup-uploads-disabled = File uploads are turned off on this service: you can send messages only.
+
+## Submit results
+submit-thanks-first = Thank you for sending this information to us. Please check back later for replies.
+submit-thanks = Thanks! We received your { $what ->
+    [message] message
+    [file] file
+    [files] files
+    [message-file] message and file
+   *[message-files] message and files
+}.
+submit-empty = You must enter a message or choose a file to submit.
+submit-too-long = Message text too long: a message may have at most { $max } characters. Large blocks of text must be uploaded as a file, not copied and pasted.
+submit-too-short = Your first message must be at least { $min } characters long.
+submit-codename = Please do not submit your codename!
+submit-malformed = Your submission could not be read. Please try again.
+
+## Logout
+logout-heading = You are logged out
+logout-body = Thank you for exiting your session! Click the "New Identity" button (the broom icon) in Tor Browser's toolbar to clear all history of your visit.
+logout-again = Back to the front page
+
+## Session notices
+session-expired = You were logged out due to inactivity or a problem with your session. Click the "New Identity" button in Tor Browser's toolbar before moving on, to clear your history.
+session-temporary-problem = There was a temporary problem creating your account. Please try again.
+
+## Errors
+error-heading = Something went wrong
+error-not-found-heading = Page not found
+error-not-found = We could not find the page you asked for.
+error-bad-request = Your request could not be understood.
+error-method = That kind of request is not allowed here.
+error-forbidden = Your request was refused.
+error-server = Something went wrong on our side. Please try again later; nothing you sent was stored half-way.
+error-busy = The service is busy. Please wait a minute and try again.
+error-too-large-heading = Upload too large
+error-too-large = Your submission was larger than the { $size } this service accepts in total, so nothing was stored. Please send fewer or smaller files at a time: you can submit several times.
+error-back = Back
+
+## Offline
+offline-heading = We're sorry, this service is offline
+offline-body = The submission system is temporarily unavailable. Please try again later.
+
+## Tor
+tor2web-heading = Proxy service detected
+tor2web-body = You appear to be using a proxy service (such as Tor2Web) to reach this site. Your connection is not anonymous right now! Please use Tor Browser to reach this service directly.
+tor2web-address = Our onion service address is:
+use-tor-heading = You should use Tor Browser
+use-tor-body = To protect your identity, use Tor Browser with its security level set to "Safest" to reach this service. Download it only from the Tor Project's own website.
+
+## Public key
+why-key-heading = Why download our public key?
+why-key-body = If you are comfortable with OpenPGP, you can encrypt files to our public key before you upload them, so that only our offline viewing station can read them. This is optional: everything you send is encrypted to this key as soon as it arrives.
+why-key-download = Download our public key
+why-key-fingerprint = Its fingerprint is:

@@ -1,0 +1,64 @@
+//! Request handlers, one page flow per module, and the helpers they share.
+
+pub(crate) mod account;
+pub(crate) mod info;
+pub(crate) mod submit;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use maud::Markup;
+
+use crate::session::{Flash, SessionCtx};
+use crate::state::AppState;
+use crate::views::{PageCtx, pages};
+
+/// Shown when the organisation name cannot be read.
+const FALLBACK_ORG: &str = "Postern";
+
+impl AppState {
+    /// The frame facts of a page: organisation name and this session's pending notices.
+    pub(crate) async fn page_ctx(&self, session: &SessionCtx, error: Option<String>) -> PageCtx<'_> {
+        let org = self
+            .with_store(|s| s.instance_settings())
+            .await
+            .map(|s| s.organization_name)
+            .unwrap_or_else(|_| FALLBACK_ORG.to_owned());
+        let tr = &self.inner.tr;
+        let notices = session.take_flashes(&self.inner.sessions).iter().map(|f| flash_text(tr, f)).collect();
+        let logout_csrf = session.logged_in(&self.inner.sessions).map(|l| l.csrf);
+        PageCtx { tr, org, notices, error, logout_csrf }
+    }
+
+    /// A CSRF failure ends the session: the "logged out" page, never a stack trace.
+    pub(crate) async fn csrf_failure(&self, session: &SessionCtx) -> Response {
+        session.end(&self.inner.sessions);
+        let mut ctx = self.page_ctx(session, None).await;
+        ctx.notices.push(self.inner.tr.get("session-expired"));
+        (StatusCode::FORBIDDEN, html(pages::logout(&ctx))).into_response()
+    }
+
+    /// Where a page that needs a logged-in source sends everyone else.
+    pub(crate) fn not_logged_in(&self, session: &SessionCtx) -> Response {
+        if session.was_expired() {
+            session.restart_with(&self.inner.sessions, Flash::SessionExpired);
+            axum::response::Redirect::to("/").into_response()
+        } else {
+            axum::response::Redirect::to("/login").into_response()
+        }
+    }
+}
+
+fn flash_text(tr: &crate::i18n::Tr, flash: &Flash) -> String {
+    match flash {
+        Flash::SessionExpired => tr.get("session-expired"),
+        Flash::TemporaryProblem => tr.get("session-temporary-problem"),
+        Flash::AlreadyLoggedIn => tr.get("generate-already-logged-in"),
+        Flash::Thanks { first: true, .. } => tr.get("submit-thanks-first"),
+        Flash::Thanks { first: false, what } => tr.get1("submit-thanks", "what", *what),
+    }
+}
+
+/// A rendered page as an HTML body.
+pub(crate) fn html(page: Markup) -> Html<String> {
+    Html(page.into_string())
+}

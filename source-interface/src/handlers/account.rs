@@ -1,0 +1,165 @@
+//! Getting a codename, creating the account, logging in and out.
+
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use postern_core::Codename;
+use rand::rngs::OsRng;
+use serde::Deserialize;
+
+use super::html;
+use crate::session::{Flash, SessionCtx, random_token};
+use crate::state::AppState;
+use crate::views::pages::{self, TOR2WEB_CANARY};
+
+/// `POST /generate` form.
+#[derive(Deserialize)]
+pub(crate) struct GenerateForm {
+    #[serde(default)]
+    csrf_token: String,
+    tor2web_check: Option<String>,
+}
+
+/// `POST /generate`: a new codename for this tab.
+pub(crate) async fn generate(
+    State(app): State<AppState>,
+    Extension(session): Extension<SessionCtx>,
+    form: Result<Form<GenerateForm>, FormRejection>,
+) -> Response {
+    let sessions = &app.inner.sessions;
+    let Ok(Form(form)) = form else { return bad_form(&app, &session).await };
+    if !session.csrf_ok(sessions, &form.csrf_token) {
+        return app.csrf_failure(&session).await;
+    }
+    match form.tor2web_check.as_deref() {
+        None => return app.error_page(&session, StatusCode::FORBIDDEN, "error-heading", "error-forbidden").await,
+        Some(v) if v != TOR2WEB_CANARY => return Redirect::to("/tor2web-warning").into_response(),
+        Some(_) => {}
+    }
+    if session.logged_in(sessions).is_some() {
+        session.flash(sessions, Flash::AlreadyLoggedIn);
+        return Redirect::to("/lookup").into_response();
+    }
+    let codename = Codename::generate(&mut OsRng);
+    let tab_id = random_token();
+    let ctx = app.page_ctx(&session, None).await;
+    let page = pages::generate(&ctx, codename.expose_secret(), &tab_id, &form.csrf_token);
+    session.add_tab(sessions, tab_id, codename);
+    html(page).into_response()
+}
+
+/// `POST /create` form.
+#[derive(Deserialize)]
+pub(crate) struct CreateForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    tab_id: String,
+}
+
+/// `POST /create`: the account for the codename this tab was shown.
+pub(crate) async fn create(
+    State(app): State<AppState>,
+    Extension(session): Extension<SessionCtx>,
+    form: Result<Form<CreateForm>, FormRejection>,
+) -> Response {
+    let sessions = &app.inner.sessions;
+    let Ok(Form(form)) = form else { return bad_form(&app, &session).await };
+    if !session.csrf_ok(sessions, &form.csrf_token) {
+        return app.csrf_failure(&session).await;
+    }
+    if session.logged_in(sessions).is_some() {
+        session.flash(sessions, Flash::AlreadyLoggedIn);
+        return Redirect::to("/lookup").into_response();
+    }
+    let Some(codename) = session.take_tab(sessions, &form.tab_id) else {
+        session.restart_with(sessions, Flash::SessionExpired);
+        return Redirect::to("/").into_response();
+    };
+    match app.create_source(&codename).await {
+        Ok(source) => {
+            session.log_in(sessions, source.id, Some(codename));
+            Redirect::to("/lookup").into_response()
+        }
+        Err(e) => {
+            // Logged at the boundary; the source sees a retry notice on the front page.
+            let _ = app.failure(&session, &e).await;
+            session.restart_with(sessions, Flash::TemporaryProblem);
+            Redirect::to("/").into_response()
+        }
+    }
+}
+
+/// `GET /login`.
+pub(crate) async fn login_form(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
+    let csrf = session.ensure_csrf(&app.inner.sessions);
+    let ctx = app.page_ctx(&session, None).await;
+    html(pages::login(&ctx, &csrf)).into_response()
+}
+
+/// `POST /login` form.
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    codename: String,
+}
+
+/// `POST /login`: one generic message for every failure.
+pub(crate) async fn login(
+    State(app): State<AppState>,
+    Extension(session): Extension<SessionCtx>,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
+    let sessions = &app.inner.sessions;
+    let Ok(Form(form)) = form else { return bad_form(&app, &session).await };
+    if !session.csrf_ok(sessions, &form.csrf_token) {
+        return app.csrf_failure(&session).await;
+    }
+    // Parsing is cheap and bounded, and runs before any key derivation.
+    let found = match Codename::parse(&form.codename) {
+        Ok(codename) => app.find_source(codename).await,
+        Err(_) => Ok(None),
+    };
+    match found {
+        Ok(Some(source)) => {
+            session.log_in(sessions, source.id, None);
+            Redirect::to("/lookup").into_response()
+        }
+        Ok(None) => {
+            let csrf = session.ensure_csrf(sessions);
+            let ctx = app.page_ctx(&session, Some(app.inner.tr.get("login-failed"))).await;
+            (StatusCode::UNAUTHORIZED, html(pages::login(&ctx, &csrf))).into_response()
+        }
+        Err(e) => app.failure(&session, &e).await,
+    }
+}
+
+/// `POST /logout` form.
+#[derive(Deserialize)]
+pub(crate) struct LogoutForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// `POST /logout`: end the session and advise Tor Browser's New Identity.
+pub(crate) async fn logout(
+    State(app): State<AppState>,
+    Extension(session): Extension<SessionCtx>,
+    form: Result<Form<LogoutForm>, FormRejection>,
+) -> Response {
+    let token = form.map(|Form(f)| f.csrf_token).unwrap_or_default();
+    if !session.csrf_ok(&app.inner.sessions, &token) {
+        return app.csrf_failure(&session).await;
+    }
+    session.end(&app.inner.sessions);
+    let ctx = app.page_ctx(&session, None).await;
+    html(pages::logout(&ctx)).into_response()
+}
+
+async fn bad_form(app: &AppState, session: &SessionCtx) -> Response {
+    app.error_page(session, StatusCode::BAD_REQUEST, "error-heading", "error-bad-request").await
+}

@@ -1,0 +1,132 @@
+//! The landing page and the informational pages and files.
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::html;
+use crate::middleware::tor2web_page;
+use crate::session::SessionCtx;
+use crate::state::AppState;
+use crate::views::pages;
+
+/// `GET /`: get started, or log in.
+pub(crate) async fn index(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
+    let csrf = session.ensure_csrf(&app.inner.sessions);
+    let ctx = app.page_ctx(&session, None).await;
+    html(pages::index(&ctx, &csrf)).into_response()
+}
+
+/// `GET /public-key`: the submission key as `<FINGERPRINT>.asc`.
+pub(crate) async fn public_key(State(app): State<AppState>) -> Response {
+    let Ok(key) = &app.inner.key else {
+        // The offline layer answers first; this is only reached if that changes.
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let disposition = format!("attachment; filename=\"{}.asc\"", key.fingerprint());
+    let mut res = key.armored().to_owned().into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pgp-keys"));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+/// `GET /journalist-key`: the old name of `/public-key`.
+pub(crate) async fn journalist_key() -> Response {
+    (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, "/public-key")]).into_response()
+}
+
+/// `GET /why-public-key`.
+pub(crate) async fn why_public_key(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
+    let fingerprint = app.inner.key.as_ref().map(|k| k.fingerprint()).unwrap_or_default();
+    let ctx = app.page_ctx(&session, None).await;
+    html(pages::why_public_key(&ctx, &fingerprint)).into_response()
+}
+
+/// `GET /use-tor`.
+pub(crate) async fn use_tor(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
+    let ctx = app.page_ctx(&session, None).await;
+    html(pages::use_tor(&ctx)).into_response()
+}
+
+/// `GET /tor2web-warning`: 403 "proxy service detected".
+pub(crate) async fn tor2web_warning(State(app): State<AppState>) -> Response {
+    tor2web_page(&app).await
+}
+
+/// `/metadata`'s JSON, with SecureDrop's field names plus our own version.
+#[derive(Serialize)]
+struct Metadata {
+    organization_name: Option<String>,
+    allow_document_uploads: bool,
+    gpg_fpr: Option<String>,
+    sd_version: &'static str,
+    postern_version: &'static str,
+    server_os: Option<String>,
+    supported_languages: Vec<&'static str>,
+    v3_source_url: Option<String>,
+}
+
+/// `GET /metadata`.
+pub(crate) async fn metadata(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
+    let settings = match app.with_store(|s| s.instance_settings()).await {
+        Ok(s) => s,
+        Err(e) => return app.failure(&session, &e).await,
+    };
+    let body = Metadata {
+        organization_name: Some(settings.organization_name),
+        allow_document_uploads: settings.allow_document_uploads,
+        gpg_fpr: app.inner.key.as_ref().ok().map(|k| k.fingerprint()),
+        sd_version: env!("CARGO_PKG_VERSION"),
+        postern_version: env!("CARGO_PKG_VERSION"),
+        server_os: app.inner.server_os.clone(),
+        supported_languages: vec!["en_US"],
+        v3_source_url: app.inner.config.v3_source_url.clone().filter(|u| is_v3_onion(u)),
+    };
+    axum::Json(body).into_response()
+}
+
+/// Whether `url` is a bare v3 onion address, as SecureDrop validates it.
+fn is_v3_onion(url: &str) -> bool {
+    url.strip_suffix(".onion")
+        .is_some_and(|host| host.len() == 56 && host.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
+/// `GET /robots.txt`: no indexing anywhere.
+pub(crate) async fn robots_txt() -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "User-agent: *\nDisallow: /\n").into_response()
+}
+
+/// `GET /static/style.css`: the one stylesheet.
+pub(crate) async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../static/style.css")).into_response()
+}
+
+/// Any other path.
+pub(crate) async fn not_found(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
+    app.error_page(&session, StatusCode::NOT_FOUND, "error-not-found-heading", "error-not-found").await
+}
+
+/// A known path with a method it does not take.
+pub(crate) async fn method_not_allowed(
+    State(app): State<AppState>,
+    Extension(session): Extension<SessionCtx>,
+) -> Response {
+    app.error_page(&session, StatusCode::METHOD_NOT_ALLOWED, "error-heading", "error-method").await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_v3_onions_are_published() {
+        assert!(is_v3_onion(&format!("{}.onion", "a2".repeat(28))));
+        assert!(!is_v3_onion("example.com"));
+        assert!(!is_v3_onion(&format!("{}.onion", "A".repeat(56))));
+    }
+}

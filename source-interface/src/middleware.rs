@@ -1,0 +1,82 @@
+//! Layers applied to every response: security headers, Tor2Web refusal, the offline
+//! switch, and session resolution.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::state::AppState;
+use crate::views::pages;
+
+/// The content security policy of every response: nothing runs, nothing loads from
+/// elsewhere, forms post only to us, and no one may frame us.
+pub(crate) const CSP: &str = "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; \
+     font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Sets SecureDrop's security headers (securedrop-reference §4.1) on every response,
+/// errors included, with `script-src 'none'`.
+pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
+        h.insert(name, HeaderValue::from_static(value));
+    };
+    set(h, "content-security-policy", CSP);
+    set(h, "cache-control", "no-store");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "same-origin");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    set(h, "cross-origin-embedder-policy", "same-origin");
+    set(h, "cross-origin-resource-policy", "same-origin");
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "permissions-policy", "interest-cohort=()");
+    set(h, "x-robots-tag", "noindex, nofollow");
+    h.remove(header::SERVER);
+    res
+}
+
+/// Any request that a Tor2Web proxy relayed ends at the 403 warning page.
+pub(crate) async fn refuse_tor2web(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    if req.headers().contains_key("x-tor2web") {
+        return tor2web_page(&app).await;
+    }
+    next.run(req).await
+}
+
+/// The 403 "proxy service detected" page.
+pub(crate) async fn tor2web_page(app: &AppState) -> Response {
+    let session = app.inner.sessions.resolve(&axum::http::HeaderMap::new());
+    let ctx = app.page_ctx(&session, None).await;
+    let page = pages::tor2web(&ctx, app.inner.config.v3_source_url.as_deref());
+    (StatusCode::FORBIDDEN, Html(page.into_string())).into_response()
+}
+
+/// With an unusable submission key, every page (but the stylesheet) answers 503.
+pub(crate) async fn offline_without_key(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    if app.inner.key.is_err() && req.uri().path() != "/static/style.css" {
+        let session = app.inner.sessions.resolve(req.headers());
+        session.end(&app.inner.sessions);
+        let tr = &app.inner.tr;
+        let ctx = app.page_ctx(&session, None).await;
+        let page = pages::error(&ctx, &tr.get("offline-heading"), &tr.get("offline-body"));
+        let mut res = (StatusCode::SERVICE_UNAVAILABLE, Html(page.into_string())).into_response();
+        if let Some(cookie) = session.cookie_header().and_then(|c| HeaderValue::from_str(&c).ok()) {
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        return res;
+    }
+    next.run(req).await
+}
+
+/// Finds the request's session (by cookie) for the handlers, and sends back any
+/// cookie change they made.
+pub(crate) async fn sessions(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let session = app.inner.sessions.resolve(req.headers());
+    req.extensions_mut().insert(session.clone());
+    let mut res = next.run(req).await;
+    if let Some(cookie) = session.cookie_header().and_then(|c| HeaderValue::from_str(&c).ok()) {
+        res.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    res
+}

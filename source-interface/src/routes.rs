@@ -1,0 +1,36 @@
+//! The route table, and nothing else.
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+
+use crate::handlers::{account, info, submit};
+use crate::middleware;
+use crate::state::AppState;
+
+/// The whole source interface, testable without Tor.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(info::index))
+        .route("/generate", post(account::generate))
+        .route("/create", post(account::create))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/lookup", get(submit::lookup))
+        .route("/submit", post(submit::submit))
+        .route("/public-key", get(info::public_key))
+        .route("/journalist-key", get(info::journalist_key))
+        .route("/why-public-key", get(info::why_public_key))
+        .route("/use-tor", get(info::use_tor))
+        .route("/tor2web-warning", get(info::tor2web_warning))
+        .route("/metadata", get(info::metadata))
+        .route("/robots.txt", get(info::robots_txt))
+        .route("/static/style.css", get(info::stylesheet))
+        .fallback(info::not_found)
+        .method_not_allowed_fallback(info::method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), middleware::sessions))
+        .layer(from_fn_with_state(state.clone(), middleware::offline_without_key))
+        .layer(from_fn_with_state(state.clone(), middleware::refuse_tor2web))
+        .layer(from_fn(middleware::security_headers))
+        .with_state(state)
+}

@@ -1,0 +1,87 @@
+//! Shared application state: the store, the submission key, sessions and settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use postern_crypto::{InstanceSecrets, KeyProblem, SubmissionKey};
+use postern_store::{StoreError, Store};
+use tokio::sync::Semaphore;
+
+use crate::i18n::Tr;
+use crate::session::Sessions;
+
+/// How many codename derivations (2 × 19 MiB argon2id each) may run at once, so a
+/// flood of logins cannot starve uploads of CPU or the machine of memory.
+const CONCURRENT_DERIVATIONS: usize = 2;
+
+/// Settings of the source interface that come from the configuration file.
+#[derive(Debug, Clone)]
+pub struct SourceAppConfig {
+    /// Largest accepted submission request body, in bytes.
+    pub max_upload_bytes: u64,
+    /// Absolute lifetime of a session.
+    pub session_lifetime: Duration,
+    /// The source interface's onion address (`…onion`), when known.
+    pub v3_source_url: Option<String>,
+}
+
+/// Everything a request handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<Store>,
+    pub(crate) key: Result<SubmissionKey, KeyProblem>,
+    pub(crate) secrets: InstanceSecrets,
+    pub(crate) sessions: Sessions,
+    pub(crate) config: SourceAppConfig,
+    pub(crate) tr: Tr,
+    pub(crate) kdf_permits: Semaphore,
+    pub(crate) server_os: Option<String>,
+}
+
+impl AppState {
+    /// Builds the state. With `key` an error, every page answers 503 "offline".
+    pub fn new(
+        store: Arc<Store>,
+        key: Result<SubmissionKey, KeyProblem>,
+        secrets: InstanceSecrets,
+        config: SourceAppConfig,
+    ) -> Self {
+        let sessions = Sessions::new(config.session_lifetime);
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                key,
+                secrets,
+                sessions,
+                config,
+                tr: Tr::en_us(),
+                kdf_permits: Semaphore::new(CONCURRENT_DERIVATIONS),
+                server_os: read_os_version(),
+            }),
+        }
+    }
+
+    /// Runs a blocking store operation off the async threads.
+    pub(crate) async fn with_store<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.inner.store);
+        tokio::task::spawn_blocking(move || op(&store))
+            .await
+            .unwrap_or(Err(StoreError::Bug("a store task panicked")))
+    }
+}
+
+/// `VERSION_ID` from `/etc/os-release`, as SecureDrop's `/metadata` reports it.
+fn read_os_version() -> Option<String> {
+    let text = std::fs::read_to_string("/etc/os-release").ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("VERSION_ID="))
+        .map(|v| v.trim_matches('"').to_owned())
+}
