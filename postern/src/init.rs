@@ -63,7 +63,10 @@ fn instance_config(listen: &str) -> String {
     EXAMPLE_CONFIG
         .replace("data_dir = \"/var/lib/postern\"", &format!("data_dir = \"{DATA_DIR}\""))
         .replace("submission_key = \"/etc/postern/submission-key.asc\"", &format!("submission_key = \"{KEY_FILE}\""))
-        .replace("secrets_file = \"/var/lib/postern/instance-secrets.toml\"", &format!("secrets_file = \"{SECRETS_FILE}\""))
+        .replace(
+            "secrets_file = \"/var/lib/postern/instance-secrets.toml\"",
+            &format!("secrets_file = \"{SECRETS_FILE}\""),
+        )
         .replace("listen = [\"127.0.0.1:8080\"]", &format!("listen = [\"{listen}\"]"))
 }
 

@@ -10,7 +10,13 @@ use crate::views::pages;
 
 impl AppState {
     /// A generic error page with `status`, a heading and one explanation (message ids).
-    pub(crate) async fn error_page(&self, session: &SessionCtx, status: StatusCode, heading: &str, body: &str) -> Response {
+    pub(crate) async fn error_page(
+        &self,
+        session: &SessionCtx,
+        status: StatusCode,
+        heading: &str,
+        body: &str,
+    ) -> Response {
         let ctx = self.page_ctx(session, None).await;
         let tr = &self.inner.tr;
         (status, Html(pages::error(&ctx, &tr.get(heading), &tr.get(body)).into_string())).into_response()

@@ -65,7 +65,11 @@ pub(crate) fn human_size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if (value - value.round()).abs() < 0.05 { format!("{value:.0} {}", UNITS[unit]) } else { format!("{value:.1} {}", UNITS[unit]) }
+    if (value - value.round()).abs() < 0.05 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 #[cfg(test)]

@@ -101,8 +101,12 @@ impl Sessions {
     }
 
     fn insert_new(&self, state: State, flash: Vec<Flash>) -> String {
+        self.insert_with_csrf(state, flash, random_token())
+    }
+
+    fn insert_with_csrf(&self, state: State, flash: Vec<Flash>, csrf: String) -> String {
         let id = random_token();
-        let session = Session { expires: Instant::now() + self.lifetime, csrf: random_token(), state, flash };
+        let session = Session { expires: Instant::now() + self.lifetime, csrf, state, flash };
         let mut map = self.lock();
         if map.len() >= MAX_SESSIONS {
             let now = Instant::now();
@@ -195,13 +199,13 @@ impl SessionCtx {
         codename
     }
 
-    /// Logs `source` in under a new session id (the old session ends).
+    /// Logs `source` in under a new session id (the old session ends). The CSRF token
+    /// carries over, so forms open in the browser's other tabs keep working.
     pub(crate) fn log_in(&self, sessions: &Sessions, source: SourceId, new_codename: Option<Codename>) {
         let mut ctx = self.lock();
-        if let Some(old) = ctx.id.take() {
-            sessions.lock().remove(&old);
-        }
-        let id = sessions.insert_new(State::LoggedIn { source, new_codename }, Vec::new());
+        let old = ctx.id.take().and_then(|old| sessions.lock().remove(&old));
+        let csrf = old.map_or_else(random_token, |s| s.csrf);
+        let id = sessions.insert_with_csrf(State::LoggedIn { source, new_codename }, Vec::new(), csrf);
         ctx.id = Some(id.clone());
         ctx.set_cookie = Some(Some(id));
     }
@@ -301,8 +305,11 @@ mod tests {
         for i in 0..(MAX_TABS + 2) {
             ctx.add_tab(&sessions, format!("tab{i}"), Codename::generate(&mut OsRng));
         }
-        assert!(ctx.take_tab(&sessions, "tab0").is_none(), "oldest tab evicted");
         assert!(ctx.take_tab(&sessions, "tab6").is_some());
         assert!(ctx.take_tab(&sessions, "tab5").is_none(), "taking one forgets the others");
+        for i in 0..(MAX_TABS + 2) {
+            ctx.add_tab(&sessions, format!("tab{i}"), Codename::generate(&mut OsRng));
+        }
+        assert!(ctx.take_tab(&sessions, "tab1").is_none(), "the oldest tabs were evicted");
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use postern_crypto::{InstanceSecrets, KeyProblem, SubmissionKey};
-use postern_store::{StoreError, Store};
+use postern_store::{Store, StoreError};
 use tokio::sync::Semaphore;
 
 use crate::i18n::Tr;
@@ -72,16 +72,12 @@ impl AppState {
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
         let store = Arc::clone(&self.inner.store);
-        tokio::task::spawn_blocking(move || op(&store))
-            .await
-            .unwrap_or(Err(StoreError::Bug("a store task panicked")))
+        tokio::task::spawn_blocking(move || op(&store)).await.unwrap_or(Err(StoreError::Bug("a store task panicked")))
     }
 }
 
 /// `VERSION_ID` from `/etc/os-release`, as SecureDrop's `/metadata` reports it.
 fn read_os_version() -> Option<String> {
     let text = std::fs::read_to_string("/etc/os-release").ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("VERSION_ID="))
-        .map(|v| v.trim_matches('"').to_owned())
+    text.lines().find_map(|l| l.strip_prefix("VERSION_ID=")).map(|v| v.trim_matches('"').to_owned())
 }

@@ -154,10 +154,7 @@ mod tests {
     fn parse_rejects_long_foreign_and_unknown_input() {
         assert_eq!(Codename::parse(&"a".repeat(129)).unwrap_err(), ParseCodenameError::TooLong);
         assert_eq!(Codename::parse("abacus 1 <script>").unwrap_err(), ParseCodenameError::BadCharacter);
-        assert_eq!(
-            Codename::parse("abacus abacus abacus").unwrap_err(),
-            ParseCodenameError::NotCodenameWords
-        );
+        assert_eq!(Codename::parse("abacus abacus abacus").unwrap_err(), ParseCodenameError::NotCodenameWords);
         assert_eq!(
             Codename::parse("abacus abacus abacus abacus abacus abacus zzzzqq").unwrap_err(),
             ParseCodenameError::NotCodenameWords

@@ -123,11 +123,7 @@ impl PosternConfig {
     }
 
     fn resolved_against(mut self, base: &Path) -> Self {
-        for p in [
-            &mut self.instance.data_dir,
-            &mut self.instance.submission_key,
-            &mut self.instance.secrets_file,
-        ] {
+        for p in [&mut self.instance.data_dir, &mut self.instance.submission_key, &mut self.instance.secrets_file] {
             if p.is_relative() {
                 *p = base.join(&*p);
             }

@@ -7,8 +7,7 @@ use rand::{CryptoRng, Rng};
 
 static ADJECTIVES: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| include_str!("../wordlists/adjectives.txt").lines().collect());
-static NOUNS: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| include_str!("../wordlists/nouns.txt").lines().collect());
+static NOUNS: LazyLock<Vec<&'static str>> = LazyLock::new(|| include_str!("../wordlists/nouns.txt").lines().collect());
 
 /// A source's journalist-facing pseudonym, such as "obedient rabbit".
 ///

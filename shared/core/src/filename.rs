@@ -4,9 +4,8 @@
 const MAX_NAME_BYTES: usize = 255;
 
 /// Names Windows reserves for devices: a file may not be called this.
-const WINDOWS_DEVICE_NAMES: &[&str] = &[
-    "con", "aux", "com1", "com2", "com3", "com4", "lpt1", "lpt2", "lpt3", "prn", "nul",
-];
+const WINDOWS_DEVICE_NAMES: &[&str] =
+    &["con", "aux", "com1", "com2", "com3", "com4", "lpt1", "lpt2", "lpt3", "prn", "nul"];
 
 /// A safe file name for `name`, as SecureDrop stores in the gzip header:
 /// path separators become spaces, runs of white space become `_`, only ASCII
@@ -14,15 +13,9 @@ const WINDOWS_DEVICE_NAMES: &[&str] = &[
 /// are removed, and Windows device names get a leading `_`. Empty results
 /// become `unknown.file`. `../../bin/gpg` becomes `bin_gpg`.
 pub fn secure_filename(name: &str) -> String {
-    let spaced: String = name
-        .chars()
-        .map(|c| if c == '/' || c == '\\' { ' ' } else { c })
-        .collect();
+    let spaced: String = name.chars().map(|c| if c == '/' || c == '\\' { ' ' } else { c }).collect();
     let joined = spaced.split_whitespace().collect::<Vec<_>>().join("_");
-    let kept: String = joined
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-        .collect();
+    let kept: String = joined.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')).collect();
     let mut out = kept.trim_matches(|c| c == '.' || c == '_').to_owned();
     if out.len() > MAX_NAME_BYTES {
         // ASCII only, so any byte index is a char boundary; keep the extension.

@@ -5,7 +5,6 @@
 
 use std::io::Read;
 
-use sequoia_openpgp as openpgp;
 use openpgp::crypto::SessionKey;
 use openpgp::packet::{PKESK, SKESK};
 use openpgp::parse::stream::{DecryptionHelper, DecryptorBuilder, MessageStructure, VerificationHelper};
@@ -13,6 +12,7 @@ use openpgp::parse::{PacketParser, PacketParserResult, Parse};
 use openpgp::policy::StandardPolicy;
 use openpgp::types::SymmetricAlgorithm;
 use openpgp::{Cert, KeyHandle, Packet};
+use sequoia_openpgp as openpgp;
 
 use crate::CryptoError;
 

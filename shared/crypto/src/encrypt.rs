@@ -3,9 +3,9 @@
 use std::io::{self, Write};
 
 use flate2::{Compression, GzBuilder, write::GzEncoder};
-use sequoia_openpgp as openpgp;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Recipient};
+use sequoia_openpgp as openpgp;
 
 use crate::{CryptoError, KeyProblem, SubmissionKey};
 

@@ -1,9 +1,9 @@
 //! Generating submission key pairs (for `postern demo`; newsrooms bring their own).
 
-use sequoia_openpgp as openpgp;
 use openpgp::cert::{CertBuilder, CipherSuite};
 use openpgp::serialize::SerializeInto;
 use openpgp::types::Features;
+use sequoia_openpgp as openpgp;
 
 use crate::CryptoError;
 
@@ -28,12 +28,11 @@ impl std::fmt::Debug for GeneratedKeyPair {
 /// Unless `modern`, the key advertises only SEIPDv1, so what is encrypted to it stays
 /// readable by GnuPG 2.2 on viewing stations.
 pub fn generate_submission_key_pair(userid: &str, modern: bool) -> Result<GeneratedKeyPair, CryptoError> {
-    let mut builder = CertBuilder::new()
-        .set_cipher_suite(CipherSuite::Cv25519)
-        .add_userid(userid)
-        .add_storage_encryption_subkey();
+    let mut builder =
+        CertBuilder::new().set_cipher_suite(CipherSuite::Cv25519).add_userid(userid).add_storage_encryption_subkey();
     if !modern {
-        builder = builder.set_features(Features::empty().set_seipdv1()).map_err(CryptoError::encrypt("set key features"))?;
+        builder =
+            builder.set_features(Features::empty().set_seipdv1()).map_err(CryptoError::encrypt("set key features"))?;
     }
     let (cert, _revocation) = builder.generate().map_err(CryptoError::encrypt("generate a key pair"))?;
     let public = cert.armored().to_vec().map_err(CryptoError::encrypt("armour a public key"))?;

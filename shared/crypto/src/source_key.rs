@@ -7,13 +7,13 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sequoia_openpgp as openpgp;
 use openpgp::cert::Cert;
 use openpgp::packet::key::{Key4, PrimaryRole, SecretParts, SubordinateRole};
 use openpgp::packet::signature::SignatureBuilder;
 use openpgp::packet::{Key, Packet, UserID};
 use openpgp::serialize::SerializeInto;
 use openpgp::types::{Features, HashAlgorithm, KeyFlags, SignatureType, SymmetricAlgorithm};
+use sequoia_openpgp as openpgp;
 
 use crate::{CryptoError, SourceIdentity};
 
@@ -41,7 +41,10 @@ impl std::fmt::Debug for SourcePublicKey {
 pub fn derive_source_public_key(identity: &SourceIdentity) -> Result<SourcePublicKey, CryptoError> {
     let cert = derive_source_cert(identity)?;
     let armored = cert.armored().to_vec().map_err(CryptoError::encrypt("armour a source key"))?;
-    Ok(SourcePublicKey { armored: String::from_utf8_lossy(&armored).into_owned(), fingerprint: cert.fingerprint().to_hex() })
+    Ok(SourcePublicKey {
+        armored: String::from_utf8_lossy(&armored).into_owned(),
+        fingerprint: cert.fingerprint().to_hex(),
+    })
 }
 
 /// The full (secret) certificate: Ed25519 certify-only primary, one user id, and a
@@ -82,8 +85,7 @@ fn build_cert(identity: &SourceIdentity) -> openpgp::Result<Cert> {
         common(SignatureBuilder::new(SignatureType::SubkeyBinding), ctime)?
             .set_key_flags(KeyFlags::empty().set_storage_encryption().set_transport_encryption())?,
     )?;
-    let packets: Vec<Packet> =
-        vec![direct.into(), userid.into(), userid_sig.into(), subkey.into(), subkey_sig.into()];
+    let packets: Vec<Packet> = vec![direct.into(), userid.into(), userid_sig.into(), subkey.into(), subkey_sig.into()];
     Ok(cert.insert_packets(packets)?.0)
 }
 

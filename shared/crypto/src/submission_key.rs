@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use sequoia_openpgp as openpgp;
 use openpgp::Cert;
 use openpgp::cert::CertParser;
 use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
 use openpgp::types::RevocationStatus;
+use sequoia_openpgp as openpgp;
 
 use crate::KeyProblem;
 

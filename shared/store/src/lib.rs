@@ -8,6 +8,4 @@ mod store;
 
 pub use blobs::{BlobWriter, FinishedBlob};
 pub use error::StoreError;
-pub use store::{
-    InstanceSettings, NewSource, SourceId, SourceRecord, Store, SubmissionKind, SubmissionRecord,
-};
+pub use store::{InstanceSettings, NewSource, SourceId, SourceRecord, Store, SubmissionKind, SubmissionRecord};

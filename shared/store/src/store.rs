@@ -176,7 +176,12 @@ impl Store {
         self.lock()?
             .execute(
                 sql::UPDATE_INSTANCE_CONFIG,
-                params![s.organization_name, s.allow_document_uploads, s.initial_message_min_len, s.reject_message_with_codename],
+                params![
+                    s.organization_name,
+                    s.allow_document_uploads,
+                    s.initial_message_min_len,
+                    s.reject_message_with_codename
+                ],
             )
             .map_err(db("update instance settings"))?;
         Ok(())
@@ -191,7 +196,15 @@ impl Store {
         DirBuilder::new().mode(0o700).create(&dir).map_err(io("create a source directory"))?;
         let inserted = conn.execute(
             sql::INSERT_SOURCE,
-            params![random_uuid(), &new.lookup_id[..], designation.as_str(), store_dir, new.public_key, new.fingerprint, now()],
+            params![
+                random_uuid(),
+                &new.lookup_id[..],
+                designation.as_str(),
+                store_dir,
+                new.public_key,
+                new.fingerprint,
+                now()
+            ],
         );
         if let Err(e) = inserted {
             let _ = std::fs::remove_dir(&dir);
@@ -246,8 +259,11 @@ impl Store {
                 }
                 count += 1;
                 let name = format!("{count}-{prefix}-{}", kind.suffix());
-                tx.execute(sql::INSERT_SUBMISSION, params![random_uuid(), source.0, name, kind.column(), size_column(blob.size())?])
-                    .map_err(db("insert a submission"))?;
+                tx.execute(
+                    sql::INSERT_SUBMISSION,
+                    params![random_uuid(), source.0, name, kind.column(), size_column(blob.size())?],
+                )
+                .map_err(db("insert a submission"))?;
                 placed.push(blob.rename_to(&name)?);
                 names.push(name);
             }
@@ -277,7 +293,11 @@ impl Store {
                     uuid: r.get(0)?,
                     path: dir.join(&filename),
                     filename,
-                    kind: if r.get::<_, String>(2)? == "msg" { SubmissionKind::Message } else { SubmissionKind::Document },
+                    kind: if r.get::<_, String>(2)? == "msg" {
+                        SubmissionKind::Message
+                    } else {
+                        SubmissionKind::Document
+                    },
                     size: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
                 })
             })
@@ -405,7 +425,10 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let s = new_source(&store, 1);
         assert!(s.pending);
-        let items = vec![(SubmissionKind::Message, blob(&store, &s, b"m")), (SubmissionKind::Document, blob(&store, &s, b"dd"))];
+        let items = vec![
+            (SubmissionKind::Message, blob(&store, &s, b"m")),
+            (SubmissionKind::Document, blob(&store, &s, b"dd")),
+        ];
         let names = store.record_submission(s.id, items).unwrap();
         let prefix = journalist_filename(&s.designation);
         assert_eq!(names, vec![format!("1-{prefix}-msg.gpg"), format!("2-{prefix}-doc.gz.gpg")]);

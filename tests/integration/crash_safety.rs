@@ -1,0 +1,41 @@
+//! A crash mid-upload leaves nothing listed, and startup removes what it left.
+
+use std::io::Write;
+
+use postern_tests::{Running, wait_for};
+
+#[test]
+fn serve_removes_leftover_temporary_and_unlisted_ciphertext_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = postern_testing::fixture_path("gpg-submission-public.asc");
+    let out = std::process::Command::new(postern_tests::postern_binary())
+        .args(["init", "--dir"])
+        .arg(dir.path())
+        .arg("--submission-key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let config = dir.path().join("postern.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replace("127.0.0.1:8080", "127.0.0.1:0");
+    std::fs::write(&config, text).unwrap();
+
+    // What a crash mid-upload leaves in a source's directory: a temporary ciphertext
+    // being written, and a file renamed into place whose row never committed.
+    let store = postern_store::Store::open(&dir.path().join("data")).unwrap();
+    let source = store
+        .create_source(&postern_store::NewSource { lookup_id: &[1; 32], public_key: "pk", fingerprint: "fp" })
+        .unwrap();
+    let mut blob = store.begin_blob(&source).unwrap();
+    blob.write_all(b"partial ciphertext").unwrap();
+    let committed = blob.finish().unwrap();
+    drop(store);
+    let source_dir = std::fs::read_dir(dir.path().join("data/store")).unwrap().next().unwrap().unwrap().path();
+    std::fs::write(source_dir.join(".tmp-0123456789abcdef"), b"partial ciphertext").unwrap();
+    std::fs::write(source_dir.join("1-x-doc.gz.gpg"), b"unrecorded ciphertext").unwrap();
+    std::mem::forget(committed); // as if the process died before recording it
+
+    let server = Running::start(&["serve", "source", "--config", config.to_str().unwrap()]);
+    wait_for(|| std::fs::read_dir(&source_dir).unwrap().next().is_none().then_some(()));
+    assert!(server.stderr_text().is_empty(), "{}", server.stderr_text());
+}

@@ -1,0 +1,2 @@
+//! Upload benchmark (filled in below).
+fn main() {}

@@ -1,0 +1,435 @@
+//! Shared helpers of Postern's integration tests: an in-process client for the source
+//! interface's router with a cookie jar, multipart bodies, and GnuPG as a real peer.
+#![expect(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test helpers fail loudly")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use postern_crypto::{KeyProblem, SubmissionKey};
+use postern_testing::TempInstance;
+use source_interface::{AppState, SourceAppConfig};
+use tower::ServiceExt;
+
+/// The default source-interface settings of tests.
+pub fn test_config() -> SourceAppConfig {
+    SourceAppConfig {
+        max_upload_bytes: 500 * 1024 * 1024,
+        session_lifetime: Duration::from_secs(120 * 60),
+        v3_source_url: None,
+    }
+}
+
+/// A source interface on a temporary instance, driven in-process.
+pub struct Stack {
+    /// The instance (store and files).
+    pub instance: TempInstance,
+    /// The router under test.
+    pub router: Router,
+}
+
+impl Stack {
+    /// With the fixture key and default settings.
+    pub fn new() -> Self {
+        Self::with(test_config(), Ok(postern_testing::submission_key()))
+    }
+
+    /// With the given settings and key.
+    pub fn with(config: SourceAppConfig, key: Result<SubmissionKey, KeyProblem>) -> Self {
+        let instance = TempInstance::new();
+        let state = AppState::new(instance.store.clone(), key, instance.secrets(), config);
+        Self { router: source_interface::router(state), instance }
+    }
+
+    /// A browser with an empty cookie jar.
+    pub fn client(&self) -> Client {
+        Client { router: self.router.clone(), cookie: None, csrf: String::new(), last_body: String::new() }
+    }
+
+    /// A new source: front page → get started → create. Returns its browser and codename.
+    pub async fn new_source(&self) -> Source {
+        let mut client = self.client();
+        let codename = client.generate_codename().await;
+        let csrf = client.csrf.clone();
+        let tab = tab_id_of(&client.last_body);
+        let res = client.post_form("/create", &[("csrf_token", &csrf), ("tab_id", &tab)]).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert_eq!(res.location(), Some("/lookup"));
+        Source { client, codename }
+    }
+
+    /// Changes the instance settings.
+    pub fn set_settings(&self, f: impl FnOnce(&mut postern_store::InstanceSettings)) {
+        let mut s = self.instance.store.instance_settings().unwrap();
+        f(&mut s);
+        self.instance.store.set_instance_settings(&s).unwrap();
+    }
+}
+
+impl Default for Stack {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A logged-in source.
+pub struct Source {
+    /// Its browser.
+    pub client: Client,
+    /// Its codename as shown to it.
+    pub codename: String,
+}
+
+impl Source {
+    /// The CSRF token on its `/lookup` page.
+    pub async fn lookup_csrf(&mut self) -> String {
+        let res = self.client.get("/lookup").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+        csrf_of(&res.text())
+    }
+
+    /// Submits `parts` after a fresh CSRF token.
+    pub async fn submit(&mut self, parts: &[Part<'_>]) -> Response {
+        let csrf = self.lookup_csrf().await;
+        let mut all = vec![Part::Text("csrf_token", &csrf), Part::Text("text", "")];
+        all.extend(parts.iter().cloned());
+        self.client.post_multipart("/submit", &all).await
+    }
+}
+
+/// A response, fully read.
+pub struct Response {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The `Location` header.
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A multipart form part.
+#[derive(Clone)]
+pub enum Part<'a> {
+    /// A text field.
+    Text(&'a str, &'a str),
+    /// A file field: name, file name, content.
+    File(&'a str, &'a str, &'a [u8]),
+}
+
+/// The boundary our test bodies use.
+pub const BOUNDARY: &str = "----postern-test-boundary-7MA4YWxkTrZu0gW";
+
+/// A `multipart/form-data` body.
+pub fn multipart_body(parts: &[Part<'_>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for part in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match part {
+            Part::Text(name, value) => {
+                body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes());
+                body.extend_from_slice(value.as_bytes());
+            }
+            Part::File(name, filename, data) => {
+                body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+                         Content-Type: application/octet-stream\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(data);
+            }
+        }
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// A browser: the router plus a cookie jar of one cookie.
+pub struct Client {
+    router: Router,
+    cookie: Option<String>,
+    /// The CSRF token of the last page that had one.
+    pub csrf: String,
+    /// The body of the last response.
+    pub last_body: String,
+}
+
+impl Client {
+    /// Sends `req` with our cookie and keeps any cookie change.
+    pub async fn send(&mut self, mut req: Request<Body>) -> Response {
+        if let Some(cookie) = &self.cookie {
+            req.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let (parts, body) = res.into_parts();
+        for set in parts.headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let pair = set.split(';').next().unwrap().trim().to_owned();
+            self.cookie = if set.contains("Max-Age=0") { None } else { Some(pair) };
+        }
+        let body = body.collect().await.unwrap().to_bytes().to_vec();
+        let res = Response { status: parts.status, headers: parts.headers, body };
+        self.last_body = res.text();
+        if self.last_body.contains("name=\"csrf_token\"") {
+            self.csrf = csrf_of(&self.last_body);
+        }
+        res
+    }
+
+    /// The cookie this browser holds.
+    pub fn cookie(&self) -> Option<&str> {
+        self.cookie.as_deref()
+    }
+
+    /// Replaces the cookie (to play another browser or a forger).
+    pub fn set_cookie(&mut self, cookie: Option<String>) {
+        self.cookie = cookie;
+    }
+
+    /// `GET path`.
+    pub async fn get(&mut self, path: &str) -> Response {
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    /// `GET path` with extra headers.
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut req = Request::get(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    /// `POST path` with an urlencoded form.
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let body = serde_urlencoded(fields);
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// `POST path` with a multipart body (with Content-Length, as browsers send).
+    pub async fn post_multipart(&mut self, path: &str, parts: &[Part<'_>]) -> Response {
+        let body = multipart_body(parts);
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+            .header(header::CONTENT_LENGTH, body.len())
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Front page, then "get started": returns the codename shown.
+    pub async fn generate_codename(&mut self) -> String {
+        let index = self.get("/").await;
+        assert_eq!(index.status, StatusCode::OK);
+        let csrf = self.csrf.clone();
+        let res = self.post_form("/generate", &[("csrf_token", &csrf), ("tor2web_check", "href=\"fake.onion\"")]).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+        codename_of(&res.text())
+    }
+}
+
+fn serde_urlencoded(fields: &[(&str, &str)]) -> String {
+    fields.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&")
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The value of the first `name="csrf_token"` input.
+pub fn csrf_of(html: &str) -> String {
+    input_value(html, "csrf_token").expect("a csrf_token field")
+}
+
+/// The value of the `tab_id` input.
+pub fn tab_id_of(html: &str) -> String {
+    input_value(html, "tab_id").expect("a tab_id field")
+}
+
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// The text of the element with `id="codename"`.
+pub fn codename_of(html: &str) -> String {
+    let at = html.find("id=\"codename\"").expect("an element with id=codename");
+    let rest = &html[at..];
+    let start = rest.find('>').unwrap() + 1;
+    let end = rest.find('<').unwrap();
+    rest[start..end].to_owned()
+}
+
+/// GnuPG with its own home directory.
+pub struct Gpg {
+    home: tempfile::TempDir,
+}
+
+impl Gpg {
+    /// A GnuPG home holding the fixture submission secret key.
+    pub fn with_fixture_secret() -> Self {
+        let gpg = Self { home: tempfile::tempdir().unwrap() };
+        gpg.import(&postern_testing::fixture_path("gpg-submission-secret.asc"));
+        gpg
+    }
+
+    /// A GnuPG home holding only the secret key in `key` (not the fixture's).
+    pub fn with_secret_key(key: &Path) -> Self {
+        let gpg = Self { home: tempfile::tempdir().unwrap() };
+        gpg.import(key);
+        gpg
+    }
+
+    /// Imports a key file.
+    pub fn import(&self, key: &Path) {
+        let out = self.command().args(["--import"]).arg(key).output().unwrap();
+        assert!(out.status.success(), "gpg --import: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// `gpg --decrypt FILE`.
+    pub fn decrypt(&self, file: &Path) -> Result<Vec<u8>, String> {
+        let out = self.command().arg("--decrypt").arg(file).output().unwrap();
+        if out.status.success() { Ok(out.stdout) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new("gpg");
+        c.env("GNUPGHOME", self.home.path()).args(["--batch", "--quiet", "--no-tty", "--pinentry-mode", "loopback"]);
+        c
+    }
+}
+
+/// Runs the real `gzip -d -N` on `gz` in a fresh directory: returns the file name
+/// gzip restored from the header and its content.
+pub fn gunzip_restoring_name(gz: &[u8]) -> (String, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("upload.gz");
+    std::fs::write(&path, gz).unwrap();
+    let out = Command::new("gzip").args(["-d", "-N", "-f"]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "gzip: {}", String::from_utf8_lossy(&out.stderr));
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(names.len(), 1);
+    let file = names.pop().unwrap();
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    (name, std::fs::read(file).unwrap())
+}
+
+/// The path of a built workspace binary (the tests run `postern` as a user would).
+pub fn postern_binary() -> PathBuf {
+    // tests/ is one level below the workspace root; the binary sits beside the test binary's deps.
+    let exe = std::env::current_exe().unwrap();
+    let debug_dir = exe.parent().unwrap().parent().unwrap();
+    debug_dir.join("postern")
+}
+
+/// A `postern` process, killed when dropped.
+pub struct Running {
+    child: std::process::Child,
+    /// Its stderr, captured to a file.
+    pub stderr: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    /// Starts `postern ARGS…` with stdout and stderr captured.
+    pub fn start(args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let stdout = dir.path().join("stdout");
+        let stderr = dir.path().join("stderr");
+        let child = Command::new(postern_binary())
+            .args(args)
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        Self { child, stderr, _dir: dir }
+    }
+
+    /// What it wrote to stderr so far.
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits for it to exit; returns whether it exited cleanly.
+    pub fn interrupt(mut self) -> bool {
+        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits up to 20 s for `check` to return `Some`.
+pub fn wait_for<T>(mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A plain HTTP/1.1 GET over real TCP: (status, body).
+pub fn http_get(url: &str, path: &str) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw)?;
+    let status = raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((status, body))
+}
