@@ -1,7 +1,7 @@
 //! Creating sources and finding them by codename: the key-derivation work, bounded.
 
 use postern_core::Codename;
-use postern_crypto::{derive_source_identity, derive_source_public_key};
+use postern_crypto::{SourceIdentity, derive_source_identity_in, derive_source_public_key};
 use postern_store::{NewSource, SourceRecord};
 
 use crate::error::AppError;
@@ -15,7 +15,7 @@ impl AppState {
         let copy = copy_codename(codename)?;
         let _permit = self.inner.kdf_permits.acquire().await.map_err(|_| AppError::Task)?;
         tokio::task::spawn_blocking(move || {
-            let identity = derive_source_identity(&copy, &app.inner.secrets)?;
+            let identity = app.derive(&copy)?;
             let public = derive_source_public_key(&identity)?;
             let new = NewSource {
                 lookup_id: &identity.lookup_id,
@@ -33,11 +33,19 @@ impl AppState {
         let app = self.clone();
         let _permit = self.inner.kdf_permits.acquire().await.map_err(|_| AppError::Task)?;
         tokio::task::spawn_blocking(move || {
-            let identity = derive_source_identity(&codename, &app.inner.secrets)?;
+            let identity = app.derive(&codename)?;
             Ok(app.inner.store.find_source_by_lookup(&identity.lookup_id)?)
         })
         .await
         .map_err(|_| AppError::Task)?
+    }
+}
+
+impl AppState {
+    /// Runs a derivation in the shared workspace. Call on a blocking thread, holding a permit.
+    fn derive(&self, codename: &Codename) -> Result<SourceIdentity, AppError> {
+        let mut workspace = self.inner.kdf_workspace.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(derive_source_identity_in(codename, &self.inner.secrets, &mut workspace)?)
     }
 }
 

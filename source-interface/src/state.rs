@@ -3,16 +3,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use postern_crypto::{InstanceSecrets, KeyProblem, SubmissionKey};
+use postern_crypto::{InstanceSecrets, KdfWorkspace, KeyProblem, SubmissionKey};
 use postern_store::{Store, StoreError};
 use tokio::sync::Semaphore;
 
 use crate::i18n::Tr;
 use crate::session::Sessions;
 
-/// How many codename derivations (2 × 19 MiB argon2id each) may run at once, so a
-/// flood of logins cannot starve uploads of CPU or the machine of memory.
-const CONCURRENT_DERIVATIONS: usize = 2;
+/// How many codename derivations (2 × 19 MiB argon2id each, about 80 ms) may run at
+/// once: one, so a flood of logins leaves the other core to uploads and the server
+/// holds exactly one 19 MiB workspace (about 12 logins a second).
+const CONCURRENT_DERIVATIONS: usize = 1;
 
 /// Settings of the source interface that come from the configuration file.
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub(crate) struct Inner {
     pub(crate) config: SourceAppConfig,
     pub(crate) tr: Tr,
     pub(crate) kdf_permits: Semaphore,
+    /// The one argon2 workspace; taken only while holding a permit.
+    pub(crate) kdf_workspace: std::sync::Mutex<KdfWorkspace>,
     pub(crate) server_os: Option<String>,
 }
 
@@ -60,6 +63,7 @@ impl AppState {
                 config,
                 tr: Tr::en_us(),
                 kdf_permits: Semaphore::new(CONCURRENT_DERIVATIONS),
+                kdf_workspace: std::sync::Mutex::new(KdfWorkspace::new()),
                 server_os: read_os_version(),
             }),
         }

@@ -6,12 +6,13 @@
 //! 100,000-character limit. No plaintext is written anywhere.
 
 use std::io::Write;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 
 use axum::body::Body;
 use bytes::Bytes;
-use futures_util::StreamExt;
 use postern_core::{Codename, secure_filename};
 use postern_crypto::{encrypt_document, encrypt_message};
 use postern_store::{FinishedBlob, SourceRecord, SubmissionKind};
@@ -25,7 +26,7 @@ use crate::state::AppState;
 /// SecureDrop's message limit, in characters.
 pub(crate) const MAX_MESSAGE_CHARS: usize = 100_000;
 /// Chunks in flight between the body reader and the encrypting thread.
-const CHANNEL_DEPTH: usize = 8;
+const CHANNEL_DEPTH: usize = 4;
 /// Largest accepted CSRF token or honeypot value.
 const SMALL_FIELD_BYTES: usize = 4096;
 
@@ -137,22 +138,52 @@ pub(crate) async fn receive(
     Ok(Received { message: has_message, files: count })
 }
 
-/// The request body as a stream that fails once more than `max` bytes arrived.
-fn limited(
-    body: Body,
+/// Bytes multer may take from the body in one poll. multer reads everything that is
+/// ready before it hands data to a field, so without this a fast client could make it
+/// buffer as much as the kernel's socket buffer holds.
+const POLL_BUDGET: usize = 256 * 1024;
+
+/// The request body as a stream that fails once more than `max` bytes arrived, and
+/// yields to its reader after [`POLL_BUDGET`] bytes so memory stays flat.
+struct LimitedBody {
+    inner: axum::body::BodyDataStream,
+    seen: u64,
     max: u64,
     over_limit: Arc<AtomicBool>,
-) -> impl futures_util::Stream<Item = Result<Bytes, BoxError>> + Send + 'static {
-    let mut seen: u64 = 0;
-    body.into_data_stream().map(move |chunk| {
-        let chunk = chunk.map_err(|e| -> BoxError { Box::new(e) })?;
-        seen += chunk.len() as u64;
-        if seen > max {
-            over_limit.store(true, Ordering::SeqCst);
-            return Err("request body over the upload limit".into());
+    since_pending: usize,
+}
+
+fn limited(body: Body, max: u64, over_limit: Arc<AtomicBool>) -> LimitedBody {
+    LimitedBody { inner: body.into_data_stream(), seen: 0, max, over_limit, since_pending: 0 }
+}
+
+impl futures_util::Stream for LimitedBody {
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.since_pending >= POLL_BUDGET {
+            self.since_pending = 0;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
-        Ok(chunk)
-    })
+        match Pin::new(&mut self.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.seen += chunk.len() as u64;
+                self.since_pending += chunk.len();
+                if self.seen > self.max {
+                    self.over_limit.store(true, Ordering::SeqCst);
+                    return Poll::Ready(Some(Err("request body over the upload limit".into())));
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => {
+                self.since_pending = 0;
+                Poll::Pending
+            }
+        }
+    }
 }
 
 async fn read_small(field: &mut multer::Field<'static>) -> Result<String, multer::Error> {

@@ -2,11 +2,11 @@
 
 use std::io::{self, Write};
 
-use flate2::{Compression, GzBuilder, write::GzEncoder};
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Recipient};
 use sequoia_openpgp as openpgp;
 
+use crate::gzip::StoredGzip;
 use crate::{CryptoError, KeyProblem, SubmissionKey};
 
 /// Where plaintext goes: write it, then call [`PlaintextWriter::finish`].
@@ -19,7 +19,7 @@ pub struct PlaintextWriter<'a> {
 
 enum Inner<'a> {
     Literal(Message<'a>),
-    Gzip(GzEncoder<Message<'a>>),
+    Gzip(StoredGzip<Message<'a>>),
 }
 
 impl Write for PlaintextWriter<'_> {
@@ -72,7 +72,7 @@ where
     W: Write + Send + Sync + 'a,
 {
     let literal = literal_to(key, sink)?;
-    let gzip = GzBuilder::new().filename(filename.as_bytes()).mtime(0).write(literal, Compression::none());
+    let gzip = StoredGzip::new(literal, filename).map_err(CryptoError::Sink)?;
     Ok(PlaintextWriter { inner: Inner::Gzip(gzip) })
 }
 

@@ -5,7 +5,7 @@
 //! the other the seed of the source's OpenPGP key pair. Knowing one output says
 //! nothing about the other, and neither can be computed without the instance secrets.
 
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use postern_core::Codename;
 use rand::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
@@ -88,20 +88,69 @@ impl std::fmt::Debug for SourceIdentity {
     }
 }
 
+/// The 19 MiB of working memory one derivation needs, allocated once and reused.
+///
+/// Allocating it per derivation lets glibc keep each freed 19 MiB region in a
+/// per-thread arena, so the server's resident memory would grow with every blocking
+/// thread that ever ran a login. One long-lived workspace keeps memory flat.
+pub struct KdfWorkspace {
+    blocks: Vec<Block>,
+}
+
+impl KdfWorkspace {
+    /// Allocates the workspace (pages become resident on first use).
+    pub fn new() -> Self {
+        Self { blocks: vec![Block::default(); ARGON2_MEMORY_KIB as usize] }
+    }
+
+    /// Overwrites the working memory: it holds state from which the last output could
+    /// be recomputed.
+    fn wipe(&mut self) {
+        for block in &mut self.blocks {
+            *block = Block::default();
+        }
+    }
+}
+
+impl Default for KdfWorkspace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Derives the lookup id and key seed of `codename`. CPU- and memory-heavy
 /// (2 × 19 MiB argon2id): callers bound how many run at once.
 pub fn derive_source_identity(codename: &Codename, secrets: &InstanceSecrets) -> Result<SourceIdentity, CryptoError> {
-    let mut identity = SourceIdentity { lookup_id: [0; 32], key_seed: Zeroizing::new([0; 64]) };
-    argon2id(&secrets.lookup_pepper[..], LOOKUP_SALT, codename, &mut identity.lookup_id)?;
-    argon2id(&secrets.key_pepper[..], KEY_SALT, codename, &mut identity.key_seed[..])?;
-    Ok(identity)
+    derive_source_identity_in(codename, secrets, &mut KdfWorkspace::new())
 }
 
-fn argon2id(pepper: &[u8], salt: &[u8], codename: &Codename, out: &mut [u8]) -> Result<(), CryptoError> {
+/// [`derive_source_identity`] in a reusable workspace (what a server should use).
+pub fn derive_source_identity_in(
+    codename: &Codename,
+    secrets: &InstanceSecrets,
+    workspace: &mut KdfWorkspace,
+) -> Result<SourceIdentity, CryptoError> {
+    let mut identity = SourceIdentity { lookup_id: [0; 32], key_seed: Zeroizing::new([0; 64]) };
+    let lookup = argon2id(&secrets.lookup_pepper[..], LOOKUP_SALT, codename, &mut identity.lookup_id, workspace);
+    let seed = lookup
+        .and_then(|()| argon2id(&secrets.key_pepper[..], KEY_SALT, codename, &mut identity.key_seed[..], workspace));
+    workspace.wipe();
+    seed.map(|()| identity)
+}
+
+fn argon2id(
+    pepper: &[u8],
+    salt: &[u8],
+    codename: &Codename,
+    out: &mut [u8],
+    workspace: &mut KdfWorkspace,
+) -> Result<(), CryptoError> {
     let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, 1, Some(out.len())).map_err(|_| CryptoError::Derive)?;
     let argon = Argon2::new_with_secret(pepper, Algorithm::Argon2id, Version::V0x13, params)
         .map_err(|_| CryptoError::Derive)?;
-    argon.hash_password_into(codename.expose_secret().as_bytes(), salt, out).map_err(|_| CryptoError::Derive)
+    argon
+        .hash_password_into_with_memory(codename.expose_secret().as_bytes(), salt, out, &mut workspace.blocks[..])
+        .map_err(|_| CryptoError::Derive)
 }
 
 fn to_hex(bytes: &[u8]) -> String {
@@ -150,5 +199,11 @@ mod tests {
         assert_eq!(*a.key_seed, *b.key_seed);
         assert_ne!(a.lookup_id, other.lookup_id);
         assert_ne!(a.lookup_id[..], a.key_seed[..32]);
+        let mut ws = KdfWorkspace::new();
+        let c = derive_source_identity_in(&same, &s1, &mut ws).unwrap();
+        let d = derive_source_identity_in(&same, &s1, &mut ws).unwrap();
+        assert_eq!((c.lookup_id, *c.key_seed), (a.lookup_id, *a.key_seed), "a reused workspace gives the same result");
+        assert_eq!(d.lookup_id, a.lookup_id);
+        assert!(ws.blocks.iter().all(|b| b.as_ref().iter().all(|w| *w == 0)), "the workspace is wiped");
     }
 }

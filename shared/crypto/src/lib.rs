@@ -3,6 +3,7 @@
 mod decrypt;
 mod encrypt;
 mod error;
+mod gzip;
 mod kdf;
 mod keygen;
 mod source_key;
@@ -11,7 +12,7 @@ mod submission_key;
 pub use decrypt::{PacketVersions, decrypt_message, packet_versions};
 pub use encrypt::{encrypt_document, encrypt_message};
 pub use error::{CryptoError, KeyProblem};
-pub use kdf::{InstanceSecrets, SourceIdentity, derive_source_identity};
+pub use kdf::{InstanceSecrets, KdfWorkspace, SourceIdentity, derive_source_identity, derive_source_identity_in};
 pub use keygen::{GeneratedKeyPair, generate_submission_key_pair};
 pub use source_key::{SourcePublicKey, derive_source_public_key};
 pub use submission_key::SubmissionKey;

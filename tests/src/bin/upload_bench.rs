@@ -1,2 +1,265 @@
-//! Upload benchmark (filled in below).
-fn main() {}
+//! Upload benchmark: streams large files over loopback HTTP to a running `postern demo`
+//! and reports, in one run, the pipeline's throughput, the server's peak RSS, the raw
+//! postern-crypto streaming rate for the same key, and `gpg --encrypt -z 0`.
+//!
+//! Build both release binaries first, then run:
+//!
+//! ```sh
+//! cargo build --release -p postern -p postern-tests
+//! target/release/upload-bench            # 256 MiB and 1 GiB
+//! target/release/upload-bench 64 256     # other sizes, in MiB
+//! ```
+#![expect(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, reason = "a benchmark's report")]
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand::{RngCore, SeedableRng};
+
+const MIB: u64 = 1024 * 1024;
+const BOUNDARY: &str = "----postern-bench-boundary";
+
+fn main() {
+    let sizes: Vec<u64> = std::env::args().skip(1).map(|a| a.parse().expect("sizes in MiB")).collect();
+    let sizes = if sizes.is_empty() { vec![256, 1024] } else { sizes };
+    let work = tempfile::Builder::new().prefix("postern-bench-").tempdir_in("/var/tmp").unwrap();
+    let bin_dir = std::env::current_exe().unwrap().parent().unwrap().to_owned();
+    let demo_dir = work.path().join("demo");
+    let largest = sizes.iter().max().copied().unwrap_or(0);
+    // First run creates the demo instance; raise its upload limit to fit, then serve.
+    let mut server = start_demo(&bin_dir, &demo_dir);
+    wait_for_demo(&demo_dir);
+    let _ = server.kill();
+    let _ = server.wait();
+    std::fs::remove_file(demo_dir.join("demo.json")).unwrap();
+    let config = demo_dir.join("postern.toml");
+    let limit = (largest + 16) * MIB;
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("max_upload_bytes = 524288000", &format!("max_upload_bytes = {limit}"));
+    std::fs::write(&config, text).unwrap();
+    let mut server = start_demo(&bin_dir, &demo_dir);
+    let facts = wait_for_demo(&demo_dir);
+    let url = facts["source_url"].as_str().unwrap().trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let public_key = PathBuf::from(facts["submission_public_key"].as_str().unwrap());
+    let key = postern_crypto::SubmissionKey::from_armored(&std::fs::read_to_string(&public_key).unwrap()).unwrap();
+    println!("postern upload benchmark — server pid {}, {} cores", server.id(), num_cpus());
+    println!("submission key {} (SEIPDv1, as GnuPG 2.2 reads)", key.fingerprint());
+    println!();
+    println!(
+        "| size | pipeline MB/s | server peak RSS | RSS before | raw postern-crypto MB/s | gpg -z 0 MB/s | pipeline / raw |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for size in sizes {
+        let input = work.path().join(format!("input-{size}"));
+        make_input(&input, size * MIB);
+        let (cookie, csrf) = new_source(&url);
+        let before = rss_kib(server.id(), "VmRSS");
+        reset_peak_rss(server.id());
+        let secs = upload(&url, &cookie, &csrf, &input, size * MIB);
+        let peak = rss_kib(server.id(), "VmHWM");
+        let raw = raw_crypto_secs(&key, &input, &work.path().join("raw.gpg"));
+        let gpg = gpg_secs(&public_key, &key.fingerprint(), &input, work.path());
+        let mbs = |s: f64| (size * MIB) as f64 / 1e6 / s;
+        println!(
+            "| {size} MiB | {:.0} | {:.1} MiB | {:.1} MiB | {:.0} | {:.0} | {:.2} |",
+            mbs(secs),
+            peak as f64 / 1024.0,
+            before as f64 / 1024.0,
+            mbs(raw),
+            mbs(gpg),
+            raw / secs
+        );
+        std::fs::remove_file(&input).unwrap();
+        clear_store(&demo_dir);
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn start_demo(bin_dir: &Path, demo_dir: &Path) -> std::process::Child {
+    Command::new(bin_dir.join("postern"))
+        .args(["demo", "--dir", demo_dir.to_str().unwrap(), "--source-addr", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run `cargo build --release -p postern` first")
+}
+
+fn wait_for_demo(dir: &Path) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(v) = std::fs::read_to_string(dir.join("demo.json")).ok().and_then(|t| serde_json::from_str(&t).ok())
+        {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "the demo did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Pseudo-random, incompressible input (like real documents after compression).
+fn make_input(path: &Path, bytes: u64) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(bytes);
+    let mut out = BufWriter::new(File::create(path).unwrap());
+    let mut buf = vec![0u8; MIB as usize];
+    for _ in 0..bytes / MIB {
+        rng.fill_bytes(&mut buf);
+        out.write_all(&buf).unwrap();
+    }
+    out.flush().unwrap();
+}
+
+/// The source flow over HTTP up to the submission form: (cookie, CSRF token).
+fn new_source(host: &str) -> (String, String) {
+    let mut cookie = String::new();
+    let index = request(host, "GET", "/", &mut cookie, None);
+    let csrf = field(&index, "csrf_token");
+    let form = format!("csrf_token={csrf}&tor2web_check=href%3D%22fake.onion%22");
+    let generated = request(host, "POST", "/generate", &mut cookie, Some(&form));
+    let tab = field(&generated, "tab_id");
+    request(host, "POST", "/create", &mut cookie, Some(&format!("csrf_token={csrf}&tab_id={tab}")));
+    let lookup = request(host, "GET", "/lookup", &mut cookie, None);
+    (cookie, field(&lookup, "csrf_token"))
+}
+
+/// One timed upload of `input` as a file submission; returns its seconds.
+fn upload(host: &str, cookie: &str, csrf: &str, input: &Path, size: u64) -> f64 {
+    let head = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n\
+         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fh\"; filename=\"bench.bin\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    );
+    let tail = format!("\r\n--{BOUNDARY}--\r\n");
+    let length = head.len() as u64 + size + tail.len() as u64;
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "POST /submit HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n\
+         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {length}\r\n\r\n{head}"
+    )
+    .unwrap();
+    let mut file = File::open(input).unwrap();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        stream.write_all(&buf[..n]).unwrap();
+    }
+    stream.write_all(tail.as_bytes()).unwrap();
+    let mut status = String::new();
+    BufReader::new(&stream).read_line(&mut status).unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    assert!(status.contains(" 303 "), "upload refused: {status}");
+    secs
+}
+
+fn request(host: &str, method: &str, path: &str, cookie: &mut String, form: Option<&str>) -> String {
+    let mut stream = TcpStream::connect(host).unwrap();
+    let body = form.unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    for line in raw.lines().take_while(|l| !l.is_empty()) {
+        if let Some(set) = line.strip_prefix("set-cookie: ") {
+            *cookie = set.split(';').next().unwrap().to_owned();
+        }
+    }
+    raw
+}
+
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no {name} in page")) + marker.len();
+    html[at..at + html[at..].find('"').unwrap()].to_owned()
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resets VmHWM to the current RSS (Linux: `echo 5 > /proc/PID/clear_refs`).
+fn reset_peak_rss(pid: u32) {
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+}
+
+/// postern-crypto alone on the same file and key: gzip of stored blocks + SEIPD into a
+/// fsynced file, as the server writes it.
+fn raw_crypto_secs(key: &postern_crypto::SubmissionKey, input: &Path, out: &Path) -> f64 {
+    let started = Instant::now();
+    let mut sink = BufWriter::with_capacity(256 * 1024, File::create(out).unwrap());
+    let mut plain = postern_crypto::encrypt_document(key, "bench.bin", &mut sink).unwrap();
+    let mut file = File::open(input).unwrap();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        plain.write_all(&buf[..n]).unwrap();
+    }
+    plain.finish().unwrap();
+    sink.into_inner().unwrap().sync_all().unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    std::fs::remove_file(out).unwrap();
+    secs
+}
+
+fn gpg_secs(public_key: &Path, fingerprint: &str, input: &Path, work: &Path) -> f64 {
+    let home = work.join("gnupg");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let gpg = |args: &[&str]| {
+        let ok = Command::new("gpg").env("GNUPGHOME", &home).args(["--batch", "--quiet"]).args(args).status().unwrap();
+        assert!(ok.success());
+    };
+    gpg(&["--import", public_key.to_str().unwrap()]);
+    let out = work.join("gpg-out.gpg");
+    let started = Instant::now();
+    gpg(&[
+        "--trust-model",
+        "always",
+        "-z",
+        "0",
+        "-r",
+        fingerprint,
+        "-o",
+        out.to_str().unwrap(),
+        "--encrypt",
+        input.to_str().unwrap(),
+    ]);
+    File::open(&out).unwrap().sync_all().unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    std::fs::remove_file(out).unwrap();
+    secs
+}
+
+fn clear_store(demo_dir: &Path) {
+    // Keep the disk from filling across sizes; the rows stay, only ciphertext goes.
+    for entry in std::fs::read_dir(demo_dir.join("data/store")).unwrap().flatten() {
+        for file in std::fs::read_dir(entry.path()).unwrap().flatten() {
+            let _ = std::fs::remove_file(file.path());
+        }
+    }
+}
