@@ -10,7 +10,7 @@ use postern_store::files::{replace_file, write_new_file};
 use crate::cli::DemoArgs;
 use crate::init::{CONFIG_FILE, create_instance};
 use crate::instance::{init_logging, source_state};
-use crate::serve::{bind_all, runtime, serve_until_ctrl_c};
+use crate::serve::{bind_all, purge_pending_daily, runtime, serve_until_ctrl_c};
 
 const SECRET_KEY_FILE: &str = "submission-secret.asc";
 
@@ -29,8 +29,9 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
     config.source.listen = vec![args.source_addr];
     init_logging(&config.logging.level);
     runtime()?.block_on(async {
-        let state = source_state(&config)?;
+        let (state, store) = source_state(&config)?;
         let listeners = bind_all(&config.source.listen).await?;
+        tokio::spawn(purge_pending_daily(store));
         let source_url = format!("http://{}/", listeners[0].local_addr().context("unable to read the bound address")?);
         let facts = write_demo_json(&dir, &config, &source_url)?;
         announce(&dir, &source_url, &facts);

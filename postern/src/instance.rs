@@ -20,7 +20,7 @@ pub(crate) fn load_submission_key(path: &Path) -> Result<SubmissionKey, KeyProbl
 ///
 /// An unusable submission key is not fatal: it is logged once and every source page
 /// answers 503 "offline" until an administrator fixes it.
-pub(crate) fn source_state(config: &PosternConfig) -> anyhow::Result<AppState> {
+pub(crate) fn source_state(config: &PosternConfig) -> anyhow::Result<(AppState, Arc<Store>)> {
     let key = load_submission_key(&config.instance.submission_key);
     if let Err(problem) = &key {
         tracing::error!(
@@ -38,7 +38,8 @@ pub(crate) fn source_state(config: &PosternConfig) -> anyhow::Result<AppState> {
         session_lifetime: Duration::from_secs(config.source.session_lifetime_minutes * 60),
         v3_source_url: None,
     };
-    Ok(AppState::new(Arc::new(store), key, secrets, app_config))
+    let store = Arc::new(store);
+    Ok((AppState::new(Arc::clone(&store), key, secrets, app_config), store))
 }
 
 /// Installs the stderr log subscriber at the configured level, without timestamps

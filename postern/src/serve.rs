@@ -1,13 +1,15 @@
 //! Serving routers on loopback with hyper, one task per connection.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use postern_core::PosternConfig;
+use postern_core::{HasKind, PosternConfig};
+use postern_store::Store;
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
@@ -22,11 +24,29 @@ pub(crate) fn run_source(args: &ServeArgs) -> anyhow::Result<()> {
     init_logging(&config.logging.level);
     let runtime = runtime()?;
     runtime.block_on(async {
-        let state = source_state(&config)?;
+        let (state, store) = source_state(&config)?;
         let listeners = bind_all(&config.source.listen).await?;
+        tokio::spawn(purge_pending_daily(store));
         tracing::info!("source interface started");
         serve_until_ctrl_c(listeners, source_interface::router(state)).await
     })
+}
+
+/// Sources that never submitted are kept only as the newest this many (as SecureDrop).
+const PENDING_SOURCES_KEPT: usize = 100;
+
+/// Purges unused (pending) source accounts at start and then daily.
+pub(crate) async fn purge_pending_daily(store: Arc<Store>) {
+    let mut daily = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
+    loop {
+        daily.tick().await;
+        let store = Arc::clone(&store);
+        match tokio::task::spawn_blocking(move || store.purge_pending_sources(PENDING_SOURCES_KEPT)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error.kind = %e.kind(), "purging unused source accounts failed: {e}"),
+            Err(_) => tracing::error!("bug: the purge task panicked"),
+        }
+    }
 }
 
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -281,6 +281,29 @@ impl Store {
         result
     }
 
+    /// Deletes sources that never submitted anything, keeping the newest `keep`
+    /// (SecureDrop keeps 100): accounts nobody used must not pile up. Returns how many
+    /// were deleted.
+    pub fn purge_pending_sources(&self, keep: usize) -> Result<usize, StoreError> {
+        let conn = self.lock()?;
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        let mut stmt = conn.prepare(sql::LIST_PENDING_SOURCES_BEYOND).map_err(db("list pending sources"))?;
+        let stale = stmt
+            .query_map([keep], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(db("list pending sources"))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db("list pending sources"))?;
+        let mut deleted = 0;
+        for (id, dir) in stale {
+            // Only if it is still pending: it may have submitted since we listed it.
+            if conn.execute(sql::DELETE_PENDING_SOURCE, [id]).map_err(db("delete a pending source"))? == 1 {
+                let _ = std::fs::remove_dir_all(self.store_root.join(dir));
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
     /// A source's submissions, oldest first.
     pub fn submissions(&self, source: &SourceRecord) -> Result<Vec<SubmissionRecord>, StoreError> {
         let conn = self.lock()?;
@@ -485,6 +508,21 @@ mod tests {
         assert!(store.find_source_by_lookup(&[4; 32]).unwrap().is_some());
         assert!(store.find_source_by_lookup(&[9; 32]).unwrap().is_none());
         assert!(store.create_source(&NewSource { lookup_id: &[4; 32], public_key: "", fingerprint: "" }).is_err());
+    }
+
+    #[test]
+    fn purging_keeps_the_newest_pending_sources_and_every_active_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let active = new_source(&store, 10);
+        store.record_submission(active.id, vec![(SubmissionKind::Message, blob(&store, &active, b"m"))]).unwrap();
+        let pending: Vec<SourceRecord> = (11..16).map(|t| new_source(&store, t)).collect();
+        assert_eq!(store.purge_pending_sources(2).unwrap(), 3);
+        assert!(store.source(active.id).unwrap().is_some());
+        let kept: Vec<bool> = pending.iter().map(|s| store.source(s.id).unwrap().is_some()).collect();
+        assert_eq!(kept, [false, false, false, true, true]);
+        assert!(!dir.path().join("store").join(&pending[0].store_dir).exists());
+        assert_eq!(store.purge_pending_sources(2).unwrap(), 0);
     }
 
     #[test]
