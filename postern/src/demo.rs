@@ -68,6 +68,7 @@ fn announce(dir: &Path, source_url: &str, facts: &Path) {
     println!("  Facts for scripts:      {}", facts.display());
     println!("Decrypt a submission with GnuPG:");
     println!("  export GNUPGHOME=$(mktemp -d); gpg --import {}", secret.display());
-    println!("  gpg -d FILE-msg.gpg;  gpg -d FILE-doc.gz.gpg | gunzip -N > original");
+    println!("  gpg -d N-designation-msg.gpg");
+    println!("  gpg -d N-designation-doc.gz.gpg > doc.gz && gunzip -N doc.gz   # restores the original name");
     println!("Press Ctrl-C to stop.");
 }

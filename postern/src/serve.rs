@@ -32,8 +32,10 @@ pub(crate) fn run_source(args: &ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Sources that never submitted are kept only as the newest this many (as SecureDrop).
+/// Sources that never submitted are kept only as the newest this many (as SecureDrop),
+/// and none younger than a day: it may be in the middle of its first upload.
 const PENDING_SOURCES_KEPT: usize = 100;
+const PENDING_MIN_AGE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Purges unused (pending) source accounts at start and then daily.
 pub(crate) async fn purge_pending_daily(store: Arc<Store>) {
@@ -41,7 +43,9 @@ pub(crate) async fn purge_pending_daily(store: Arc<Store>) {
     loop {
         daily.tick().await;
         let store = Arc::clone(&store);
-        match tokio::task::spawn_blocking(move || store.purge_pending_sources(PENDING_SOURCES_KEPT)).await {
+        match tokio::task::spawn_blocking(move || store.purge_pending_sources(PENDING_SOURCES_KEPT, PENDING_MIN_AGE))
+            .await
+        {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::error!(error.kind = %e.kind(), "purging unused source accounts failed: {e}"),
             Err(_) => tracing::error!("bug: the purge task panicked"),

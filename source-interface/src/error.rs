@@ -38,6 +38,7 @@ impl AppState {
             ErrorKind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error-bad-request"),
             ErrorKind::BadInput => (StatusCode::BAD_REQUEST, "error-bad-request"),
             ErrorKind::NotFound => (StatusCode::NOT_FOUND, "error-not-found"),
+            ErrorKind::RateLimited => (StatusCode::SERVICE_UNAVAILABLE, "error-busy"),
             ErrorKind::KeyMissing | ErrorKind::DiskFull | ErrorKind::StoreUnavailable => {
                 (StatusCode::SERVICE_UNAVAILABLE, "error-server")
             }
@@ -71,6 +72,9 @@ pub(crate) enum AppError {
     /// A background task panicked or was cancelled.
     #[error("a background task ended abnormally")]
     Task,
+    /// Too many codename derivations are queued.
+    #[error("too many logins are waiting")]
+    Busy,
 }
 
 impl HasKind for AppError {
@@ -79,6 +83,7 @@ impl HasKind for AppError {
             Self::Store(e) => e.kind(),
             Self::Crypto(e) => e.kind(),
             Self::Task => ErrorKind::Internal,
+            Self::Busy => ErrorKind::RateLimited,
         }
     }
 }

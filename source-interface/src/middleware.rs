@@ -27,7 +27,8 @@ pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
     set(h, "cross-origin-opener-policy", "same-origin");
-    set(h, "cross-origin-embedder-policy", "same-origin");
+    // SecureDrop's Apache sets "same-origin", which is not a COEP value; browsers ignore it.
+    set(h, "cross-origin-embedder-policy", "require-corp");
     set(h, "cross-origin-resource-policy", "same-origin");
     set(h, "x-content-type-options", "nosniff");
     set(h, "permissions-policy", "interest-cohort=()");
@@ -54,7 +55,7 @@ pub(crate) async fn tor2web_page(app: &AppState) -> Response {
 
 /// With an unusable submission key, every page (but the stylesheet) answers 503.
 pub(crate) async fn offline_without_key(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    if app.inner.key.is_err() && req.uri().path() != "/static/style.css" {
+    if !app.key_usable() && req.uri().path() != "/static/style.css" {
         let session = app.inner.sessions.resolve(req.headers());
         session.end(&app.inner.sessions);
         let tr = &app.inner.tr;
@@ -67,6 +68,26 @@ pub(crate) async fn offline_without_key(State(app): State<AppState>, req: Reques
         return res;
     }
     next.run(req).await
+}
+
+/// How often a valid submission key is checked again (it may expire while we run).
+const KEY_RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl AppState {
+    /// Whether the submission key is usable now; re-checked once a minute, and logged
+    /// once when it stops being usable.
+    fn key_usable(&self) -> bool {
+        let Ok(key) = &self.inner.key else { return false };
+        let mut check = self.inner.key_check.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if check.0.elapsed() >= KEY_RECHECK {
+            let usable = key.check_usable();
+            if let (true, Err(problem)) = (check.1, &usable) {
+                tracing::error!("submission key unusable, the source interface is offline: {problem}");
+            }
+            *check = (std::time::Instant::now(), usable.is_ok());
+        }
+        check.1
+    }
 }
 
 /// Finds the request's session (by cookie) for the handlers, and sends back any

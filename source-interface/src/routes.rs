@@ -12,7 +12,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(info::index))
-        .route("/generate", post(account::generate))
+        .route("/generate", get(account::generate_get).post(account::generate))
         .route("/create", post(account::create))
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))

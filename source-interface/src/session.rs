@@ -45,10 +45,14 @@ struct Session {
     flash: Vec<Flash>,
 }
 
+/// How often expired sessions (and the codenames they may hold) are dropped.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
 /// All sessions of this process.
 pub(crate) struct Sessions {
     map: Mutex<HashMap<String, Session>>,
     lifetime: Duration,
+    last_sweep: Mutex<Instant>,
 }
 
 /// What the session middleware found for this request.
@@ -75,7 +79,7 @@ pub(crate) struct LoggedIn {
 
 impl Sessions {
     pub(crate) fn new(lifetime: Duration) -> Self {
-        Self { map: Mutex::new(HashMap::new()), lifetime }
+        Self { map: Mutex::new(HashMap::new()), lifetime, last_sweep: Mutex::new(Instant::now()) }
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Session>> {
@@ -106,18 +110,50 @@ impl Sessions {
 
     fn insert_with_csrf(&self, state: State, flash: Vec<Flash>, csrf: String) -> String {
         let id = random_token();
+        let logged_in = matches!(state, State::LoggedIn { .. });
         let session = Session { expires: Instant::now() + self.lifetime, csrf, state, flash };
+        self.sweep_if_due();
         let mut map = self.lock();
         if map.len() >= MAX_SESSIONS {
-            let now = Instant::now();
-            map.retain(|_, s| s.expires > now);
-            while map.len() >= MAX_SESSIONS {
-                let Some(oldest) = map.iter().min_by_key(|(_, s)| s.expires).map(|(k, _)| k.clone()) else { break };
-                map.remove(&oldest);
-            }
+            make_room(&mut map, logged_in);
         }
         map.insert(id.clone(), session);
         id
+    }
+
+    /// Drops expired sessions once a minute, so codenames of abandoned sessions do not
+    /// linger in memory.
+    fn sweep_if_due(&self) {
+        let mut last = self.last_sweep.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.elapsed() < SWEEP_INTERVAL {
+            return;
+        }
+        *last = Instant::now();
+        let now = Instant::now();
+        self.lock().retain(|_, s| s.expires > now);
+    }
+}
+
+/// Frees a tenth of the table: expired sessions first, then anonymous ones oldest
+/// first. A flood of anonymous visits never logs a source out; only when the table
+/// holds nothing but logged-in sessions does a new login push out the oldest.
+fn make_room(map: &mut HashMap<String, Session>, for_login: bool) {
+    let now = Instant::now();
+    map.retain(|_, s| s.expires > now);
+    let target = MAX_SESSIONS - MAX_SESSIONS / 10;
+    if map.len() < target {
+        return;
+    }
+    let anonymous = |s: &Session| matches!(s.state, State::Anonymous { .. });
+    let mut victims: Vec<(Instant, bool, String)> = map
+        .iter()
+        .filter(|(_, s)| for_login || anonymous(s))
+        .map(|(k, s)| (s.expires, !anonymous(s), k.clone()))
+        .collect();
+    // Anonymous (false) before logged-in (true), each oldest first.
+    victims.sort_by_key(|v| (v.1, v.0));
+    for (_, _, id) in victims.into_iter().take(map.len() - target) {
+        map.remove(&id);
     }
 }
 
@@ -291,10 +327,27 @@ mod tests {
         let again = sessions.resolve(&headers);
         assert!(again.csrf_ok(&sessions, &csrf));
         assert!(!again.csrf_ok(&sessions, "nope"));
-        std::thread::sleep(Duration::from_millis(80));
+        // Activity does not extend the lifetime.
+        for _ in 0..3 {
+            std::thread::sleep(Duration::from_millis(15));
+            assert!(sessions.resolve(&headers).csrf_ok(&sessions, &csrf));
+        }
+        std::thread::sleep(Duration::from_millis(30));
         let late = sessions.resolve(&headers);
         assert!(late.was_expired());
         assert!(!late.csrf_ok(&sessions, &csrf));
+    }
+
+    #[test]
+    fn a_flood_of_anonymous_sessions_never_evicts_a_logged_in_source() {
+        let sessions = Sessions::new(Duration::from_secs(600));
+        let source = SessionCtx { inner: Arc::default() };
+        source.log_in(&sessions, SourceId::for_tests(1), None);
+        for _ in 0..(MAX_SESSIONS + 100) {
+            SessionCtx { inner: Arc::default() }.ensure_csrf(&sessions);
+        }
+        assert!(sessions.lock().len() <= MAX_SESSIONS);
+        assert!(source.logged_in(&sessions).is_some());
     }
 
     #[test]

@@ -14,6 +14,8 @@ use crate::session::Sessions;
 /// once: one, so a flood of logins leaves the other core to uploads and the server
 /// holds exactly one 19 MiB workspace (about 12 logins a second).
 const CONCURRENT_DERIVATIONS: usize = 1;
+/// Logins and account creations allowed to queue for the derivation permit.
+pub(crate) const MAX_WAITING_DERIVATIONS: usize = 64;
 
 /// Settings of the source interface that come from the configuration file.
 #[derive(Debug, Clone)]
@@ -39,7 +41,13 @@ pub(crate) struct Inner {
     pub(crate) sessions: Sessions,
     pub(crate) config: SourceAppConfig,
     pub(crate) tr: Tr,
-    pub(crate) kdf_permits: Semaphore,
+    pub(crate) kdf_permits: Arc<Semaphore>,
+    /// Requests waiting for a permit; beyond [`MAX_WAITING_DERIVATIONS`] they get 503.
+    pub(crate) kdf_waiting: std::sync::atomic::AtomicUsize,
+    /// Derivations run so far (tests check that bad input runs none).
+    pub(crate) derivations: std::sync::atomic::AtomicU64,
+    /// Whether the submission key was still usable at the last check, and when that was.
+    pub(crate) key_check: std::sync::Mutex<(std::time::Instant, bool)>,
     /// The one argon2 workspace; taken only while holding a permit.
     pub(crate) kdf_workspace: std::sync::Mutex<KdfWorkspace>,
     pub(crate) server_os: Option<String>,
@@ -62,11 +70,19 @@ impl AppState {
                 sessions,
                 config,
                 tr: Tr::en_us(),
-                kdf_permits: Semaphore::new(CONCURRENT_DERIVATIONS),
+                kdf_permits: Arc::new(Semaphore::new(CONCURRENT_DERIVATIONS)),
+                kdf_waiting: std::sync::atomic::AtomicUsize::new(0),
+                derivations: std::sync::atomic::AtomicU64::new(0),
+                key_check: std::sync::Mutex::new((std::time::Instant::now(), true)),
                 kdf_workspace: std::sync::Mutex::new(KdfWorkspace::new()),
                 server_os: read_os_version(),
             }),
         }
+    }
+
+    /// How many codename derivations this server has run (for tests and benchmarks).
+    pub fn derivation_count(&self) -> u64 {
+        self.inner.derivations.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Runs a blocking store operation off the async threads.

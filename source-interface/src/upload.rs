@@ -8,8 +8,10 @@
 use std::io::Write;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
+
+use futures_util::Stream;
 
 use axum::body::Body;
 use bytes::Bytes;
@@ -29,6 +31,13 @@ pub(crate) const MAX_MESSAGE_CHARS: usize = 100_000;
 const CHANNEL_DEPTH: usize = 4;
 /// Largest accepted CSRF token or honeypot value.
 const SMALL_FIELD_BYTES: usize = 4096;
+/// A refused body is still read, and discarded, up to this many times the upload
+/// limit, so the browser gets our page; beyond that the connection is cut.
+pub(crate) const DRAIN_FACTOR: u64 = 4;
+/// Most files in one submission.
+pub(crate) const MAX_FILES: usize = 100;
+/// Most multipart parts in one submission: the files plus our four fields, with room.
+const MAX_PARTS: usize = MAX_FILES + 16;
 
 /// What the source sent, once stored.
 #[derive(Debug)]
@@ -41,6 +50,7 @@ pub(crate) struct Received {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
     TooLarge,
+    TooManyFiles,
     Csrf,
     Honeypot,
     Empty,
@@ -81,6 +91,10 @@ pub(crate) struct Rules {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Reads, checks, encrypts and stores one submission.
+///
+/// A refused submission is still read to its end (up to the limits), so that the
+/// browser, which sends the whole body before it reads an answer, gets the page that
+/// explains the refusal rather than a reset connection.
 pub(crate) async fn receive(
     app: &AppState,
     session: &SessionCtx,
@@ -90,40 +104,59 @@ pub(crate) async fn receive(
     rules: &Rules,
 ) -> Result<Received, SubmitError> {
     let boundary = multer::parse_boundary(content_type).map_err(|_| SubmitError::Refused(Refusal::Malformed))?;
-    let over_limit = Arc::new(AtomicBool::new(false));
-    let mut multipart = multer::Multipart::new(limited(body, rules.max_bytes, Arc::clone(&over_limit)), boundary);
+    let meter = Arc::new(BodyMeter::default());
+    let mut multipart = multer::Multipart::new(limited(body, rules.max_bytes, Arc::clone(&meter)), boundary);
     let refuse_or = |_: multer::Error| {
-        SubmitError::Refused(if over_limit.load(Ordering::SeqCst) { Refusal::TooLarge } else { Refusal::Malformed })
+        SubmitError::Refused(if meter.over_limit.load(Ordering::SeqCst) {
+            Refusal::TooLarge
+        } else {
+            Refusal::Malformed
+        })
     };
 
     let mut csrf_ok = false;
+    let mut refusal = None;
+    let mut parts = 0;
     let mut message = Zeroizing::new(String::new());
     let mut files: Vec<FinishedBlob> = Vec::new();
     while let Some(mut field) = multipart.next_field().await.map_err(refuse_or)? {
+        parts += 1;
         let name = field.name().unwrap_or_default().to_owned();
-        if name == "csrf_token" {
-            let token = read_small(&mut field).await.map_err(refuse_or)?;
+        if name == "csrf_token" && refusal.is_none() {
+            let token = read_small(&mut field, &meter).await.map_err(refuse_or)?;
             csrf_ok = session.csrf_ok(&app.inner.sessions, &token);
         }
         // The token comes first in our form: nothing is read or encrypted before it checks out.
-        if !csrf_ok {
-            return Err(SubmitError::Refused(Refusal::Csrf));
+        if refusal.is_none() && !csrf_ok {
+            refusal = Some(Refusal::Csrf);
+        }
+        if refusal.is_none() && (parts > MAX_PARTS || (name == "fh" && files.len() >= MAX_FILES)) {
+            refusal = Some(Refusal::TooManyFiles);
         }
         match name.as_str() {
+            _ if refusal.is_some() => drain_field(&mut field, &meter).await.map_err(refuse_or)?,
             "csrf_token" => {}
-            "text" if !read_small(&mut field).await.map_err(refuse_or)?.trim().is_empty() => {
-                return Err(SubmitError::Refused(Refusal::Honeypot));
+            "text" => {
+                if !read_small(&mut field, &meter).await.map_err(refuse_or)?.trim().is_empty() {
+                    refusal = Some(Refusal::Honeypot);
+                }
             }
-            "msg" => message = read_message(&mut field).await.map_err(refuse_or)??,
+            "msg" => match read_message(&mut field, &meter).await.map_err(refuse_or)? {
+                Ok(text) => message = text,
+                Err(r) => refusal = Some(r),
+            },
             "fh" if rules.allow_uploads && field.file_name().is_some_and(|n| !n.is_empty()) => {
                 let filename = secure_filename(field.file_name().unwrap_or_default());
-                files.push(encrypt_field(app, source, filename, &mut field).await.map_err(|e| match e {
+                files.push(encrypt_field(app, source, filename, &mut field, &meter).await.map_err(|e| match e {
                     FieldError::Body(e) => refuse_or(e),
                     FieldError::Failed(e) => SubmitError::Failed(e),
                 })?);
             }
-            _ => while field.chunk().await.map_err(refuse_or)?.is_some() {},
+            _ => drain_field(&mut field, &meter).await.map_err(refuse_or)?,
         }
+    }
+    if let Some(refusal) = refusal {
+        return Err(SubmitError::Refused(refusal));
     }
     check_rules(app, source, rules, &message, files.len()).await?;
     let mut items = Vec::with_capacity(files.len() + 1);
@@ -138,29 +171,85 @@ pub(crate) async fn receive(
     Ok(Received { message: has_message, files: count })
 }
 
+/// Reads and discards what is left of a request body, at most `cap` bytes, so the
+/// client gets our answer instead of a reset connection. Returns whether it reached
+/// the end.
+pub(crate) async fn drain_body(body: Body, cap: u64) -> bool {
+    let mut stream = body.into_data_stream();
+    let mut drained: u64 = 0;
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        match chunk {
+            Ok(chunk) => {
+                drained += chunk.len() as u64;
+                if drained > cap {
+                    return false;
+                }
+            }
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
 /// Bytes multer may take from the body in one poll. multer reads everything that is
 /// ready before it hands data to a field, so without this a fast client could make it
 /// buffer as much as the kernel's socket buffer holds.
 const POLL_BUDGET: usize = 256 * 1024;
+/// Most bytes multer may hold that no field has handed to us: part headers and
+/// boundaries it is still looking for. Beyond it the body is malformed (or hostile).
+const MAX_BUFFERED: u64 = 1024 * 1024;
 
-/// The request body as a stream that fails once more than `max` bytes arrived, and
-/// yields to its reader after [`POLL_BUDGET`] bytes so memory stays flat.
+/// What the body stream and the field readers share.
+#[derive(Default)]
+struct BodyMeter {
+    /// Bytes the field readers took out of multer.
+    consumed: AtomicU64,
+    /// The body went over the upload limit.
+    over_limit: AtomicBool,
+}
+
+/// The request body as a stream that stops at `max` bytes (then reads and discards up
+/// to [`DRAIN_FACTOR`] times `max` in all, for the 413 page to reach the browser), refuses to let multer
+/// buffer more than [`MAX_BUFFERED`], and yields after [`POLL_BUDGET`] bytes.
 struct LimitedBody {
     inner: axum::body::BodyDataStream,
     seen: u64,
     max: u64,
-    over_limit: Arc<AtomicBool>,
+    meter: Arc<BodyMeter>,
     since_pending: usize,
+    /// Bytes discarded since the limit was passed, once it was.
+    draining: Option<u64>,
 }
 
-fn limited(body: Body, max: u64, over_limit: Arc<AtomicBool>) -> LimitedBody {
-    LimitedBody { inner: body.into_data_stream(), seen: 0, max, over_limit, since_pending: 0 }
+fn limited(body: Body, max: u64, meter: Arc<BodyMeter>) -> LimitedBody {
+    LimitedBody { inner: body.into_data_stream(), seen: 0, max, meter, since_pending: 0, draining: None }
 }
 
-impl futures_util::Stream for LimitedBody {
+impl LimitedBody {
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BoxError>>> {
+        loop {
+            match Pin::new(&mut self.inner).poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    let drained = self.draining.unwrap_or(0) + chunk.len() as u64;
+                    self.draining = Some(drained);
+                    if drained > self.max.saturating_mul(DRAIN_FACTOR - 1) {
+                        return Poll::Ready(Some(Err("request body over the upload limit".into())));
+                    }
+                }
+                Poll::Ready(_) => return Poll::Ready(Some(Err("request body over the upload limit".into()))),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl Stream for LimitedBody {
     type Item = Result<Bytes, BoxError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.draining.is_some() {
+            return self.poll_drain(cx);
+        }
         if self.since_pending >= POLL_BUDGET {
             self.since_pending = 0;
             cx.waker().wake_by_ref();
@@ -171,8 +260,12 @@ impl futures_util::Stream for LimitedBody {
                 self.seen += chunk.len() as u64;
                 self.since_pending += chunk.len();
                 if self.seen > self.max {
-                    self.over_limit.store(true, Ordering::SeqCst);
-                    return Poll::Ready(Some(Err("request body over the upload limit".into())));
+                    self.meter.over_limit.store(true, Ordering::SeqCst);
+                    self.draining = Some(0);
+                    return self.poll_drain(cx);
+                }
+                if self.seen.saturating_sub(self.meter.consumed.load(Ordering::SeqCst)) > MAX_BUFFERED {
+                    return Poll::Ready(Some(Err("multipart data without a part boundary".into())));
                 }
                 Poll::Ready(Some(Ok(chunk)))
             }
@@ -186,15 +279,29 @@ impl futures_util::Stream for LimitedBody {
     }
 }
 
-async fn read_small(field: &mut multer::Field<'static>) -> Result<String, multer::Error> {
+/// The next chunk of a field, counted as taken out of multer.
+async fn next_chunk(field: &mut multer::Field<'static>, meter: &BodyMeter) -> Result<Option<Bytes>, multer::Error> {
+    let chunk = field.chunk().await?;
+    if let Some(c) = &chunk {
+        meter.consumed.fetch_add(c.len() as u64, Ordering::SeqCst);
+    }
+    Ok(chunk)
+}
+
+async fn drain_field(field: &mut multer::Field<'static>, meter: &BodyMeter) -> Result<(), multer::Error> {
+    while next_chunk(field, meter).await?.is_some() {}
+    Ok(())
+}
+
+/// A short text field; anything longer than [`SMALL_FIELD_BYTES`] reads as a value
+/// that matches no token and is not empty.
+async fn read_small(field: &mut multer::Field<'static>, meter: &BodyMeter) -> Result<String, multer::Error> {
     let mut buf = Vec::new();
-    while let Some(chunk) = field.chunk().await? {
+    while let Some(chunk) = next_chunk(field, meter).await? {
         buf.extend_from_slice(&chunk);
         if buf.len() > SMALL_FIELD_BYTES {
-            buf.truncate(0);
-            buf.extend_from_slice(b"x");
-            while field.chunk().await?.is_some() {}
-            break;
+            drain_field(field, meter).await?;
+            return Ok("(too long)".to_owned());
         }
     }
     Ok(String::from_utf8_lossy(&buf).into_owned())
@@ -203,22 +310,23 @@ async fn read_small(field: &mut multer::Field<'static>) -> Result<String, multer
 /// The message text, or a refusal if it is too long or not UTF-8.
 async fn read_message(
     field: &mut multer::Field<'static>,
-) -> Result<Result<Zeroizing<String>, SubmitError>, multer::Error> {
+    meter: &BodyMeter,
+) -> Result<Result<Zeroizing<String>, Refusal>, multer::Error> {
     // UTF-8 needs at most 4 bytes a character.
     let max_bytes = MAX_MESSAGE_CHARS * 4;
     let mut buf = Zeroizing::new(Vec::new());
-    while let Some(chunk) = field.chunk().await? {
+    while let Some(chunk) = next_chunk(field, meter).await? {
         if buf.len() + chunk.len() > max_bytes {
-            while field.chunk().await?.is_some() {}
-            return Ok(Err(SubmitError::Refused(Refusal::MessageTooLong)));
+            drain_field(field, meter).await?;
+            return Ok(Err(Refusal::MessageTooLong));
         }
         buf.extend_from_slice(&chunk);
     }
     let Ok(text) = std::str::from_utf8(&buf) else {
-        return Ok(Err(SubmitError::Refused(Refusal::Malformed)));
+        return Ok(Err(Refusal::Malformed));
     };
     if text.chars().count() > MAX_MESSAGE_CHARS {
-        return Ok(Err(SubmitError::Refused(Refusal::MessageTooLong)));
+        return Ok(Err(Refusal::MessageTooLong));
     }
     Ok(Ok(Zeroizing::new(text.to_owned())))
 }
@@ -268,6 +376,7 @@ async fn encrypt_field(
     source: &SourceRecord,
     filename: String,
     field: &mut multer::Field<'static>,
+    meter: &BodyMeter,
 ) -> Result<FinishedBlob, FieldError> {
     let (tx, mut rx) = mpsc::channel::<Piece>(CHANNEL_DEPTH);
     let app2 = app.clone();
@@ -289,7 +398,7 @@ async fn encrypt_field(
     });
     let mut body_error = None;
     loop {
-        match field.chunk().await {
+        match next_chunk(field, meter).await {
             Ok(Some(chunk)) => {
                 if tx.send(Piece::Data(chunk)).await.is_err() {
                     break; // The writer failed; its error is below.

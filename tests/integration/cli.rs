@@ -3,7 +3,9 @@
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use postern_tests::{Running, http_get, postern_binary, wait_for};
+use postern_tests::{Running, http_get, wait_for};
+
+use crate::postern_binary;
 
 fn postern(args: &[&str]) -> std::process::Output {
     Command::new(postern_binary()).args(args).output().unwrap()
@@ -87,7 +89,7 @@ fn demo_serves_a_complete_instance_and_reuses_it() {
     let dir = tempfile::tempdir().unwrap();
     let demo_dir = dir.path().join("demo");
     let args = ["demo", "--dir", demo_dir.to_str().unwrap(), "--source-addr", "127.0.0.1:0"];
-    let demo = Running::start(&args);
+    let demo = Running::start(postern_binary(), &args);
     let facts = demo_url(&demo_dir);
     for key in ["source_url", "journalist_url", "submission_secret_key", "submission_public_key", "data_dir"] {
         assert!(facts.get(key).is_some(), "demo.json has {key}");
@@ -105,7 +107,7 @@ fn demo_serves_a_complete_instance_and_reuses_it() {
     assert!(demo.interrupt(), "Ctrl-C stops cleanly");
 
     std::fs::remove_file(demo_dir.join("demo.json")).unwrap();
-    let again = Running::start(&args);
+    let again = Running::start(postern_binary(), &args);
     let facts2 = demo_url(&demo_dir);
     assert_eq!(std::fs::read_to_string(facts2["submission_secret_key"].as_str().unwrap()).unwrap(), secret, "reused");
     let url = facts2["source_url"].as_str().unwrap().to_owned();
@@ -126,7 +128,7 @@ fn serve_with_an_unusable_key_logs_why_once_and_answers_503() {
     let config = inst.join("postern.toml");
     let text = std::fs::read_to_string(&config).unwrap().replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
     std::fs::write(&config, text).unwrap();
-    let server = Running::start(&["serve", "source", "--config", config.to_str().unwrap()]);
+    let server = Running::start(postern_binary(), &["serve", "source", "--config", config.to_str().unwrap()]);
     let url = format!("http://127.0.0.1:{port}/");
     let (status, body) = wait_for(|| http_get(&url, "/").ok());
     assert_eq!(status, 503);
@@ -139,4 +141,96 @@ fn serve_with_an_unusable_key_logs_why_once_and_answers_503() {
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// An instance served by the real binary on a free loopback port, with `limit` as its upload limit.
+fn serve_instance(dir: &std::path::Path, limit: u64) -> (Running, String, std::path::PathBuf) {
+    let inst = dir.join("instance");
+    let key = postern_testing::fixture_path("gpg-submission-public.asc");
+    let out = postern(&["init", "--dir", inst.to_str().unwrap(), "--submission-key", key.to_str().unwrap()]);
+    assert!(out.status.success());
+    let port = free_port();
+    let config = inst.join("postern.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+        .replace("max_upload_bytes = 524288000", &format!("max_upload_bytes = {limit}"));
+    std::fs::write(&config, text).unwrap();
+    let server = Running::start(postern_binary(), &["serve", "source", "--config", config.to_str().unwrap()]);
+    let host = format!("127.0.0.1:{port}");
+    wait_for(|| http_get(&format!("http://{host}/"), "/robots.txt").ok());
+    (server, host, inst)
+}
+
+#[test]
+fn a_browser_sending_an_oversize_upload_reads_the_413_page() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, host, inst) = serve_instance(dir.path(), 256 * 1024);
+    let source = postern_tests::RawSource::create(&host).unwrap();
+    // As a browser does: the whole body first, then read the answer.
+    // 900 KiB: over the 256 KiB limit, within the 4× the server still reads to answer.
+    let (mut stream, tail) = source.start_upload(&host, 900 * 1024).unwrap();
+    stream.write_all(&vec![b'x'; 900 * 1024]).unwrap();
+    stream.write_all(tail.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{}", answer.lines().next().unwrap_or_default());
+    assert!(answer.contains("256 KiB") && answer.contains("nothing was stored"));
+    let files: Vec<_> = std::fs::read_dir(inst.join("data/store")).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "one source directory");
+    assert_eq!(std::fs::read_dir(files[0].path()).unwrap().count(), 0, "and nothing in it");
+}
+
+#[test]
+fn a_server_killed_mid_upload_lists_nothing_and_cleans_up_at_restart() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, host, inst) = serve_instance(dir.path(), 512 * 1024 * 1024);
+    let source = postern_tests::RawSource::create(&host).unwrap();
+    let (mut stream, _tail) = source.start_upload(&host, 64 * 1024 * 1024).unwrap();
+    let marker = b"KILLED-MID-UPLOAD-MARKER ".repeat(40_000);
+    stream.write_all(&marker).unwrap();
+    let source_dir = std::fs::read_dir(inst.join("data/store")).unwrap().next().unwrap().unwrap().path();
+    // Wait until the server is writing ciphertext, then kill it without warning.
+    wait_for(|| {
+        let files: Vec<_> = std::fs::read_dir(&source_dir).ok()?.flatten().collect();
+        (files.len() == 1 && files[0].file_name().to_string_lossy().starts_with(".tmp-")).then_some(())
+    });
+    let _ = Command::new("kill").args(["-KILL", &server.pid().to_string()]).status();
+    drop(server);
+    drop(stream);
+    assert_eq!(std::fs::read_dir(&source_dir).unwrap().count(), 1, "the crash left a temporary file");
+
+    let config = inst.join("postern.toml");
+    let _restarted = Running::start(postern_binary(), &["serve", "source", "--config", config.to_str().unwrap()]);
+    wait_for(|| std::fs::read_dir(&source_dir).unwrap().next().is_none().then_some(()));
+    // Nothing is listed: the source has no submissions and is still pending.
+    let store = postern_store::Store::open(&inst.join("data")).unwrap();
+    let secrets = postern_crypto::InstanceSecrets::from_file_text(
+        &std::fs::read_to_string(inst.join("instance-secrets.toml")).unwrap(),
+    )
+    .unwrap();
+    let codename = postern_core::Codename::parse(&source.codename).unwrap();
+    let id = postern_crypto::derive_source_identity(&codename, &secrets).unwrap();
+    let record = store.find_source_by_lookup(&id.lookup_id).unwrap().unwrap();
+    assert!(record.pending && record.interaction_count == 0);
+    assert!(store.submissions(&record).unwrap().is_empty());
+    // And no plaintext anywhere under the instance.
+    let mut all = Vec::new();
+    collect_files(&inst, &mut all);
+    for file in all {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!bytes.windows(24).any(|w| w == &marker[..24]), "plaintext in {}", file.display());
+    }
+}
+
+fn collect_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.path().is_dir() {
+            collect_files(&entry.path(), out);
+        } else {
+            out.push(entry.path());
+        }
+    }
 }

@@ -4,11 +4,13 @@ use std::io::Write;
 
 use postern_tests::{Running, wait_for};
 
+use crate::postern_binary;
+
 #[test]
 fn serve_removes_leftover_temporary_and_unlisted_ciphertext_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let key = postern_testing::fixture_path("gpg-submission-public.asc");
-    let out = std::process::Command::new(postern_tests::postern_binary())
+    let out = std::process::Command::new(postern_binary())
         .args(["init", "--dir"])
         .arg(dir.path())
         .arg("--submission-key")
@@ -35,7 +37,7 @@ fn serve_removes_leftover_temporary_and_unlisted_ciphertext_at_start() {
     std::fs::write(source_dir.join("1-x-doc.gz.gpg"), b"unrecorded ciphertext").unwrap();
     std::mem::forget(committed); // as if the process died before recording it
 
-    let server = Running::start(&["serve", "source", "--config", config.to_str().unwrap()]);
+    let server = Running::start(postern_binary(), &["serve", "source", "--config", config.to_str().unwrap()]);
     wait_for(|| std::fs::read_dir(&source_dir).unwrap().next().is_none().then_some(()));
     assert!(server.stderr_text().is_empty(), "{}", server.stderr_text());
 }

@@ -5,6 +5,13 @@ use std::io::Write;
 use axum::http::StatusCode;
 use postern_tests::{Gpg, Part, Stack, gunzip_restoring_name};
 
+#[test]
+fn the_peer_is_gnupg_2_2() {
+    let out = std::process::Command::new("gpg").arg("--version").output().unwrap();
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert!(version.starts_with("gpg (GnuPG) 2.2."), "viewing stations run GnuPG 2.2: {version}");
+}
+
 #[tokio::test]
 async fn gnupg_decrypts_a_message_and_a_multi_file_submission() {
     let stack = Stack::new();

@@ -3,6 +3,11 @@
 //! binary run as a user would.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
+/// The `postern` binary cargo built for this test run.
+fn postern_binary() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_BIN_EXE_postern"))
+}
+
 mod cli;
 mod crash_safety;
 mod gpg_interop;

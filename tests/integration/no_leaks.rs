@@ -41,9 +41,25 @@ async fn the_whole_flow_leaks_nothing_to_logs_or_disk() {
     let csrf = source.lookup_csrf().await;
     source.client.post_form("/logout", &[("csrf_token", &csrf)]).await;
 
+    // A second source whose store directory vanished: its submission fails and the
+    // failure is logged at error level, with what we were doing and nothing it sent.
+    let mut unlucky = stack.new_source().await;
+    let unlucky_record = stack.instance.source_of(&unlucky.codename).unwrap();
+    std::fs::remove_dir_all(stack.instance.store.source_dir(&unlucky_record)).unwrap();
+    let res = unlucky.submit(&[Part::Text("msg", &message), Part::File("fh", &filename, content.as_bytes())]).await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!res.text().contains(&filename) && !res.text().contains("temporary ciphertext"), "no detail to the client");
+
     let out = logs.contents();
     assert!(out.contains("postern-log-canary"), "the capture works");
+    assert!(out.contains("request failed: file operation failed: create a temporary ciphertext file"), "{out}");
     let record = stack.instance.source_of(&source.codename).unwrap();
+    let identity = postern_crypto::derive_source_identity(
+        &postern_core::Codename::parse(&source.codename).unwrap(),
+        &stack.instance.secrets(),
+    )
+    .unwrap();
+    let lookup_hex: String = identity.lookup_id.iter().map(|b| format!("{b:02x}")).collect();
     for secret in [
         source.codename.as_str(),
         wrong_codename.expose_secret(),
@@ -52,6 +68,9 @@ async fn the_whole_flow_leaks_nothing_to_logs_or_disk() {
         &marker,
         record.designation.as_str(),
         &record.uuid,
+        unlucky.codename.as_str(),
+        unlucky_record.designation.as_str(),
+        &lookup_hex,
     ] {
         assert!(!out.contains(secret), "a source secret reached the logs");
     }

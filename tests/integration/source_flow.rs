@@ -96,8 +96,18 @@ async fn every_bad_login_gets_the_same_generic_message() {
     let stack = Stack::new();
     stack.new_source().await;
     let unknown = Codename::generate(&mut rand::rngs::OsRng);
-    let too_long = "a ".repeat(80);
-    for attempt in [unknown.expose_secret(), too_long.as_str(), "abacus <script>", "", "abacus abacus"] {
+    let too_long = "abacus ".repeat(19);
+    // (input, whether it is well-formed enough to be worth a key derivation)
+    let attempts = [
+        (unknown.expose_secret(), true),
+        (too_long.as_str(), false),
+        ("abacus <script>", false),
+        ("", false),
+        ("abacus abacus", false),
+        ("abacus abacus abacus abacus abacus abacus zzyzx", false),
+    ];
+    for (attempt, derives) in attempts {
+        let before = stack.state.derivation_count();
         let mut c = stack.client();
         c.get("/login").await;
         let csrf = c.csrf.clone();
@@ -105,6 +115,7 @@ async fn every_bad_login_gets_the_same_generic_message() {
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
         assert!(res.text().contains("Sorry, that is not a recognised codename."));
         assert!(!res.text().contains("&lt;script"), "input is not echoed");
+        assert_eq!(stack.state.derivation_count() - before, u64::from(derives), "derivations for {attempt:?}");
     }
 }
 
@@ -123,8 +134,12 @@ async fn sessions_expire_absolutely() {
     config.session_lifetime = Duration::from_millis(1500);
     let stack = Stack::with(config, Ok(postern_testing::submission_key()));
     let mut source = stack.new_source().await;
-    assert_eq!(source.client.get("/lookup").await.status, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(1700)).await;
+    // Activity does not extend the session.
+    for _ in 0..4 {
+        assert_eq!(source.client.get("/lookup").await.status, StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let res = source.client.get("/lookup").await;
     assert_eq!(res.location(), Some("/"));
     let home = source.client.get("/").await;
@@ -135,11 +150,15 @@ async fn sessions_expire_absolutely() {
 async fn csrf_failure_ends_the_session_with_the_logged_out_page() {
     let stack = Stack::new();
     let mut source = stack.new_source().await;
+    let old_cookie = source.client.cookie().map(str::to_owned);
     let res = source.client.post_form("/logout", &[("csrf_token", "forged")]).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert!(res.text().contains("You are logged out"));
     assert!(!res.text().to_lowercase().contains("panicked"));
     assert_eq!(source.client.get("/lookup").await.location(), Some("/login"));
+    // The server ended the session: the old cookie no longer works either.
+    source.client.set_cookie(old_cookie);
+    assert_eq!(source.client.get("/lookup").await.location(), Some("/"));
 
     let mut other = stack.new_source().await;
     let res = other.client.post_multipart("/submit", &[postern_tests::Part::Text("csrf_token", "x")]).await;
@@ -153,11 +172,14 @@ async fn logout_is_post_only_and_advises_new_identity() {
     let mut source = stack.new_source().await;
     assert_eq!(source.client.get("/logout").await.status, StatusCode::METHOD_NOT_ALLOWED);
     let csrf = source.lookup_csrf().await;
+    let old_cookie = source.client.cookie().map(str::to_owned);
     let res = source.client.post_form("/logout", &[("csrf_token", &csrf)]).await;
     assert_eq!(res.status, StatusCode::OK);
     assert!(res.text().contains("New Identity"));
     assert!(source.client.cookie().is_none(), "the cookie is cleared");
     assert_eq!(source.client.get("/lookup").await.location(), Some("/login"));
+    source.client.set_cookie(old_cookie);
+    assert_eq!(source.client.get("/lookup").await.location(), Some("/"), "the server forgot the session");
 }
 
 #[tokio::test]
@@ -170,4 +192,5 @@ async fn generate_refuses_missing_or_mangled_tor2web_canary() {
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     let res = c.post_form("/generate", &[("csrf_token", &csrf), ("tor2web_check", "href=\"fake.onion.to\"")]).await;
     assert_eq!(res.location(), Some("/tor2web-warning"));
+    assert_eq!(c.get("/generate").await.location(), Some("/"), "GET sends people to the front page");
 }

@@ -195,3 +195,38 @@ async fn an_upload_cut_off_mid_stream_leaves_nothing() {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(stack.instance.submissions_of(&source.codename).len(), 2);
 }
+
+#[tokio::test]
+async fn more_than_100_files_are_refused_and_nothing_is_stored() {
+    let stack = Stack::new();
+    let mut source = stack.new_source().await;
+    let names: Vec<String> = (0..101).map(|i| format!("f{i}.txt")).collect();
+    let parts: Vec<Part<'_>> = names.iter().map(|n| Part::File("fh", n, b"x")).collect();
+    let res = source.submit(&parts).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.text().contains("at most 100 files"), "{}", res.text());
+    assert!(stack.instance.stored_files().is_empty());
+    assert_eq!(source.submit(&parts[..100]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(stack.instance.stored_files().len(), 100);
+}
+
+#[tokio::test]
+async fn a_part_header_that_never_ends_is_refused_without_buffering_it() {
+    let stack = Stack::new();
+    let mut source = stack.new_source().await;
+    let csrf = source.lookup_csrf().await;
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n--{BOUNDARY}\r\nX-Filler: "
+    )
+    .into_bytes();
+    body.resize(body.len() + 8 * 1024 * 1024, b'a');
+    let req = Request::post("/submit")
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .header(header::CONTENT_LENGTH, body.len())
+        .body(Body::from(body))
+        .unwrap();
+    let res = source.client.send(req).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.text().contains("could not be read"));
+    assert!(stack.instance.stored_files().is_empty());
+}

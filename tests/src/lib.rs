@@ -30,6 +30,8 @@ pub struct Stack {
     pub instance: TempInstance,
     /// The router under test.
     pub router: Router,
+    /// Its state.
+    pub state: AppState,
 }
 
 impl Stack {
@@ -42,7 +44,7 @@ impl Stack {
     pub fn with(config: SourceAppConfig, key: Result<SubmissionKey, KeyProblem>) -> Self {
         let instance = TempInstance::new();
         let state = AppState::new(instance.store.clone(), key, instance.secrets(), config);
-        Self { router: source_interface::router(state), instance }
+        Self { router: source_interface::router(state.clone()), state, instance }
     }
 
     /// A browser with an empty cookie jar.
@@ -346,14 +348,6 @@ pub fn gunzip_restoring_name(gz: &[u8]) -> (String, Vec<u8>) {
     (name, std::fs::read(file).unwrap())
 }
 
-/// The path of a built workspace binary (the tests run `postern` as a user would).
-pub fn postern_binary() -> PathBuf {
-    // tests/ is one level below the workspace root; the binary sits beside the test binary's deps.
-    let exe = std::env::current_exe().unwrap();
-    let debug_dir = exe.parent().unwrap().parent().unwrap();
-    debug_dir.join("postern")
-}
-
 /// A `postern` process, killed when dropped.
 pub struct Running {
     child: std::process::Child,
@@ -363,12 +357,12 @@ pub struct Running {
 }
 
 impl Running {
-    /// Starts `postern ARGS…` with stdout and stderr captured.
-    pub fn start(args: &[&str]) -> Self {
+    /// Starts `BINARY ARGS…` with stdout and stderr captured.
+    pub fn start(binary: &Path, args: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let stdout = dir.path().join("stdout");
         let stderr = dir.path().join("stderr");
-        let child = Command::new(postern_binary())
+        let child = Command::new(binary)
             .args(args)
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -432,4 +426,75 @@ pub fn http_get(url: &str, path: &str) -> std::io::Result<(u16, String)> {
     let status = raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     Ok((status, body))
+}
+
+/// A source created over real HTTP (plain TCP, one request per connection).
+pub struct RawSource {
+    /// `ss=…`
+    pub cookie: String,
+    /// The CSRF token of its session.
+    pub csrf: String,
+    /// Its codename.
+    pub codename: String,
+}
+
+impl RawSource {
+    /// Walks `/`, `/generate`, `/create` and `/lookup` on `host` (`127.0.0.1:PORT`).
+    pub fn create(host: &str) -> std::io::Result<Self> {
+        let mut cookie = String::new();
+        let index = raw_request(host, "GET", "/", &mut cookie, "")?;
+        let csrf = input_value(&index, "csrf_token").ok_or_else(|| std::io::Error::other("no csrf_token"))?;
+        let form = format!("csrf_token={csrf}&tor2web_check=href%3D%22fake.onion%22");
+        let generated = raw_request(host, "POST", "/generate", &mut cookie, &form)?;
+        let tab = input_value(&generated, "tab_id").ok_or_else(|| std::io::Error::other("no tab_id"))?;
+        let codename = codename_of(&generated);
+        raw_request(host, "POST", "/create", &mut cookie, &format!("csrf_token={csrf}&tab_id={tab}"))?;
+        let lookup = raw_request(host, "GET", "/lookup", &mut cookie, "")?;
+        let csrf = input_value(&lookup, "csrf_token").ok_or_else(|| std::io::Error::other("not logged in"))?;
+        Ok(Self { cookie, csrf, codename })
+    }
+
+    /// Starts `POST /submit` of one file of `size` bytes: sends the headers and the
+    /// multipart head, and returns the stream and the multipart tail still to send.
+    pub fn start_upload(&self, host: &str, size: u64) -> std::io::Result<(std::net::TcpStream, String)> {
+        use std::io::Write;
+        let head = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n\
+             --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fh\"; filename=\"upload.bin\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n",
+            self.csrf
+        );
+        let tail = format!("\r\n--{BOUNDARY}--\r\n");
+        let length = head.len() as u64 + size + tail.len() as u64;
+        let mut stream = std::net::TcpStream::connect(host)?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        write!(
+            stream,
+            "POST /submit HTTP/1.1\r\nHost: {host}\r\nCookie: {}\r\nConnection: close\r\n\
+             Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {length}\r\n\r\n{head}",
+            self.cookie
+        )?;
+        Ok((stream, tail))
+    }
+}
+
+/// One HTTP/1.1 request over a new connection; keeps the session cookie; returns the raw response.
+pub fn raw_request(host: &str, method: &str, path: &str, cookie: &mut String, form: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    )?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw)?;
+    for line in raw.lines().take_while(|l| !l.is_empty()) {
+        if let Some(set) = line.strip_prefix("set-cookie: ") {
+            *cookie = set.split(';').next().unwrap_or_default().to_owned();
+        }
+    }
+    Ok(raw)
 }

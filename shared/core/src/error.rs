@@ -14,6 +14,8 @@ pub enum ErrorKind {
     Unauthorized,
     /// The request body is larger than the configured limit.
     TooLarge,
+    /// Too many requests of this kind are waiting; try again later.
+    RateLimited,
     /// The disk is full: the operator must act.
     DiskFull,
     /// The database or blob store failed: the operator must act.
@@ -43,6 +45,7 @@ impl fmt::Display for ErrorKind {
             Self::NotFound => "not-found",
             Self::Unauthorized => "unauthorized",
             Self::TooLarge => "too-large",
+            Self::RateLimited => "rate-limited",
             Self::DiskFull => "disk-full",
             Self::StoreUnavailable => "store-unavailable",
             Self::KeyMissing => "key-missing",

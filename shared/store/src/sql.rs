@@ -106,9 +106,10 @@ pub(crate) const LIST_SOURCE_DIRS: &str = "SELECT id, store_dir FROM sources";
 pub(crate) const LIST_FILENAMES_FOR_SOURCE: &str = "SELECT filename FROM submissions WHERE source_id = ?1
      UNION ALL SELECT filename FROM replies WHERE source_id = ?1";
 
-/// Pending sources (never submitted) beyond the newest `?1`, oldest first.
-pub(crate) const LIST_PENDING_SOURCES_BEYOND: &str =
-    "SELECT id, store_dir FROM sources WHERE pending = 1 ORDER BY id DESC LIMIT -1 OFFSET ?1";
+/// Pending sources (never submitted) beyond the newest `?1`, created at or before `?2`.
+pub(crate) const LIST_PENDING_SOURCES_BEYOND: &str = "SELECT id, store_dir FROM
+     (SELECT id, store_dir, last_updated FROM sources WHERE pending = 1 ORDER BY id DESC LIMIT -1 OFFSET ?1)
+     WHERE last_updated <= ?2";
 
 /// Delete a source that is still pending (its submissions would cascade, but it has none).
 pub(crate) const DELETE_PENDING_SOURCE: &str = "DELETE FROM sources WHERE id = ?1 AND pending = 1";

@@ -22,6 +22,14 @@ const DESIGNATION_ATTEMPTS: usize = 50;
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SourceId(i64);
 
+impl SourceId {
+    /// An id for unit tests of other crates; real ids come from the store.
+    #[doc(hidden)]
+    pub fn for_tests(id: i64) -> Self {
+        Self(id)
+    }
+}
+
 impl std::fmt::Debug for SourceId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SourceId([redacted])")
@@ -146,6 +154,14 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()
             .map_err(db("list source directories"))?;
         let mut names = conn.prepare(sql::LIST_FILENAMES_FOR_SOURCE).map_err(db("list stored files"))?;
+        for entry in std::fs::read_dir(&self.store_root).map_err(io("list the store"))? {
+            let entry = entry.map_err(io("list the store"))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !rows.iter().any(|(_, dir)| *dir == name) {
+                // A directory no source owns: an interrupted create or purge left it.
+                std::fs::remove_dir_all(entry.path()).map_err(io("remove an orphaned directory"))?;
+            }
+        }
         for (id, dir) in rows {
             let referenced = names
                 .query_map([id], |r| r.get::<_, String>(0))
@@ -227,6 +243,11 @@ impl Store {
         self.lock()?.query_row(sql::FIND_SOURCE_BY_ID, [id.0], source_from_row).optional().map_err(db("read a source"))
     }
 
+    /// The directory holding a source's ciphertext.
+    pub fn source_dir(&self, source: &SourceRecord) -> PathBuf {
+        self.store_root.join(&source.store_dir)
+    }
+
     /// Starts a ciphertext file in the source's directory.
     pub fn begin_blob(&self, source: &SourceRecord) -> Result<BlobWriter, StoreError> {
         BlobWriter::create(&self.store_root.join(&source.store_dir))
@@ -284,12 +305,14 @@ impl Store {
     /// Deletes sources that never submitted anything, keeping the newest `keep`
     /// (SecureDrop keeps 100): accounts nobody used must not pile up. Returns how many
     /// were deleted.
-    pub fn purge_pending_sources(&self, keep: usize) -> Result<usize, StoreError> {
+    /// Sources younger than `min_age` are never purged: one may be uploading right now.
+    pub fn purge_pending_sources(&self, keep: usize, min_age: std::time::Duration) -> Result<usize, StoreError> {
         let conn = self.lock()?;
         let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        let cutoff = now().saturating_sub(i64::try_from(min_age.as_secs()).unwrap_or(i64::MAX));
         let mut stmt = conn.prepare(sql::LIST_PENDING_SOURCES_BEYOND).map_err(db("list pending sources"))?;
         let stale = stmt
-            .query_map([keep], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .query_map(params![keep, cutoff], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
             .map_err(db("list pending sources"))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(db("list pending sources"))?;
@@ -492,8 +515,11 @@ mod tests {
         // What a crash leaves: a temporary file mid-write, and a renamed file whose row never committed.
         std::fs::write(sdir.join(".tmp-crashed"), b"ciphertext").unwrap();
         std::fs::write(sdir.join("2-x-msg.gpg"), b"ciphertext").unwrap();
+        std::fs::create_dir(dir.path().join("store").join("0123abcd")).unwrap();
+        std::fs::write(dir.path().join("store").join("0123abcd").join(".tmp-x"), b"ciphertext").unwrap();
         store.sweep_incomplete().unwrap();
         assert_eq!(files_in(&sdir), names);
+        assert_eq!(files_in(&dir.path().join("store")), vec![s.store_dir.clone()], "orphaned directories go");
     }
 
     #[test]
@@ -517,12 +543,13 @@ mod tests {
         let active = new_source(&store, 10);
         store.record_submission(active.id, vec![(SubmissionKind::Message, blob(&store, &active, b"m"))]).unwrap();
         let pending: Vec<SourceRecord> = (11..16).map(|t| new_source(&store, t)).collect();
-        assert_eq!(store.purge_pending_sources(2).unwrap(), 3);
+        assert_eq!(store.purge_pending_sources(2, std::time::Duration::from_secs(3600)).unwrap(), 0, "too young");
+        assert_eq!(store.purge_pending_sources(2, std::time::Duration::ZERO).unwrap(), 3);
         assert!(store.source(active.id).unwrap().is_some());
         let kept: Vec<bool> = pending.iter().map(|s| store.source(s.id).unwrap().is_some()).collect();
         assert_eq!(kept, [false, false, false, true, true]);
         assert!(!dir.path().join("store").join(&pending[0].store_dir).exists());
-        assert_eq!(store.purge_pending_sources(2).unwrap(), 0);
+        assert_eq!(store.purge_pending_sources(2, std::time::Duration::ZERO).unwrap(), 0);
     }
 
     #[test]

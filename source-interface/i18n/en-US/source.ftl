@@ -58,6 +58,7 @@ submit-too-long = Message text too long: a message may have at most { $max } cha
 submit-too-short = Your first message must be at least { $min } characters long.
 submit-codename = Please do not submit your codename!
 submit-malformed = Your submission could not be read. Please try again.
+submit-too-many-files = You can send at most { $max } files at a time. Please submit the rest separately.
 
 ## Logout
 logout-heading = You are logged out

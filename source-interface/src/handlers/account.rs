@@ -50,6 +50,11 @@ pub(crate) async fn generate(
     html(page).into_response()
 }
 
+/// `GET /generate`: codenames are only made on the front page's POST.
+pub(crate) async fn generate_get() -> Response {
+    Redirect::to("/").into_response()
+}
+
 /// `POST /create` form.
 #[derive(Deserialize)]
 pub(crate) struct CreateForm {

@@ -64,7 +64,8 @@ struct Metadata {
     organization_name: Option<String>,
     allow_document_uploads: bool,
     gpg_fpr: Option<String>,
-    sd_version: &'static str,
+    /// Null: Postern is not a SecureDrop release; `postern_version` says what we are.
+    sd_version: Option<&'static str>,
     postern_version: &'static str,
     server_os: Option<String>,
     supported_languages: Vec<&'static str>,
@@ -81,7 +82,7 @@ pub(crate) async fn metadata(State(app): State<AppState>, Extension(session): Ex
         organization_name: Some(settings.organization_name),
         allow_document_uploads: settings.allow_document_uploads,
         gpg_fpr: app.inner.key.as_ref().ok().map(|k| k.fingerprint()),
-        sd_version: env!("CARGO_PKG_VERSION"),
+        sd_version: None,
         postern_version: env!("CARGO_PKG_VERSION"),
         server_os: app.inner.server_os.clone(),
         supported_languages: vec!["en_US"],

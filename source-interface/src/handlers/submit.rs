@@ -5,13 +5,14 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use postern_core::{ErrorKind, HasKind};
 use postern_store::{InstanceSettings, SourceRecord};
 
 use super::html;
 use crate::i18n::human_size;
 use crate::session::{Flash, LoggedIn, SessionCtx};
 use crate::state::AppState;
-use crate::upload::{self, MAX_MESSAGE_CHARS, Received, Refusal, Rules, SubmitError};
+use crate::upload::{self, DRAIN_FACTOR, MAX_FILES, MAX_MESSAGE_CHARS, Received, Refusal, Rules, SubmitError};
 use crate::views::pages::{self, LookupView};
 
 /// `GET /lookup`: the submission form (and, later, replies).
@@ -29,14 +30,15 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (login, source, settings) = match app.current_source(&session).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let max_bytes = app.inner.config.max_upload_bytes;
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let (login, source, settings) = match app.current_source(&session).await {
+        Ok(found) => found,
+        Err(res) => return after_draining(body, declared, max_bytes, res).await,
+    };
     if declared.is_some_and(|len| len > max_bytes) {
-        return app.refusal(&session, &login, &source, &settings, Refusal::TooLarge).await;
+        let res = app.refusal(&session, &login, &source, &settings, Refusal::TooLarge).await;
+        return after_draining(body, declared, max_bytes, res).await;
     }
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let rules = Rules {
@@ -52,8 +54,24 @@ pub(crate) async fn submit(
             Redirect::to("/lookup").into_response()
         }
         Err(SubmitError::Refused(refusal)) => app.refusal(&session, &login, &source, &settings, refusal).await,
+        Err(SubmitError::Failed(e)) if e.kind() == ErrorKind::Unauthorized => {
+            // The account was deleted during the upload: as for any ended session.
+            session.restart_with(&app.inner.sessions, Flash::SessionExpired);
+            Redirect::to("/").into_response()
+        }
         Err(SubmitError::Failed(e)) => app.failure(&session, &e).await,
     }
+}
+
+/// `res`, after reading what is left of the body, so that a browser, which sends the
+/// whole body before it reads an answer, shows this page instead of a reset
+/// connection. Bodies over [`DRAIN_FACTOR`] times the upload limit are cut off.
+async fn after_draining(body: Body, declared: Option<u64>, max_bytes: u64, res: Response) -> Response {
+    let cap = max_bytes.saturating_mul(DRAIN_FACTOR);
+    if declared.is_none_or(|len| len <= cap) {
+        upload::drain_body(body, cap).await;
+    }
+    res
 }
 
 /// The Fluent selector of the thank-you notice.
@@ -131,6 +149,7 @@ impl AppState {
                 return (StatusCode::PAYLOAD_TOO_LARGE, html(page)).into_response();
             }
             Refusal::Malformed => tr.get("submit-malformed"),
+            Refusal::TooManyFiles => tr.get1("submit-too-many-files", "max", MAX_FILES),
             Refusal::Empty => tr.get("submit-empty"),
             Refusal::MessageTooLong => tr.get1("submit-too-long", "max", MAX_MESSAGE_CHARS),
             Refusal::FirstMessageTooShort(min) => tr.get1("submit-too-short", "min", min),

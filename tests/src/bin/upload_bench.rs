@@ -13,15 +13,14 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use postern_tests::RawSource;
 use rand::{RngCore, SeedableRng};
 
 const MIB: u64 = 1024 * 1024;
-const BOUNDARY: &str = "----postern-bench-boundary";
 
 fn main() {
     let sizes: Vec<u64> = std::env::args().skip(1).map(|a| a.parse().expect("sizes in MiB")).collect();
@@ -57,10 +56,10 @@ fn main() {
     for size in sizes {
         let input = work.path().join(format!("input-{size}"));
         make_input(&input, size * MIB);
-        let (cookie, csrf) = new_source(&url);
+        let source = RawSource::create(&url).unwrap();
         let before = rss_kib(server.id(), "VmRSS");
         reset_peak_rss(server.id());
-        let secs = upload(&url, &cookie, &csrf, &input, size * MIB);
+        let secs = upload(&url, &source, &input, size * MIB);
         let peak = rss_kib(server.id(), "VmHWM");
         let raw = raw_crypto_secs(&key, &input, &work.path().join("raw.gpg"));
         let gpg = gpg_secs(&public_key, &key.fingerprint(), &input, work.path());
@@ -117,36 +116,10 @@ fn make_input(path: &Path, bytes: u64) {
     out.flush().unwrap();
 }
 
-/// The source flow over HTTP up to the submission form: (cookie, CSRF token).
-fn new_source(host: &str) -> (String, String) {
-    let mut cookie = String::new();
-    let index = request(host, "GET", "/", &mut cookie, None);
-    let csrf = field(&index, "csrf_token");
-    let form = format!("csrf_token={csrf}&tor2web_check=href%3D%22fake.onion%22");
-    let generated = request(host, "POST", "/generate", &mut cookie, Some(&form));
-    let tab = field(&generated, "tab_id");
-    request(host, "POST", "/create", &mut cookie, Some(&format!("csrf_token={csrf}&tab_id={tab}")));
-    let lookup = request(host, "GET", "/lookup", &mut cookie, None);
-    (cookie, field(&lookup, "csrf_token"))
-}
-
 /// One timed upload of `input` as a file submission; returns its seconds.
-fn upload(host: &str, cookie: &str, csrf: &str, input: &Path, size: u64) -> f64 {
-    let head = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n\
-         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fh\"; filename=\"bench.bin\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    );
-    let tail = format!("\r\n--{BOUNDARY}--\r\n");
-    let length = head.len() as u64 + size + tail.len() as u64;
+fn upload(host: &str, source: &RawSource, input: &Path, size: u64) -> f64 {
     let started = Instant::now();
-    let mut stream = TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "POST /submit HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n\
-         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {length}\r\n\r\n{head}"
-    )
-    .unwrap();
+    let (mut stream, tail) = source.start_upload(host, size).unwrap();
     let mut file = File::open(input).unwrap();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
@@ -162,32 +135,6 @@ fn upload(host: &str, cookie: &str, csrf: &str, input: &Path, size: u64) -> f64 
     let secs = started.elapsed().as_secs_f64();
     assert!(status.contains(" 303 "), "upload refused: {status}");
     secs
-}
-
-fn request(host: &str, method: &str, path: &str, cookie: &mut String, form: Option<&str>) -> String {
-    let mut stream = TcpStream::connect(host).unwrap();
-    let body = form.unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    for line in raw.lines().take_while(|l| !l.is_empty()) {
-        if let Some(set) = line.strip_prefix("set-cookie: ") {
-            *cookie = set.split(';').next().unwrap().to_owned();
-        }
-    }
-    raw
-}
-
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let at = html.find(&marker).unwrap_or_else(|| panic!("no {name} in page")) + marker.len();
-    html[at..at + html[at..].find('"').unwrap()].to_owned()
 }
 
 fn rss_kib(pid: u32, field: &str) -> u64 {
