@@ -317,7 +317,7 @@ mod tests {
 
     #[test]
     fn sessions_expire_absolutely() {
-        let sessions = Sessions::new(Duration::from_millis(50));
+        let sessions = Sessions::new(Duration::from_millis(400));
         let ctx = SessionCtx { inner: Arc::default() };
         let csrf = ctx.ensure_csrf(&sessions);
         let cookie = ctx.cookie_header().unwrap();
@@ -329,10 +329,10 @@ mod tests {
         assert!(!again.csrf_ok(&sessions, "nope"));
         // Activity does not extend the lifetime.
         for _ in 0..3 {
-            std::thread::sleep(Duration::from_millis(15));
+            std::thread::sleep(Duration::from_millis(60));
             assert!(sessions.resolve(&headers).csrf_ok(&sessions, &csrf));
         }
-        std::thread::sleep(Duration::from_millis(30));
+        std::thread::sleep(Duration::from_millis(300));
         let late = sessions.resolve(&headers);
         assert!(late.was_expired());
         assert!(!late.csrf_ok(&sessions, &csrf));

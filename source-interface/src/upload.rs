@@ -1,9 +1,9 @@
 //! Receiving a submission: multipart fields stream from the request body through
 //! gzip and OpenPGP encryption into the store's temporary ciphertext files.
 //!
-//! Memory stays flat: body chunks pass through a bounded channel to a blocking
-//! thread that encrypts and writes them; a message is held in memory only up to its
-//! 100,000-character limit. No plaintext is written anywhere.
+//! Memory stays flat: each body chunk is encrypted and written as it arrives, and
+//! multer may hold at most 1 MiB the fields have not taken; a message is held in
+//! memory only up to its 100,000-character limit. No plaintext is written anywhere.
 
 use std::io::Write;
 use std::pin::Pin;
@@ -18,7 +18,6 @@ use bytes::Bytes;
 use postern_core::{Codename, secure_filename};
 use postern_crypto::{encrypt_document, encrypt_message};
 use postern_store::{FinishedBlob, SourceRecord, SubmissionKind};
-use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
 use crate::error::AppError;
@@ -27,8 +26,6 @@ use crate::state::AppState;
 
 /// SecureDrop's message limit, in characters.
 pub(crate) const MAX_MESSAGE_CHARS: usize = 100_000;
-/// Chunks in flight between the body reader and the encrypting thread.
-const CHANNEL_DEPTH: usize = 4;
 /// Largest accepted CSRF token or honeypot value.
 const SMALL_FIELD_BYTES: usize = 4096;
 /// A refused body is still read, and discarded, up to this many times the upload
@@ -365,12 +362,13 @@ enum FieldError {
     Failed(AppError),
 }
 
-enum Piece {
-    Data(Bytes),
-    End,
-}
-
 /// Streams one file field through gzip and encryption into a finished blob.
+///
+/// Encryption runs here, on the async worker, chunk by chunk (about a millisecond
+/// each): sequoia allocates two 4 MiB packet buffers per stream, and on a fresh
+/// blocking thread each upload left them in another glibc arena, so resident memory
+/// grew with every upload. The async workers are few and long-lived, which keeps it
+/// flat. Only the final fsync runs on a blocking thread.
 async fn encrypt_field(
     app: &AppState,
     source: &SourceRecord,
@@ -378,52 +376,23 @@ async fn encrypt_field(
     field: &mut multer::Field<'static>,
     meter: &BodyMeter,
 ) -> Result<FinishedBlob, FieldError> {
-    let (tx, mut rx) = mpsc::channel::<Piece>(CHANNEL_DEPTH);
-    let app2 = app.clone();
-    let source = source.clone();
-    let writer = tokio::task::spawn_blocking(move || -> Result<Option<FinishedBlob>, AppError> {
-        let key = app2.inner.key.clone().map_err(postern_crypto::CryptoError::from)?;
-        let mut blob = app2.inner.store.begin_blob(&source)?;
-        let mut plain = encrypt_document(&key, &filename, &mut blob)?;
-        loop {
-            match rx.blocking_recv() {
-                Some(Piece::Data(chunk)) => plain.write_all(&chunk).map_err(postern_crypto::CryptoError::Sink)?,
-                Some(Piece::End) => break,
-                // The reader gave up (bad body, client gone): drop the partial ciphertext.
-                None => return Ok(None),
-            }
+    let failed = |e: AppError| FieldError::Failed(e);
+    let key = app.inner.key.clone().map_err(|p| failed(postern_crypto::CryptoError::from(p).into()))?;
+    let mut blob = app.inner.store.begin_blob(source).map_err(|e| failed(e.into()))?;
+    {
+        let mut plain = encrypt_document(&key, &filename, &mut blob).map_err(|e| failed(e.into()))?;
+        // On any error the blob is dropped below, which removes the partial ciphertext.
+        while let Some(chunk) = next_chunk(field, meter).await.map_err(FieldError::Body)? {
+            plain.write_all(&chunk).map_err(|e| failed(postern_crypto::CryptoError::Sink(e).into()))?;
         }
-        plain.finish()?;
-        Ok(Some(blob.finish()?))
-    });
-    let mut body_error = None;
-    loop {
-        match next_chunk(field, meter).await {
-            Ok(Some(chunk)) => {
-                if tx.send(Piece::Data(chunk)).await.is_err() {
-                    break; // The writer failed; its error is below.
-                }
-            }
-            Ok(None) => {
-                let _ = tx.send(Piece::End).await;
-                break;
-            }
-            Err(e) => {
-                body_error = Some(e);
-                break;
-            }
-        }
+        plain.finish().map_err(|e| failed(e.into()))?;
     }
-    drop(tx);
-    let written = writer.await.map_err(|_| FieldError::Failed(AppError::Task))?;
-    if let Some(e) = body_error {
-        return Err(FieldError::Body(e));
-    }
-    match written {
-        Ok(Some(blob)) => Ok(blob),
-        Ok(None) => Err(FieldError::Failed(AppError::Task)),
-        Err(e) => Err(FieldError::Failed(e)),
-    }
+    finish_blob(blob).await.map_err(failed)
+}
+
+/// fsyncs and closes a blob off the async threads.
+async fn finish_blob(blob: postern_store::BlobWriter) -> Result<FinishedBlob, AppError> {
+    tokio::task::spawn_blocking(move || blob.finish()).await.map_err(|_| AppError::Task)?.map_err(AppError::from)
 }
 
 /// Encrypts the message text into a finished blob.
@@ -432,16 +401,12 @@ async fn encrypt_text(
     source: &SourceRecord,
     message: Zeroizing<String>,
 ) -> Result<FinishedBlob, AppError> {
-    let app = app.clone();
-    let source = source.clone();
-    tokio::task::spawn_blocking(move || -> Result<FinishedBlob, AppError> {
-        let key = app.inner.key.clone().map_err(postern_crypto::CryptoError::from)?;
-        let mut blob = app.inner.store.begin_blob(&source)?;
+    let key = app.inner.key.clone().map_err(postern_crypto::CryptoError::from)?;
+    let mut blob = app.inner.store.begin_blob(source)?;
+    {
         let mut plain = encrypt_message(&key, &mut blob)?;
         plain.write_all(message.as_bytes()).map_err(postern_crypto::CryptoError::Sink)?;
         plain.finish()?;
-        Ok(blob.finish()?)
-    })
-    .await
-    .map_err(|_| AppError::Task)?
+    }
+    finish_blob(blob).await
 }

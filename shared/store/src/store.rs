@@ -492,6 +492,26 @@ mod tests {
     }
 
     #[test]
+    fn large_blobs_are_written_out_while_they_grow_and_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let s = new_source(&store, 7);
+        let data: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+        let mut w = store.begin_blob(&s).unwrap();
+        for chunk in data.chunks(100_000) {
+            w.write_all(chunk).unwrap();
+        }
+        let names = store.record_submission(s.id, vec![(SubmissionKind::Document, w.finish().unwrap())]).unwrap();
+        let path = dir.path().join("store").join(&s.store_dir).join(&names[0]);
+        assert_eq!(std::fs::read(path).unwrap(), data);
+        // An abandoned large blob stops its background thread and leaves no file.
+        let mut w = store.begin_blob(&s).unwrap();
+        w.write_all(&data).unwrap();
+        drop(w);
+        assert_eq!(std::fs::read_dir(dir.path().join("store").join(&s.store_dir)).unwrap().count(), 1);
+    }
+
+    #[test]
     fn unfinished_and_unrecorded_blobs_leave_no_file() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
