@@ -139,6 +139,17 @@ fn make_input(path: &Path, bytes: u64) {
 fn upload(host: &str, source: &RawSource, input: &Path, size: u64) -> f64 {
     let started = Instant::now();
     let (mut stream, tail) = source.start_upload(host, size).unwrap();
+    copy_file(input, &mut stream);
+    stream.write_all(tail.as_bytes()).unwrap();
+    let mut status = String::new();
+    BufReader::new(&stream).read_line(&mut status).unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    assert!(status.contains(" 303 "), "upload refused: {status}");
+    secs
+}
+
+/// Copies `input` into `out` in 256 KiB writes (as both the browser and the server see it).
+fn copy_file(input: &Path, out: &mut impl Write) {
     let mut file = File::open(input).unwrap();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
@@ -146,14 +157,8 @@ fn upload(host: &str, source: &RawSource, input: &Path, size: u64) -> f64 {
         if n == 0 {
             break;
         }
-        stream.write_all(&buf[..n]).unwrap();
+        out.write_all(&buf[..n]).unwrap();
     }
-    stream.write_all(tail.as_bytes()).unwrap();
-    let mut status = String::new();
-    BufReader::new(&stream).read_line(&mut status).unwrap();
-    let secs = started.elapsed().as_secs_f64();
-    assert!(status.contains(" 303 "), "upload refused: {status}");
-    secs
 }
 
 fn rss_kib(pid: u32, field: &str) -> u64 {
@@ -176,15 +181,7 @@ fn raw_crypto_secs(key: &postern_crypto::SubmissionKey, input: &Path, out: &Path
     let started = Instant::now();
     let mut sink = BufWriter::with_capacity(256 * 1024, File::create(out).unwrap());
     let mut plain = postern_crypto::encrypt_document(key, "bench.bin", &mut sink).unwrap();
-    let mut file = File::open(input).unwrap();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = file.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        plain.write_all(&buf[..n]).unwrap();
-    }
+    copy_file(input, &mut plain);
     plain.finish().unwrap();
     sink.into_inner().unwrap().sync_all().unwrap();
     let secs = started.elapsed().as_secs_f64();
