@@ -14,6 +14,9 @@ use crate::session::Sessions;
 /// once: one, so a flood of logins leaves the other core to uploads and the server
 /// holds exactly one 19 MiB workspace (about 12 logins a second).
 const CONCURRENT_DERIVATIONS: usize = 1;
+/// Uploads received at once. Each holds about 9 MiB (sequoia's packet buffers and
+/// ours), so this bounds upload memory near 150 MiB whatever clients do; more get "busy".
+pub(crate) const CONCURRENT_UPLOADS: usize = 16;
 /// Logins and account creations allowed to queue for the derivation permit.
 pub(crate) const MAX_WAITING_DERIVATIONS: usize = 64;
 
@@ -42,6 +45,8 @@ pub(crate) struct Inner {
     pub(crate) config: SourceAppConfig,
     pub(crate) tr: Tr,
     pub(crate) kdf_permits: Arc<Semaphore>,
+    /// One permit per upload being received.
+    pub(crate) upload_permits: Arc<Semaphore>,
     /// Requests waiting for a permit; beyond [`MAX_WAITING_DERIVATIONS`] they get 503.
     pub(crate) kdf_waiting: std::sync::atomic::AtomicUsize,
     /// Derivations run so far (tests check that bad input runs none).
@@ -71,6 +76,7 @@ impl AppState {
                 config,
                 tr: Tr::en_us(),
                 kdf_permits: Arc::new(Semaphore::new(CONCURRENT_DERIVATIONS)),
+                upload_permits: Arc::new(Semaphore::new(CONCURRENT_UPLOADS)),
                 kdf_waiting: std::sync::atomic::AtomicUsize::new(0),
                 derivations: std::sync::atomic::AtomicU64::new(0),
                 key_check: std::sync::Mutex::new((std::time::Instant::now(), true)),

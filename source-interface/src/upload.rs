@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
+use std::future::Future;
 
 use axum::body::Body;
 use bytes::Bytes;
@@ -100,7 +101,10 @@ pub(crate) async fn receive(
     body: Body,
     rules: &Rules,
 ) -> Result<Received, SubmitError> {
-    let boundary = multer::parse_boundary(content_type).map_err(|_| SubmitError::Refused(Refusal::Malformed))?;
+    let Ok(boundary) = multer::parse_boundary(content_type) else {
+        drain_body(body, rules.max_bytes.saturating_mul(DRAIN_FACTOR)).await;
+        return Err(SubmitError::Refused(Refusal::Malformed));
+    };
     let meter = Arc::new(BodyMeter::default());
     let mut multipart = multer::Multipart::new(limited(body, rules.max_bytes, Arc::clone(&meter)), boundary);
     let refuse_or = |_: multer::Error| {
@@ -144,10 +148,21 @@ pub(crate) async fn receive(
             },
             "fh" if rules.allow_uploads && field.file_name().is_some_and(|n| !n.is_empty()) => {
                 let filename = secure_filename(field.file_name().unwrap_or_default());
-                files.push(encrypt_field(app, source, filename, &mut field, &meter).await.map_err(|e| match e {
-                    FieldError::Body(e) => refuse_or(e),
-                    FieldError::Failed(e) => SubmitError::Failed(e),
-                })?);
+                match encrypt_field(app, source, filename, &mut field, &meter).await {
+                    Ok(blob) => files.push(blob),
+                    Err(FieldError::Body(e)) => return Err(refuse_or(e)),
+                    Err(FieldError::Failed(e)) => {
+                        // Read the rest, so the browser gets the error page.
+                        let _ = drain_field(&mut field, &meter).await;
+                        drop(field);
+                        while let Ok(Some(mut next)) = multipart.next_field().await {
+                            if drain_field(&mut next, &meter).await.is_err() {
+                                break;
+                            }
+                        }
+                        return Err(SubmitError::Failed(e));
+                    }
+                }
             }
             _ => drain_field(&mut field, &meter).await.map_err(refuse_or)?,
         }
@@ -174,19 +189,23 @@ pub(crate) async fn receive(
 pub(crate) async fn drain_body(body: Body, cap: u64) -> bool {
     let mut stream = body.into_data_stream();
     let mut drained: u64 = 0;
-    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
-        match chunk {
-            Ok(chunk) => {
+    loop {
+        match tokio::time::timeout(BODY_IDLE_TIMEOUT, futures_util::StreamExt::next(&mut stream)).await {
+            Ok(Some(Ok(chunk))) => {
                 drained += chunk.len() as u64;
                 if drained > cap {
                     return false;
                 }
             }
-            Err(_) => return false,
+            Ok(None) => return true,
+            // A transport error, or the client went silent.
+            Ok(Some(Err(_))) | Err(_) => return false,
         }
     }
-    true
 }
+
+/// A client that sends nothing for this long is cut off (Tor stalls for seconds, not minutes).
+pub(crate) const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Bytes multer may take from the body in one poll. multer reads everything that is
 /// ready before it hands data to a field, so without this a fast client could make it
@@ -210,6 +229,8 @@ struct BodyMeter {
 /// buffer more than [`MAX_BUFFERED`], and yields after [`POLL_BUDGET`] bytes.
 struct LimitedBody {
     inner: axum::body::BodyDataStream,
+    /// Fires when no data arrived for [`BODY_IDLE_TIMEOUT`].
+    idle: Pin<Box<tokio::time::Sleep>>,
     seen: u64,
     max: u64,
     meter: Arc<BodyMeter>,
@@ -219,14 +240,36 @@ struct LimitedBody {
 }
 
 fn limited(body: Body, max: u64, meter: Arc<BodyMeter>) -> LimitedBody {
-    LimitedBody { inner: body.into_data_stream(), seen: 0, max, meter, since_pending: 0, draining: None }
+    LimitedBody {
+        inner: body.into_data_stream(),
+        idle: Box::pin(tokio::time::sleep(BODY_IDLE_TIMEOUT)),
+        seen: 0,
+        max,
+        meter,
+        since_pending: 0,
+        draining: None,
+    }
 }
 
 impl LimitedBody {
+    /// After `Pending` from the body: an error if the client has been silent too long.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BoxError>>> {
+        match self.idle.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err("the client stopped sending".into()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn got_data(&mut self) {
+        let deadline = tokio::time::Instant::now() + BODY_IDLE_TIMEOUT;
+        self.idle.as_mut().reset(deadline);
+    }
+
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BoxError>>> {
         loop {
             match Pin::new(&mut self.inner).poll_next(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
+                    self.got_data();
                     let drained = self.draining.unwrap_or(0) + chunk.len() as u64;
                     self.draining = Some(drained);
                     if drained > self.max.saturating_mul(DRAIN_FACTOR - 1) {
@@ -234,7 +277,7 @@ impl LimitedBody {
                     }
                 }
                 Poll::Ready(_) => return Poll::Ready(Some(Err("request body over the upload limit".into()))),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => return self.poll_idle(cx),
             }
         }
     }
@@ -254,6 +297,7 @@ impl Stream for LimitedBody {
         }
         match Pin::new(&mut self.inner).poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
+                self.got_data();
                 self.seen += chunk.len() as u64;
                 self.since_pending += chunk.len();
                 if self.seen > self.max {
@@ -270,7 +314,7 @@ impl Stream for LimitedBody {
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => {
                 self.since_pending = 0;
-                Poll::Pending
+                self.poll_idle(cx)
             }
         }
     }

@@ -230,3 +230,16 @@ async fn a_part_header_that_never_ends_is_refused_without_buffering_it() {
     assert!(res.text().contains("could not be read"));
     assert!(stack.instance.stored_files().is_empty());
 }
+
+#[tokio::test]
+async fn a_source_deleted_during_its_session_is_logged_out_not_shown_an_error() {
+    let stack = Stack::new();
+    let mut source = stack.new_source().await;
+    let record = stack.instance.source_of(&source.codename).unwrap();
+    // What the purge of an unused account does to its directory.
+    std::fs::remove_dir_all(stack.instance.store.source_dir(&record)).unwrap();
+    let res = source.submit(&[Part::File("fh", "a.txt", b"data")]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location(), Some("/"));
+    assert!(source.client.get("/").await.text().contains("logged out"));
+}

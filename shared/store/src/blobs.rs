@@ -57,6 +57,9 @@ impl Syncer {
             let mut synced = 0;
             while !theirs.stop.load(Ordering::SeqCst) {
                 std::thread::park_timeout(std::time::Duration::from_millis(200));
+                if theirs.stop.load(Ordering::SeqCst) {
+                    break;
+                }
                 let written = theirs.written.load(Ordering::SeqCst);
                 if written >= synced + SYNC_EVERY {
                     if let Err(e) = file.sync_data() {
@@ -78,7 +81,14 @@ impl Syncer {
         }
     }
 
-    /// Stops the thread; returns the error it met, if any.
+    /// Tells the thread to stop without waiting for it (it owns its own descriptor, so
+    /// the file may be removed under it). For abandoned blobs, on an async worker.
+    fn cancel(self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.thread.thread().unpark();
+    }
+
+    /// Stops the thread and waits for it; returns the error it met, if any.
     fn stop(self) -> io::Result<()> {
         self.shared.stop.store(true, Ordering::SeqCst);
         self.thread.thread().unpark();
@@ -96,12 +106,13 @@ impl BlobWriter {
         let mut random = [0u8; 16];
         OsRng.fill_bytes(&mut random);
         let temp_path = dir.join(format!("{TEMP_PREFIX}{}", hex::encode(random)));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp_path)
-            .map_err(io("create a temporary ciphertext file"))?;
+        let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp_path).map_err(|e| match e
+            .kind()
+        {
+            // The source's directory is gone: the source was deleted meanwhile.
+            io::ErrorKind::NotFound => StoreError::NoSuchSource,
+            _ => StoreError::Io { op: "create a temporary ciphertext file", cause: e },
+        })?;
         Ok(Self {
             file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
             temp_path,
@@ -115,14 +126,17 @@ impl BlobWriter {
     /// does not record when it arrived. The file keeps its temporary name until the
     /// store records it.
     pub fn finish(mut self) -> Result<FinishedBlob, StoreError> {
-        let file = self.file.take().ok_or(StoreError::Bug("blob finished twice"))?;
+        // Until the end, the file stays in `self.file`, so that on any error `Drop`
+        // removes it.
         if let Some(syncer) = self.syncer.take() {
             syncer.stop().map_err(io("write ciphertext to disk"))?;
         }
-        let file = file.into_inner().map_err(|e| StoreError::Io { op: "flush ciphertext", cause: e.into_error() })?;
+        let writer = self.file.as_mut().ok_or(StoreError::Bug("blob finished twice"))?;
+        writer.flush().map_err(io("flush ciphertext"))?;
         let epoch = FileTimes::new().set_accessed(UNIX_EPOCH).set_modified(UNIX_EPOCH);
-        file.set_times(epoch).map_err(io("set ciphertext file times"))?;
-        file.sync_all().map_err(io("fsync ciphertext"))?;
+        writer.get_ref().set_times(epoch).map_err(io("set ciphertext file times"))?;
+        writer.get_ref().sync_all().map_err(io("fsync ciphertext"))?;
+        self.file = None;
         Ok(FinishedBlob {
             temp_path: Some(std::mem::take(&mut self.temp_path)),
             dir: std::mem::take(&mut self.dir),
@@ -155,9 +169,12 @@ impl Write for BlobWriter {
 impl Drop for BlobWriter {
     fn drop(&mut self) {
         if let Some(syncer) = self.syncer.take() {
-            let _ = syncer.stop();
+            syncer.cancel();
         }
-        if self.file.take().is_some() {
+        // into_parts: drop the buffered ciphertext instead of flushing it into a file
+        // we are about to remove.
+        if let Some(writer) = self.file.take().map(BufWriter::into_parts) {
+            drop(writer);
             // Incomplete ciphertext is worthless and must not linger.
             let _ = std::fs::remove_file(&self.temp_path);
         }

@@ -352,7 +352,8 @@ impl Store {
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
-        self.conn.lock().map_err(|_| StoreError::Bug("the store lock was poisoned"))
+        // A panic while the lock was held rolled its transaction back; the connection is fine.
+        Ok(self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 }
 

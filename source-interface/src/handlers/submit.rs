@@ -1,5 +1,7 @@
 //! The logged-in source's page, and receiving submissions.
 
+use std::sync::Arc;
+
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::State;
@@ -40,6 +42,10 @@ pub(crate) async fn submit(
         let res = app.refusal(&session, &login, &source, &settings, Refusal::TooLarge).await;
         return after_draining(body, declared, max_bytes, res).await;
     }
+    let Ok(_upload_permit) = Arc::clone(&app.inner.upload_permits).try_acquire_owned() else {
+        let res = app.error_page(&session, StatusCode::SERVICE_UNAVAILABLE, "error-heading", "error-busy").await;
+        return after_draining(body, declared, max_bytes, res).await;
+    };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let rules = Rules {
         max_bytes,
