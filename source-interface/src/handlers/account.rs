@@ -29,18 +29,17 @@ pub(crate) async fn generate(
     form: Result<Form<GenerateForm>, FormRejection>,
 ) -> Response {
     let sessions = &app.inner.sessions;
-    let Ok(Form(form)) = form else { return bad_form(&app, &session).await };
-    if !session.csrf_ok(sessions, &form.csrf_token) {
-        return app.csrf_failure(&session).await;
-    }
+    let form = match app.csrf_checked(&session, form).await {
+        Ok(form) => form,
+        Err(res) => return res,
+    };
     match form.tor2web_check.as_deref() {
         None => return app.error_page(&session, StatusCode::FORBIDDEN, "error-heading", "error-forbidden").await,
         Some(v) if v != TOR2WEB_CANARY => return Redirect::to("/tor2web-warning").into_response(),
         Some(_) => {}
     }
-    if session.logged_in(sessions).is_some() {
-        session.flash(sessions, Flash::AlreadyLoggedIn);
-        return Redirect::to("/lookup").into_response();
+    if let Some(res) = already_logged_in(&app, &session) {
+        return res;
     }
     let codename = Codename::generate(&mut OsRng);
     let tab_id = random_token();
@@ -71,13 +70,12 @@ pub(crate) async fn create(
     form: Result<Form<CreateForm>, FormRejection>,
 ) -> Response {
     let sessions = &app.inner.sessions;
-    let Ok(Form(form)) = form else { return bad_form(&app, &session).await };
-    if !session.csrf_ok(sessions, &form.csrf_token) {
-        return app.csrf_failure(&session).await;
-    }
-    if session.logged_in(sessions).is_some() {
-        session.flash(sessions, Flash::AlreadyLoggedIn);
-        return Redirect::to("/lookup").into_response();
+    let form = match app.csrf_checked(&session, form).await {
+        Ok(form) => form,
+        Err(res) => return res,
+    };
+    if let Some(res) = already_logged_in(&app, &session) {
+        return res;
     }
     let Some(codename) = session.take_tab(sessions, &form.tab_id) else {
         session.restart_with(sessions, Flash::SessionExpired);
@@ -120,10 +118,10 @@ pub(crate) async fn login(
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     let sessions = &app.inner.sessions;
-    let Ok(Form(form)) = form else { return bad_form(&app, &session).await };
-    if !session.csrf_ok(sessions, &form.csrf_token) {
-        return app.csrf_failure(&session).await;
-    }
+    let form = match app.csrf_checked(&session, form).await {
+        Ok(form) => form,
+        Err(res) => return res,
+    };
     // Parsing is cheap and bounded, and runs before any key derivation.
     let found = match Codename::parse(&form.codename) {
         Ok(codename) => app.find_source(codename).await,
@@ -165,6 +163,49 @@ pub(crate) async fn logout(
     html(pages::logout(&ctx)).into_response()
 }
 
-async fn bad_form(app: &AppState, session: &SessionCtx) -> Response {
-    app.error_page(session, StatusCode::BAD_REQUEST, "error-heading", "error-bad-request").await
+/// A form with a CSRF token.
+pub(crate) trait CsrfForm {
+    fn csrf_token(&self) -> &str;
+}
+
+impl CsrfForm for GenerateForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+impl CsrfForm for CreateForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+impl CsrfForm for LoginForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+impl AppState {
+    /// The form, if it parsed and carries this session's CSRF token; else the answer.
+    async fn csrf_checked<T: CsrfForm>(
+        &self,
+        session: &SessionCtx,
+        form: Result<Form<T>, FormRejection>,
+    ) -> Result<T, Response> {
+        let Ok(Form(form)) = form else {
+            return Err(self.error_page(session, StatusCode::BAD_REQUEST, "error-heading", "error-bad-request").await);
+        };
+        if !session.csrf_ok(&self.inner.sessions, form.csrf_token()) {
+            return Err(self.csrf_failure(session).await);
+        }
+        Ok(form)
+    }
+}
+
+/// `/generate` and `/create` send a logged-in source to its page, with a notice.
+fn already_logged_in(app: &AppState, session: &SessionCtx) -> Option<Response> {
+    session.logged_in(&app.inner.sessions)?;
+    session.flash(&app.inner.sessions, Flash::AlreadyLoggedIn);
+    Some(Redirect::to("/lookup").into_response())
 }
