@@ -66,3 +66,22 @@ async fn only_the_submission_key_decrypts_and_the_gzip_header_has_mtime_zero() {
     assert_eq!(&gz[..2], &[0x1f, 0x8b], "a gzip member");
     assert_eq!(&gz[4..8], &[0, 0, 0, 0], "gzip MTIME is 0");
 }
+
+#[test]
+fn gnupg_decrypts_a_reply_encrypted_to_a_source_and_the_submission_key() {
+    use postern_crypto::{SourceCert, decrypt_reply, derive_source_identity, derive_source_public_key, encrypt_reply};
+    let instance = postern_testing::TempInstance::new();
+    let codename = postern_core::Codename::generate(&mut rand::rngs::OsRng);
+    let identity = derive_source_identity(&codename, &instance.secrets()).unwrap();
+    let source = SourceCert::from_armored(&derive_source_public_key(&identity).unwrap().armored).unwrap();
+    let key = postern_testing::submission_key();
+    let mut ciphertext = Vec::new();
+    let mut w = encrypt_reply(&key, &source, &mut ciphertext).unwrap();
+    w.write_all(b"Thank you. Please send the second page.").unwrap();
+    w.finish().unwrap();
+    let path = instance.path().join("1-x-reply.gpg");
+    std::fs::write(&path, &ciphertext).unwrap();
+    let gpg = Gpg::with_fixture_secret();
+    assert_eq!(gpg.decrypt(&path).unwrap(), b"Thank you. Please send the second page.");
+    assert_eq!(decrypt_reply(&identity, &ciphertext).unwrap(), b"Thank you. Please send the second page.");
+}

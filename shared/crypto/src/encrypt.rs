@@ -6,6 +6,9 @@ use openpgp::policy::StandardPolicy;
 use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Recipient};
 use sequoia_openpgp as openpgp;
 
+use openpgp::Cert;
+use openpgp::parse::Parse;
+
 use crate::gzip::StoredGzip;
 use crate::{CryptoError, KeyProblem, SubmissionKey};
 
@@ -76,16 +79,57 @@ where
     Ok(PlaintextWriter { inner: Inner::Gzip(gzip) })
 }
 
+/// Starts an encrypted reply (`-reply.gpg`): UTF-8 text encrypted to the source's
+/// (derived) public key **and** the submission key, so both the source and the
+/// newsroom's viewing station can read it. The format follows both keys' features:
+/// source keys advertise SEIPDv1 only, so GnuPG 2.2 reads replies.
+pub fn encrypt_reply<'a, W>(
+    submission: &'a SubmissionKey,
+    source: &'a SourceCert,
+    sink: W,
+) -> Result<PlaintextWriter<'a>, CryptoError>
+where
+    W: Write + Send + Sync + 'a,
+{
+    Ok(PlaintextWriter { inner: Inner::Literal(literal_to_certs(&[submission.cert(), &source.0], sink)?) })
+}
+
+/// A source's public certificate as stored, parsed for encrypting replies to it.
+pub struct SourceCert(Cert);
+
+impl SourceCert {
+    /// Parses the armoured public key the store holds for a source.
+    pub fn from_armored(text: &str) -> Result<Self, CryptoError> {
+        let cert = Cert::from_bytes(text.as_bytes()).map_err(|_| KeyProblem::NotOpenPgp)?;
+        if cert.is_tsk() {
+            return Err(KeyProblem::HasSecret.into());
+        }
+        Ok(Self(cert))
+    }
+}
+
 fn literal_to<'a, W>(key: &'a SubmissionKey, sink: W) -> Result<Message<'a>, CryptoError>
 where
     W: Write + Send + Sync + 'a,
 {
+    literal_to_certs(&[key.cert()], sink)
+}
+
+/// An encrypted literal-data writer to every storage-encryption key of `certs`; each
+/// cert must have one.
+fn literal_to_certs<'a, W>(certs: &[&'a Cert], sink: W) -> Result<Message<'a>, CryptoError>
+where
+    W: Write + Send + Sync + 'a,
+{
     static POLICY: StandardPolicy<'static> = StandardPolicy::new();
-    let vc = key.cert().with_policy(&POLICY, None).map_err(|_| KeyProblem::Policy)?;
-    let recipients: Vec<Recipient<'a>> =
-        vc.keys().supported().alive().revoked(false).for_storage_encryption().map(Recipient::from).collect();
-    if recipients.is_empty() {
-        return Err(KeyProblem::NoEncryptionKey.into());
+    let mut recipients: Vec<Recipient<'a>> = Vec::new();
+    for cert in certs {
+        let vc = cert.with_policy(&POLICY, None).map_err(|_| KeyProblem::Policy)?;
+        let before = recipients.len();
+        recipients.extend(vc.keys().supported().alive().revoked(false).for_storage_encryption().map(Recipient::from));
+        if recipients.len() == before {
+            return Err(KeyProblem::NoEncryptionKey.into());
+        }
     }
     let message = Message::new(sink);
     let encrypted =
@@ -139,6 +183,33 @@ mod tests {
             assert_eq!(packet_versions(&out).unwrap().seipd, seipd);
             assert_eq!(decrypt_message(&pair.secret_armored, &out).unwrap(), "héllo".as_bytes());
         }
+    }
+
+    #[test]
+    fn replies_decrypt_with_the_submission_key_and_the_derived_source_key_only() {
+        use crate::{InstanceSecrets, decrypt_reply, derive_source_identity, derive_source_public_key};
+        use postern_core::Codename;
+        use rand::rngs::OsRng;
+        let newsroom = generate_submission_key_pair("newsroom", false).unwrap();
+        let key = SubmissionKey::from_armored(&newsroom.public_armored).unwrap();
+        let secrets = InstanceSecrets::generate(&mut OsRng);
+        let codename = Codename::generate(&mut OsRng);
+        let identity = derive_source_identity(&codename, &secrets).unwrap();
+        let source = SourceCert::from_armored(&derive_source_public_key(&identity).unwrap().armored).unwrap();
+
+        let mut ct = Vec::new();
+        let mut w = encrypt_reply(&key, &source, &mut ct).unwrap();
+        w.write_all("a reply — ünïcode".as_bytes()).unwrap();
+        w.finish().unwrap();
+
+        let versions = packet_versions(&ct).unwrap();
+        assert_eq!(versions.seipd, 1, "readable by GnuPG 2.2");
+        assert_eq!(versions.pkesk.len(), 2, "one recipient each");
+        assert_eq!(decrypt_message(&newsroom.secret_armored, &ct).unwrap(), "a reply — ünïcode".as_bytes());
+        assert_eq!(decrypt_reply(&identity, &ct).unwrap(), "a reply — ünïcode".as_bytes());
+        let stranger = derive_source_identity(&Codename::generate(&mut OsRng), &secrets).unwrap();
+        assert!(decrypt_reply(&stranger, &ct).is_err());
+        assert!(SourceCert::from_armored(&newsroom.secret_armored).is_err(), "never a secret key");
     }
 
     #[test]

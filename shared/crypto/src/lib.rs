@@ -10,9 +10,9 @@ mod source_key;
 mod submission_key;
 
 pub use decrypt::{PacketVersions, decrypt_message, packet_versions};
-pub use encrypt::{encrypt_document, encrypt_message};
+pub use encrypt::{PlaintextWriter, SourceCert, encrypt_document, encrypt_message, encrypt_reply};
 pub use error::{CryptoError, KeyProblem};
 pub use kdf::{InstanceSecrets, KdfWorkspace, SourceIdentity, derive_source_identity, derive_source_identity_in};
 pub use keygen::{GeneratedKeyPair, generate_submission_key_pair};
-pub use source_key::{SourcePublicKey, derive_source_public_key};
+pub use source_key::{SourcePublicKey, decrypt_reply, derive_source_public_key};
 pub use submission_key::SubmissionKey;

@@ -47,6 +47,12 @@ pub fn derive_source_public_key(identity: &SourceIdentity) -> Result<SourcePubli
     })
 }
 
+/// Decrypts a reply with the source's key, derived again from its identity; the secret
+/// key exists only for the length of this call.
+pub fn decrypt_reply(identity: &SourceIdentity, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    crate::decrypt::decrypt_with_cert(&derive_source_cert(identity)?, ciphertext)
+}
+
 /// The full (secret) certificate: Ed25519 certify-only primary, one user id, and a
 /// Cv25519 storage+transport encryption subkey, advertising SEIPDv1 only so GnuPG 2.2
 /// can read replies encrypted to it.
