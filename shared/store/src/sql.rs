@@ -113,3 +113,25 @@ pub(crate) const LIST_PENDING_SOURCES_BEYOND: &str = "SELECT id, store_dir FROM
 
 /// Delete a source that is still pending (its submissions would cascade, but it has none).
 pub(crate) const DELETE_PENDING_SOURCE: &str = "DELETE FROM sources WHERE id = ?1 AND pending = 1";
+
+/// Insert a reply row.
+pub(crate) const INSERT_REPLY: &str =
+    "INSERT INTO replies (uuid, source_id, journalist_id, filename, size) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// After a reply: the new counter only (a reply is not the source's activity).
+pub(crate) const SET_INTERACTION_COUNT: &str = "UPDATE sources SET interaction_count = ?2 WHERE id = ?1";
+
+/// A source's replies in order.
+pub(crate) const LIST_REPLIES_FOR_SOURCE: &str = "SELECT uuid, filename, journalist_id, size, deleted_by_source
+     FROM replies WHERE source_id = ?1 ORDER BY id";
+
+/// Hide one reply from its own source.
+pub(crate) const MARK_REPLY_DELETED_BY_SOURCE: &str =
+    "UPDATE replies SET deleted_by_source = 1 WHERE source_id = ?1 AND filename = ?2 AND deleted_by_source = 0";
+
+/// Hide all of a source's replies from it.
+pub(crate) const MARK_ALL_REPLIES_DELETED_BY_SOURCE: &str =
+    "UPDATE replies SET deleted_by_source = 1 WHERE source_id = ?1 AND deleted_by_source = 0";
+
+/// A source's armoured public key.
+pub(crate) const GET_SOURCE_PUBLIC_KEY: &str = "SELECT public_key FROM sources WHERE id = ?1";

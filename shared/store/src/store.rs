@@ -95,6 +95,38 @@ impl SubmissionKind {
     }
 }
 
+/// What a stored file is.
+enum Item {
+    Submission(SubmissionKind),
+    Reply { journalist: Option<i64> },
+}
+
+impl Item {
+    fn suffix(&self) -> &'static str {
+        match self {
+            Self::Submission(kind) => kind.suffix(),
+            Self::Reply { .. } => "reply.gpg",
+        }
+    }
+}
+
+/// A stored reply.
+#[derive(Clone)]
+pub struct ReplyRecord {
+    /// Random UUID.
+    pub uuid: String,
+    /// `N-designation-reply.gpg`.
+    pub filename: String,
+    /// Row id of the journalist who wrote it (`None`: account deleted).
+    pub journalist: Option<i64>,
+    /// Ciphertext size in bytes.
+    pub size: u64,
+    /// The source deleted it from its view.
+    pub deleted_by_source: bool,
+    /// Absolute path of the ciphertext.
+    pub path: PathBuf,
+}
+
 /// A stored submission.
 #[derive(Clone)]
 pub struct SubmissionRecord {
@@ -262,8 +294,26 @@ impl Store {
         source: SourceId,
         items: Vec<(SubmissionKind, FinishedBlob)>,
     ) -> Result<Vec<String>, StoreError> {
+        let items = items.into_iter().map(|(kind, blob)| (Item::Submission(kind), blob)).collect();
+        self.record_items(source, items)
+    }
+
+    /// Records a finished reply ciphertext (`N-designation-reply.gpg`) by `journalist`
+    /// (`None` for a deleted account), with the next interaction number. Returns its
+    /// file name.
+    pub fn record_reply(
+        &self,
+        source: SourceId,
+        journalist: Option<i64>,
+        blob: FinishedBlob,
+    ) -> Result<String, StoreError> {
+        let mut names = self.record_items(source, vec![(Item::Reply { journalist }, blob)])?;
+        names.pop().ok_or(StoreError::Bug("a recorded reply has no name"))
+    }
+
+    fn record_items(&self, source: SourceId, items: Vec<(Item, FinishedBlob)>) -> Result<Vec<String>, StoreError> {
         let mut conn = self.lock()?;
-        let tx = conn.transaction().map_err(db("begin a submission"))?;
+        let tx = conn.transaction().map_err(db("begin recording items"))?;
         let record = tx
             .query_row(sql::FIND_SOURCE_BY_ID, [source.0], source_from_row)
             .optional()
@@ -271,27 +321,38 @@ impl Store {
             .ok_or(StoreError::NoSuchSource)?;
         let prefix = journalist_filename(&record.designation);
         let mut count = record.interaction_count;
+        let mut from_source = false;
         let mut placed: Vec<PathBuf> = Vec::new();
         let result = (|| {
             let mut names = Vec::new();
-            for (kind, mut blob) in items {
+            for (item, mut blob) in items {
                 if blob.dir() != self.store_root.join(&record.store_dir) {
                     return Err(StoreError::Bug("a blob was written for another source"));
                 }
                 count += 1;
-                let name = format!("{count}-{prefix}-{}", kind.suffix());
-                tx.execute(
-                    sql::INSERT_SUBMISSION,
-                    params![random_uuid(), source.0, name, kind.column(), size_column(blob.size())?],
-                )
-                .map_err(db("insert a submission"))?;
+                let name = format!("{count}-{prefix}-{}", item.suffix());
+                let size = size_column(blob.size())?;
+                match item {
+                    Item::Submission(kind) => {
+                        from_source = true;
+                        tx.execute(sql::INSERT_SUBMISSION, params![random_uuid(), source.0, name, kind.column(), size])
+                            .map_err(db("insert a submission"))?
+                    }
+                    Item::Reply { journalist } => tx
+                        .execute(sql::INSERT_REPLY, params![random_uuid(), source.0, journalist, name, size])
+                        .map_err(db("insert a reply"))?,
+                };
                 placed.push(blob.rename_to(&name)?);
                 names.push(name);
             }
-            tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![source.0, count, now()])
-                .map_err(db("update the source"))?;
+            if from_source {
+                tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![source.0, count, now()])
+            } else {
+                tx.execute(sql::SET_INTERACTION_COUNT, params![source.0, count])
+            }
+            .map_err(db("update the source"))?;
             sync_dir(&self.store_root.join(&record.store_dir))?;
-            tx.commit().map_err(db("commit a submission"))?;
+            tx.commit().map_err(db("commit recorded items"))?;
             Ok(names)
         })();
         if result.is_err() {
@@ -300,6 +361,51 @@ impl Store {
             }
         }
         result
+    }
+
+    /// A source's replies, oldest first, including those the source deleted.
+    pub fn replies(&self, source: &SourceRecord) -> Result<Vec<ReplyRecord>, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare(sql::LIST_REPLIES_FOR_SOURCE).map_err(db("list replies"))?;
+        let dir = self.store_root.join(&source.store_dir);
+        let rows = stmt
+            .query_map([source.id.0], |r| {
+                let filename: String = r.get(1)?;
+                Ok(ReplyRecord {
+                    uuid: r.get(0)?,
+                    path: dir.join(&filename),
+                    filename,
+                    journalist: r.get(2)?,
+                    size: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                    deleted_by_source: r.get(4)?,
+                })
+            })
+            .map_err(db("list replies"))?;
+        rows.collect::<Result<_, _>>().map_err(db("list replies"))
+    }
+
+    /// Hides one of `source`'s own replies from it (journalists still see it). Returns
+    /// false if `filename` is not an undeleted reply of this source.
+    pub fn delete_reply_for_source(&self, source: SourceId, filename: &str) -> Result<bool, StoreError> {
+        let changed = self
+            .lock()?
+            .execute(sql::MARK_REPLY_DELETED_BY_SOURCE, params![source.0, filename])
+            .map_err(db("mark a reply deleted"))?;
+        Ok(changed == 1)
+    }
+
+    /// Hides all of `source`'s replies from it. Returns how many were hidden.
+    pub fn delete_all_replies_for_source(&self, source: SourceId) -> Result<usize, StoreError> {
+        self.lock()?.execute(sql::MARK_ALL_REPLIES_DELETED_BY_SOURCE, [source.0]).map_err(db("mark replies deleted"))
+    }
+
+    /// The armoured public key of a source, to encrypt replies to.
+    pub fn source_public_key(&self, source: SourceId) -> Result<String, StoreError> {
+        self.lock()?
+            .query_row(sql::GET_SOURCE_PUBLIC_KEY, [source.0], |r| r.get(0))
+            .optional()
+            .map_err(db("read a source key"))?
+            .ok_or(StoreError::NoSuchSource)
     }
 
     /// Deletes sources that never submitted anything, keeping the newest `keep`
@@ -510,6 +616,34 @@ mod tests {
         w.write_all(&data).unwrap();
         drop(w);
         assert_eq!(std::fs::read_dir(dir.path().join("store").join(&s.store_dir)).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn replies_share_the_counter_and_only_their_source_hides_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let s = new_source(&store, 20);
+        let other = new_source(&store, 21);
+        store.record_submission(s.id, vec![(SubmissionKind::Message, blob(&store, &s, b"m"))]).unwrap();
+        let name = store.record_reply(s.id, Some(3), blob(&store, &s, b"reply")).unwrap();
+        let prefix = journalist_filename(&s.designation);
+        assert_eq!(name, format!("2-{prefix}-reply.gpg"));
+        let after = store.source(s.id).unwrap().unwrap();
+        assert_eq!(after.interaction_count, 2);
+        assert!(!after.pending);
+        assert!(store.source_public_key(s.id).unwrap() == "pk");
+        // A reply to a pending source does not make it active.
+        store.record_reply(other.id, None, blob(&store, &other, b"r")).unwrap();
+        assert!(store.source(other.id).unwrap().unwrap().pending);
+
+        assert!(!store.delete_reply_for_source(other.id, &name).unwrap(), "not the other source's");
+        assert!(store.delete_reply_for_source(s.id, &name).unwrap());
+        assert!(!store.delete_reply_for_source(s.id, &name).unwrap(), "already hidden");
+        let replies = store.replies(&after).unwrap();
+        assert_eq!(replies.len(), 1);
+        assert!(replies[0].deleted_by_source && replies[0].path.exists(), "journalists keep it");
+        assert_eq!(replies[0].journalist, Some(3));
+        assert_eq!(store.delete_all_replies_for_source(other.id).unwrap(), 1);
     }
 
     #[test]
