@@ -59,6 +59,12 @@ pub enum CryptoError {
     /// Key derivation failed.
     #[error("unable to derive source keys")]
     Derive,
+    /// An OTP secret is malformed.
+    #[error("{0}")]
+    OtpSecret(&'static str),
+    /// A password is longer than we hash.
+    #[error("the password is too long")]
+    PasswordTooLong,
     /// Instance secrets are malformed.
     #[error("instance secrets file is malformed: {0}")]
     Secrets(&'static str),
@@ -81,7 +87,7 @@ impl HasKind for CryptoError {
             Self::Sink(e) if e.kind() == std::io::ErrorKind::StorageFull => ErrorKind::DiskFull,
             Self::Sink(_) => ErrorKind::StoreUnavailable,
             Self::Secrets(_) => ErrorKind::ConfigInvalid,
-            Self::Decrypt(_) => ErrorKind::BadInput,
+            Self::Decrypt(_) | Self::OtpSecret(_) | Self::PasswordTooLong => ErrorKind::BadInput,
             Self::Encrypt { .. } | Self::Derive => ErrorKind::Internal,
         }
     }
