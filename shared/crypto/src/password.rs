@@ -11,9 +11,9 @@ use crate::CryptoError;
 /// hashing (a denial-of-service guard, as SecureDrop).
 pub const MAX_PASSWORD_CHARS: usize = 128;
 /// Shortest acceptable new password, in characters.
-pub const MIN_PASSWORD_CHARS: usize = 14;
+pub(crate) const MIN_PASSWORD_CHARS: usize = 14;
 /// Fewest words in an acceptable new password.
-pub const MIN_PASSWORD_WORDS: usize = 7;
+pub(crate) const MIN_PASSWORD_WORDS: usize = 7;
 
 /// SecureDrop's argon2id parameters: 64 MiB, 4 passes, 2 lanes.
 fn hasher() -> Result<Argon2<'static>, CryptoError> {
