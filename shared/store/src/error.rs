@@ -40,6 +40,9 @@ pub enum StoreError {
     /// No unused designation was found after many tries.
     #[error("could not find an unused designation")]
     DesignationsExhausted,
+    /// The journalist user name is taken.
+    #[error("that user name is taken")]
+    UsernameTaken,
     /// The source does not exist (any more).
     #[error("source not found")]
     NoSuchSource,
@@ -69,6 +72,7 @@ impl HasKind for StoreError {
                 ErrorKind::StoreUnavailable
             }
             Self::NoSuchSource => ErrorKind::Unauthorized,
+            Self::UsernameTaken => ErrorKind::BadInput,
             Self::Bug(_) => ErrorKind::Internal,
         }
     }

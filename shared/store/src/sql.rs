@@ -56,6 +56,25 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          checksum          TEXT
      );
      CREATE INDEX replies_by_source ON replies(source_id);",
+    // v2: journalist accounts
+    "CREATE TABLE journalists (
+         id           INTEGER PRIMARY KEY,
+         uuid         TEXT    NOT NULL UNIQUE,
+         username     TEXT    NOT NULL UNIQUE,
+         password_hash TEXT   NOT NULL,        -- argon2id PHC string; never the password
+         is_admin     INTEGER NOT NULL DEFAULT 0,
+         otp_kind     TEXT    NOT NULL CHECK (otp_kind IN ('totp', 'hotp')),
+         otp_secret   TEXT    NOT NULL,        -- base32
+         hotp_counter INTEGER NOT NULL DEFAULT 0,
+         last_totp_step INTEGER,               -- codes of this step or earlier are refused
+         created_at   INTEGER NOT NULL
+     );
+     CREATE TABLE journalist_login_attempts (
+         id            INTEGER PRIMARY KEY,
+         journalist_id INTEGER NOT NULL REFERENCES journalists(id) ON DELETE CASCADE,
+         at            INTEGER NOT NULL
+     );
+     CREATE INDEX login_attempts_by_journalist ON journalist_login_attempts(journalist_id, at);",
 ];
 
 /// Current schema version.
@@ -135,3 +154,26 @@ pub(crate) const MARK_ALL_REPLIES_DELETED_BY_SOURCE: &str =
 
 /// A source's armoured public key.
 pub(crate) const GET_SOURCE_PUBLIC_KEY: &str = "SELECT public_key FROM sources WHERE id = ?1";
+
+/// Create a journalist.
+pub(crate) const INSERT_JOURNALIST: &str = "INSERT INTO journalists
+     (uuid, username, password_hash, is_admin, otp_kind, otp_secret, hotp_counter, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/// A journalist by user name.
+pub(crate) const FIND_JOURNALIST_BY_USERNAME: &str = "SELECT id, uuid, username, password_hash, is_admin,
+     otp_kind, otp_secret, hotp_counter, last_totp_step FROM journalists WHERE username = ?1";
+
+/// Replies of a journalist being deleted keep existing, attributed to nobody.
+pub(crate) const DETACH_REPLIES_FROM_JOURNALIST: &str =
+    "UPDATE replies SET journalist_id = NULL WHERE journalist_id = ?1";
+
+/// Delete a journalist.
+pub(crate) const DELETE_JOURNALIST: &str = "DELETE FROM journalists WHERE id = ?1";
+
+/// Replace a journalist's password hash.
+pub(crate) const SET_JOURNALIST_PASSWORD: &str = "UPDATE journalists SET password_hash = ?2 WHERE username = ?1";
+
+/// Replace a journalist's second factor.
+pub(crate) const SET_JOURNALIST_OTP: &str = "UPDATE journalists
+     SET otp_kind = ?2, otp_secret = ?3, hotp_counter = ?4, last_totp_step = NULL WHERE username = ?1";

@@ -127,6 +127,67 @@ pub struct ReplyRecord {
     pub path: PathBuf,
 }
 
+/// A journalist's second factor, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtpKind {
+    /// An authenticator app (RFC 6238).
+    Totp,
+    /// A YubiKey-style counter (RFC 4226).
+    Hotp,
+}
+
+impl OtpKind {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Hotp => "hotp",
+        }
+    }
+}
+
+/// A new journalist account.
+pub struct NewJournalist<'a> {
+    /// Unique user name.
+    pub username: &'a str,
+    /// argon2id PHC string.
+    pub password_hash: &'a str,
+    /// May administer the instance.
+    pub is_admin: bool,
+    /// TOTP or HOTP.
+    pub otp_kind: OtpKind,
+    /// Base32 secret.
+    pub otp_secret: &'a str,
+}
+
+/// What the store knows of a journalist. `Debug` is redacted (hash and OTP secret).
+#[derive(Clone)]
+pub struct JournalistRecord {
+    /// Row id.
+    pub id: i64,
+    /// Random UUID (journalist API).
+    pub uuid: String,
+    /// User name.
+    pub username: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// May administer the instance.
+    pub is_admin: bool,
+    /// TOTP or HOTP.
+    pub otp_kind: OtpKind,
+    /// Base32 secret.
+    pub otp_secret: String,
+    /// Next HOTP counter.
+    pub hotp_counter: u64,
+    /// Last accepted TOTP step.
+    pub last_totp_step: Option<u64>,
+}
+
+impl std::fmt::Debug for JournalistRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JournalistRecord([redacted])")
+    }
+}
+
 /// A stored submission.
 #[derive(Clone)]
 pub struct SubmissionRecord {
@@ -457,6 +518,75 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(db("list submissions"))
     }
 
+    /// Creates a journalist account; a taken user name is [`StoreError::UsernameTaken`].
+    pub fn create_journalist(&self, new: &NewJournalist<'_>) -> Result<JournalistRecord, StoreError> {
+        let conn = self.lock()?;
+        let inserted = conn.execute(
+            sql::INSERT_JOURNALIST,
+            params![
+                random_uuid(),
+                new.username,
+                new.password_hash,
+                new.is_admin,
+                new.otp_kind.column(),
+                new.otp_secret,
+                0i64,
+                now()
+            ],
+        );
+        match inserted {
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                return Err(StoreError::UsernameTaken);
+            }
+            other => other.map_err(db("insert a journalist"))?,
+        };
+        conn.query_row(sql::FIND_JOURNALIST_BY_USERNAME, [new.username], journalist_from_row)
+            .map_err(db("read a new journalist"))
+    }
+
+    /// The journalist with this user name, if any.
+    pub fn journalist(&self, username: &str) -> Result<Option<JournalistRecord>, StoreError> {
+        self.lock()?
+            .query_row(sql::FIND_JOURNALIST_BY_USERNAME, [username], journalist_from_row)
+            .optional()
+            .map_err(db("find a journalist"))
+    }
+
+    /// Deletes a journalist; their replies stay, attributed to a deleted account.
+    /// Returns false if there was no such journalist.
+    pub fn delete_journalist(&self, username: &str) -> Result<bool, StoreError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction().map_err(db("begin deleting a journalist"))?;
+        let id: Option<i64> = tx
+            .query_row(sql::FIND_JOURNALIST_BY_USERNAME, [username], |r| r.get(0))
+            .optional()
+            .map_err(db("find a journalist"))?;
+        let Some(id) = id else { return Ok(false) };
+        tx.execute(sql::DETACH_REPLIES_FROM_JOURNALIST, [id]).map_err(db("detach replies"))?;
+        tx.execute(sql::DELETE_JOURNALIST, [id]).map_err(db("delete a journalist"))?;
+        tx.commit().map_err(db("commit deleting a journalist"))?;
+        Ok(true)
+    }
+
+    /// Replaces a journalist's password hash. Returns false if there was no such journalist.
+    pub fn set_journalist_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let changed = self
+            .lock()?
+            .execute(sql::SET_JOURNALIST_PASSWORD, params![username, password_hash])
+            .map_err(db("set a password"))?;
+        Ok(changed == 1)
+    }
+
+    /// Replaces a journalist's second factor (and forgets used codes). Returns false
+    /// if there was no such journalist.
+    pub fn set_journalist_otp(&self, username: &str, kind: OtpKind, secret: &str) -> Result<bool, StoreError> {
+        let changed = self
+            .lock()?
+            .execute(sql::SET_JOURNALIST_OTP, params![username, kind.column(), secret, 0i64])
+            .map_err(db("set a second factor"))?;
+        Ok(changed == 1)
+    }
+
     fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         // A panic while the lock was held rolled its transaction back; the connection is fine.
         Ok(self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
@@ -487,6 +617,20 @@ fn source_from_row(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
         fingerprint: r.get(4)?,
         interaction_count: r.get(5)?,
         pending: r.get(6)?,
+    })
+}
+
+fn journalist_from_row(r: &Row<'_>) -> rusqlite::Result<JournalistRecord> {
+    Ok(JournalistRecord {
+        id: r.get(0)?,
+        uuid: r.get(1)?,
+        username: r.get(2)?,
+        password_hash: r.get(3)?,
+        is_admin: r.get(4)?,
+        otp_kind: if r.get::<_, String>(5)? == "hotp" { OtpKind::Hotp } else { OtpKind::Totp },
+        otp_secret: r.get(6)?,
+        hotp_counter: u64::try_from(r.get::<_, i64>(7)?).unwrap_or(0),
+        last_totp_step: r.get::<_, Option<i64>>(8)?.and_then(|s| u64::try_from(s).ok()),
     })
 }
 
@@ -644,6 +788,36 @@ mod tests {
         assert!(replies[0].deleted_by_source && replies[0].path.exists(), "journalists keep it");
         assert_eq!(replies[0].journalist, Some(3));
         assert_eq!(store.delete_all_replies_for_source(other.id).unwrap(), 1);
+    }
+
+    #[test]
+    fn journalists_are_unique_and_deleting_one_keeps_their_replies() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let new = NewJournalist {
+            username: "dana",
+            password_hash: "$argon2id$x",
+            is_admin: true,
+            otp_kind: OtpKind::Totp,
+            otp_secret: "JBSWY3DPEHPK3PXP",
+        };
+        let dana = store.create_journalist(&new).unwrap();
+        assert!(dana.is_admin && dana.otp_kind == OtpKind::Totp && dana.last_totp_step.is_none());
+        assert!(matches!(store.create_journalist(&new), Err(StoreError::UsernameTaken)));
+        assert_eq!(format!("{dana:?}"), "JournalistRecord([redacted])");
+
+        assert!(store.set_journalist_password("dana", "$argon2id$y").unwrap());
+        assert!(store.set_journalist_otp("dana", OtpKind::Hotp, "GEZDGNBV").unwrap());
+        let dana = store.journalist("dana").unwrap().unwrap();
+        assert_eq!((dana.password_hash.as_str(), dana.otp_kind), ("$argon2id$y", OtpKind::Hotp));
+        assert!(!store.set_journalist_password("nobody", "x").unwrap());
+
+        let s = new_source(&store, 30);
+        store.record_reply(s.id, Some(dana.id), blob(&store, &s, b"r")).unwrap();
+        assert!(store.delete_journalist("dana").unwrap());
+        assert!(!store.delete_journalist("dana").unwrap());
+        let replies = store.replies(&store.source(s.id).unwrap().unwrap()).unwrap();
+        assert_eq!((replies.len(), replies[0].journalist), (1, None));
     }
 
     #[test]
