@@ -22,6 +22,55 @@ pub(crate) enum Command {
     /// Serve an interface from a config file.
     #[command(subcommand)]
     Serve(Serve),
+    /// Manage journalist accounts.
+    Journalist(JournalistArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct JournalistArgs {
+    /// The instance's configuration file.
+    #[arg(long, global = true, default_value = "/etc/postern/postern.toml")]
+    pub(crate) config: PathBuf,
+    #[command(subcommand)]
+    pub(crate) command: JournalistCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum JournalistCommand {
+    /// Create an account; prints its passphrase and two-factor secret once.
+    Add {
+        /// User name (3–64 letters, digits, '.', '_', '-').
+        #[arg(long)]
+        username: String,
+        /// May administer the instance.
+        #[arg(long)]
+        admin: bool,
+        /// Use this YubiKey HOTP secret (40 hex digits) instead of a new TOTP secret.
+        #[arg(long)]
+        hotp_secret: Option<String>,
+    },
+    /// Delete an account; its replies stay, attributed to a deleted account.
+    Delete {
+        /// User name.
+        #[arg(long)]
+        username: String,
+    },
+    /// Give an account a new generated passphrase.
+    ResetPassword {
+        /// User name.
+        #[arg(long)]
+        username: String,
+    },
+    /// Give an account a new second factor (TOTP, or the given HOTP secret).
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        /// User name.
+        #[arg(long)]
+        username: String,
+        /// Use this YubiKey HOTP secret (40 hex digits).
+        #[arg(long)]
+        hotp_secret: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]

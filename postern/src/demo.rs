@@ -23,7 +23,8 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
             .context("unable to generate the demo submission key")?;
         write_new_file(&dir.join(SECRET_KEY_FILE), pair.secret_armored.as_bytes(), 0o600)
             .context("unable to write the demo secret key")?;
-        create_instance(&dir, &pair.public_armored, &args.source_addr.to_string())?;
+        let config = create_instance(&dir, &pair.public_armored, &args.source_addr.to_string())?;
+        create_demo_journalist(&dir, &config)?;
     }
     let mut config = PosternConfig::load(&dir.join(CONFIG_FILE)).context("unable to load the demo configuration")?;
     config.source.listen = vec![args.source_addr];
@@ -39,9 +40,26 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
     })
 }
 
+/// The demo's journalist account; its credentials are kept (0600) for demo.json.
+const DEMO_JOURNALIST: &str = "journalist";
+const DEMO_JOURNALIST_FILE: &str = "demo-journalist.json";
+
+fn create_demo_journalist(dir: &Path, config_path: &Path) -> anyhow::Result<()> {
+    let config = PosternConfig::load(config_path).context("unable to load the demo configuration")?;
+    let store = postern_store::Store::open(&config.instance.data_dir).context("unable to open the demo store")?;
+    let creds = crate::journalist::add(&store, DEMO_JOURNALIST, true, None)?;
+    let facts = serde_json::json!({
+        "journalist_username": DEMO_JOURNALIST,
+        "journalist_password": creds.password.as_str(),
+        "journalist_totp_secret": creds.totp_secret.as_ref().map(|s| s.as_str()),
+    });
+    write_new_file(&dir.join(DEMO_JOURNALIST_FILE), facts.to_string().as_bytes(), 0o600)
+        .context("unable to write the demo journalist's credentials")
+}
+
 /// Writes `DIR/demo.json`, the demo's facts for people and scripts.
 fn write_demo_json(dir: &Path, config: &PosternConfig, source_url: &str) -> anyhow::Result<PathBuf> {
-    let facts = serde_json::json!({
+    let mut facts = serde_json::json!({
         "source_url": source_url,
         // The journalist interface is not part of this build yet.
         "journalist_url": serde_json::Value::Null,
@@ -51,6 +69,13 @@ fn write_demo_json(dir: &Path, config: &PosternConfig, source_url: &str) -> anyh
         "store_dir": config.instance.data_dir.join("store"),
         "config": dir.join(CONFIG_FILE),
     });
+    // Demo instances made before journalists existed have no such file.
+    if let Ok(text) = std::fs::read_to_string(dir.join(DEMO_JOURNALIST_FILE)) {
+        let journalist: serde_json::Value = serde_json::from_str(&text).context("demo-journalist.json")?;
+        if let (Some(all), Some(extra)) = (facts.as_object_mut(), journalist.as_object()) {
+            all.extend(extra.clone());
+        }
+    }
     let path = dir.join("demo.json");
     let text = serde_json::to_string_pretty(&facts).context("unable to write demo.json")?;
     replace_file(&path, text.as_bytes(), 0o600).context("unable to write demo.json")?;
@@ -62,7 +87,7 @@ fn announce(dir: &Path, source_url: &str, facts: &Path) {
     let secret = dir.join(SECRET_KEY_FILE);
     println!("Postern demo instance in {}", dir.display());
     println!("  Source interface:       {source_url}");
-    println!("  Journalist interface:   not part of this build yet");
+    println!("  Journalist interface:   not part of this build yet (demo account: see demo.json)");
     println!("  Submission secret key:  {}", secret.display());
     println!("  Encrypted submissions:  {}", dir.join("data/store").display());
     println!("  Facts for scripts:      {}", facts.display());

@@ -4,6 +4,7 @@ mod cli;
 mod demo;
 mod init;
 mod instance;
+mod journalist;
 mod serve;
 
 use std::process::ExitCode;
@@ -28,6 +29,7 @@ fn run(args: cli::Args) -> anyhow::Result<()> {
         cli::Command::Demo(a) => demo::run(&a),
         cli::Command::Init(a) => init::run(&a),
         cli::Command::Serve(cli::Serve::Source(a)) => serve::run_source(&a),
+        cli::Command::Journalist(a) => journalist::run(&a),
     }
 }
 

@@ -16,7 +16,7 @@ pub use encrypt::{PlaintextWriter, SourceCert, encrypt_document, encrypt_message
 pub use error::{CryptoError, KeyProblem};
 pub use kdf::{InstanceSecrets, KdfWorkspace, SourceIdentity, derive_source_identity, derive_source_identity_in};
 pub use keygen::{GeneratedKeyPair, generate_submission_key_pair};
-pub use otp::{HOTP_LOOK_AHEAD, OtpSecret, normalize_code, verify_hotp, verify_totp};
+pub use otp::{HOTP_LOOK_AHEAD, OtpSecret, normalize_code, totp_code, verify_hotp, verify_totp};
 pub use password::{MAX_PASSWORD_CHARS, generate_password, hash_password, is_acceptable_password, verify_password};
 pub use source_key::{SourcePublicKey, decrypt_reply, derive_source_public_key};
 pub use submission_key::SubmissionKey;

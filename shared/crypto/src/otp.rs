@@ -90,6 +90,12 @@ impl OtpSecret {
     }
 }
 
+/// The TOTP code of `secret` at `time` (Unix seconds): what an authenticator app
+/// shows. For tests and for checking an enrolment.
+pub fn totp_code(secret: &OtpSecret, time: u64) -> String {
+    secret.code_at_step(time / STEP)
+}
+
 /// A code as typed: spaces removed; `None` unless six digits remain.
 pub fn normalize_code(input: &str) -> Option<String> {
     let code: String = input.chars().filter(|c| !c.is_whitespace()).collect();

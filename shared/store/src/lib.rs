@@ -8,4 +8,7 @@ mod store;
 
 pub use blobs::{BlobWriter, FinishedBlob};
 pub use error::StoreError;
-pub use store::{InstanceSettings, NewSource, SourceId, SourceRecord, Store, SubmissionKind, SubmissionRecord};
+pub use store::{
+    InstanceSettings, JournalistRecord, NewJournalist, NewSource, OtpKind, ReplyRecord, SourceId, SourceRecord, Store,
+    SubmissionKind, SubmissionRecord,
+};
