@@ -177,3 +177,22 @@ pub(crate) const SET_JOURNALIST_PASSWORD: &str = "UPDATE journalists SET passwor
 /// Replace a journalist's second factor.
 pub(crate) const SET_JOURNALIST_OTP: &str = "UPDATE journalists
      SET otp_kind = ?2, otp_secret = ?3, hotp_counter = ?4, last_totp_step = NULL WHERE username = ?1";
+
+/// Record a login attempt.
+pub(crate) const INSERT_LOGIN_ATTEMPT: &str =
+    "INSERT INTO journalist_login_attempts (journalist_id, at) VALUES (?1, ?2)";
+
+/// Count a journalist's attempts since a time.
+pub(crate) const COUNT_LOGIN_ATTEMPTS_SINCE: &str =
+    "SELECT COUNT(*) FROM journalist_login_attempts WHERE journalist_id = ?1 AND at >= ?2";
+
+/// Forget attempts older than a time.
+pub(crate) const DELETE_LOGIN_ATTEMPTS_BEFORE: &str = "DELETE FROM journalist_login_attempts WHERE at < ?1";
+
+/// Accept a TOTP step only if it is later than the last accepted one.
+pub(crate) const ADVANCE_TOTP_STEP: &str = "UPDATE journalists SET last_totp_step = ?2
+     WHERE id = ?1 AND (last_totp_step IS NULL OR last_totp_step < ?2)";
+
+/// Move an HOTP counter forward only.
+pub(crate) const ADVANCE_HOTP_COUNTER: &str =
+    "UPDATE journalists SET hotp_counter = ?2 WHERE id = ?1 AND hotp_counter < ?2";

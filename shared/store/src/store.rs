@@ -587,6 +587,41 @@ impl Store {
         Ok(changed == 1)
     }
 
+    /// Records a login attempt for `journalist` now and returns how many it made in the
+    /// last `window` (this one included). Attempts older than a day are forgotten.
+    pub fn record_login_attempt(&self, journalist: i64, window: std::time::Duration) -> Result<u64, StoreError> {
+        let conn = self.lock()?;
+        let now = now();
+        conn.execute(sql::DELETE_LOGIN_ATTEMPTS_BEFORE, [now - 86_400]).map_err(db("forget old login attempts"))?;
+        conn.execute(sql::INSERT_LOGIN_ATTEMPT, params![journalist, now]).map_err(db("record a login attempt"))?;
+        let since = now - i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+        let count: i64 = conn
+            .query_row(sql::COUNT_LOGIN_ATTEMPTS_SINCE, params![journalist, since], |r| r.get(0))
+            .map_err(db("count login attempts"))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// Marks TOTP step `step` as used by `journalist`. Returns false if that step, or a
+    /// later one, was already used: the code must then be refused (no replay, even when
+    /// two logins race).
+    pub fn use_totp_step(&self, journalist: i64, step: u64) -> Result<bool, StoreError> {
+        let step = i64::try_from(step).map_err(|_| StoreError::Bug("a TOTP step out of range"))?;
+        let changed =
+            self.lock()?.execute(sql::ADVANCE_TOTP_STEP, params![journalist, step]).map_err(db("use a TOTP step"))?;
+        Ok(changed == 1)
+    }
+
+    /// Moves `journalist`'s HOTP counter to `next`. Returns false if it was already there
+    /// or beyond (a racing login used the code first).
+    pub fn advance_hotp_counter(&self, journalist: i64, next: u64) -> Result<bool, StoreError> {
+        let next = i64::try_from(next).map_err(|_| StoreError::Bug("an HOTP counter out of range"))?;
+        let changed = self
+            .lock()?
+            .execute(sql::ADVANCE_HOTP_COUNTER, params![journalist, next])
+            .map_err(db("advance an HOTP counter"))?;
+        Ok(changed == 1)
+    }
+
     fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         // A panic while the lock was held rolled its transaction back; the connection is fine.
         Ok(self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
@@ -811,6 +846,19 @@ mod tests {
         let dana = store.journalist("dana").unwrap().unwrap();
         assert_eq!((dana.password_hash.as_str(), dana.otp_kind), ("$argon2id$y", OtpKind::Hotp));
         assert!(!store.set_journalist_password("nobody", "x").unwrap());
+
+        // Used codes and attempts.
+        assert!(store.use_totp_step(dana.id, 100).unwrap());
+        assert!(!store.use_totp_step(dana.id, 100).unwrap(), "never twice");
+        assert!(!store.use_totp_step(dana.id, 99).unwrap(), "nor an older step");
+        assert!(store.use_totp_step(dana.id, 101).unwrap());
+        assert!(store.advance_hotp_counter(dana.id, 5).unwrap());
+        assert!(!store.advance_hotp_counter(dana.id, 5).unwrap());
+        let window = std::time::Duration::from_secs(60);
+        let counts: Vec<u64> = (0..6).map(|_| store.record_login_attempt(dana.id, window).unwrap()).collect();
+        assert_eq!(counts, [1, 2, 3, 4, 5, 6]);
+        let other = store.create_journalist(&NewJournalist { username: "eli", ..new }).unwrap();
+        assert_eq!(store.record_login_attempt(other.id, window).unwrap(), 1, "per user");
 
         let s = new_source(&store, 30);
         store.record_reply(s.id, Some(dana.id), blob(&store, &s, b"r")).unwrap();
