@@ -51,7 +51,10 @@ fn create_demo_journalist(dir: &Path, config_path: &Path) -> anyhow::Result<()> 
     let facts = serde_json::json!({
         "journalist_username": DEMO_JOURNALIST,
         "journalist_password": creds.password.as_str(),
-        "journalist_totp_secret": creds.totp_secret.as_ref().map(|s| s.as_str()),
+        "journalist_totp_secret": match &creds.second_factor {
+            crate::journalist::SecondFactor::Totp { secret, .. } => Some(secret.as_str()),
+            crate::journalist::SecondFactor::Hotp => None,
+        },
     });
     write_new_file(&dir.join(DEMO_JOURNALIST_FILE), facts.to_string().as_bytes(), 0o600)
         .context("unable to write the demo journalist's credentials")

@@ -20,9 +20,15 @@ const OTP_ISSUER: &str = "Postern";
 /// What a new account's holder needs, shown once.
 pub(crate) struct NewCredentials {
     pub(crate) password: Zeroizing<String>,
-    /// Base32 TOTP secret (None for HOTP).
-    pub(crate) totp_secret: Option<Zeroizing<String>>,
-    pub(crate) totp_uri: Option<Zeroizing<String>>,
+    pub(crate) second_factor: SecondFactor,
+}
+
+/// A second factor as the administrator must pass it on.
+pub(crate) enum SecondFactor {
+    /// A new TOTP secret: base32 and the `otpauth://` URI.
+    Totp { secret: Zeroizing<String>, uri: Zeroizing<String> },
+    /// The YubiKey HOTP secret the administrator gave.
+    Hotp,
 }
 
 /// Runs a `postern journalist …` command.
@@ -32,7 +38,9 @@ pub(crate) fn run(args: &JournalistArgs) -> anyhow::Result<()> {
     match &args.command {
         JournalistCommand::Add { username, admin, hotp_secret } => {
             let creds = add(&store, username, *admin, hotp_secret.as_deref())?;
-            report(&format!("Created journalist {username}{}.", if *admin { " (administrator)" } else { "" }), &creds);
+            say(&format!("Created journalist {username}{}.", if *admin { " (administrator)" } else { "" }));
+            report_password(&creds.password);
+            report_second_factor(&creds.second_factor);
         }
         JournalistCommand::Delete { username } => {
             if !store.delete_journalist(username).context("unable to delete the journalist")? {
@@ -41,22 +49,20 @@ pub(crate) fn run(args: &JournalistArgs) -> anyhow::Result<()> {
             say(&format!("Deleted journalist {username}. Their replies remain, attributed to a deleted account."));
         }
         JournalistCommand::ResetPassword { username } => {
-            let password = generate_password(&mut OsRng);
-            let hash = hash_password(&mut OsRng, &password).context("unable to hash the passphrase")?;
+            let (password, hash) = new_password()?;
             if !store.set_journalist_password(username, &hash).context("unable to set the passphrase")? {
                 bail!("there is no journalist called {username}");
             }
-            report(
-                &format!("New passphrase for {username}."),
-                &NewCredentials { password, totp_secret: None, totp_uri: None },
-            );
+            say(&format!("New passphrase for {username}."));
+            report_password(&password);
         }
         JournalistCommand::Reset2fa { username, hotp_secret } => {
-            let (kind, secret, creds) = second_factor(username, hotp_secret.as_deref())?;
+            let (kind, secret, factor) = second_factor(username, hotp_secret.as_deref())?;
             if !store.set_journalist_otp(username, kind, &secret).context("unable to set the second factor")? {
                 bail!("there is no journalist called {username}");
             }
-            report(&format!("New second factor for {username}."), &creds);
+            say(&format!("New second factor for {username}."));
+            report_second_factor(&factor);
         }
     }
     Ok(())
@@ -74,36 +80,38 @@ pub(crate) fn add(
     hotp_secret: Option<&str>,
 ) -> anyhow::Result<NewCredentials> {
     check_username(username)?;
-    let (otp_kind, otp_secret, creds) = second_factor(username, hotp_secret)?;
-    let password_hash = hash_password(&mut OsRng, &creds.password).context("unable to hash the passphrase")?;
+    let (otp_kind, otp_secret, second_factor) = second_factor(username, hotp_secret)?;
+    let (password, password_hash) = new_password()?;
     let new =
         NewJournalist { username, password_hash: &password_hash, is_admin: admin, otp_kind, otp_secret: &otp_secret };
     match store.create_journalist(&new) {
         Err(postern_store::StoreError::UsernameTaken) => bail!("the user name {username} is taken; choose another"),
         other => other.context("unable to create the journalist")?,
     };
-    Ok(creds)
+    Ok(NewCredentials { password, second_factor })
 }
 
-/// A new passphrase plus a TOTP secret, or the given YubiKey HOTP secret.
+/// A generated passphrase and its hash.
+fn new_password() -> anyhow::Result<(Zeroizing<String>, String)> {
+    let password = generate_password(&mut OsRng);
+    let hash = hash_password(&mut OsRng, &password).context("unable to hash the passphrase")?;
+    Ok((password, hash))
+}
+
+/// A new TOTP secret, or the given YubiKey HOTP secret: (kind, base32 to store, what to show).
 fn second_factor(
     username: &str,
     hotp_secret: Option<&str>,
-) -> anyhow::Result<(OtpKind, Zeroizing<String>, NewCredentials)> {
-    let password = generate_password(&mut OsRng);
+) -> anyhow::Result<(OtpKind, Zeroizing<String>, SecondFactor)> {
     match hotp_secret {
         Some(hex) => {
             let secret = OtpSecret::from_hex(hex).context("--hotp-secret")?;
-            Ok((OtpKind::Hotp, secret.to_base32(), NewCredentials { password, totp_secret: None, totp_uri: None }))
+            Ok((OtpKind::Hotp, secret.to_base32(), SecondFactor::Hotp))
         }
         None => {
             let secret = OtpSecret::generate(&mut OsRng);
-            let creds = NewCredentials {
-                password,
-                totp_secret: Some(secret.to_base32()),
-                totp_uri: Some(secret.totp_uri(OTP_ISSUER, username)),
-            };
-            Ok((OtpKind::Totp, secret.to_base32(), creds))
+            let shown = SecondFactor::Totp { secret: secret.to_base32(), uri: secret.totp_uri(OTP_ISSUER, username) };
+            Ok((OtpKind::Totp, secret.to_base32(), shown))
         }
     }
 }
@@ -119,19 +127,24 @@ fn check_username(username: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[expect(clippy::print_stdout, reason = "the administrator's one chance to read the new credentials")]
-fn report(headline: &str, creds: &NewCredentials) {
-    println!("{headline}");
+#[expect(clippy::print_stdout, reason = "the administrator's one chance to read the new passphrase")]
+fn report_password(password: &str) {
     println!("Passphrase (shown once; hand it over in person):");
-    println!("  {}", creds.password.as_str());
-    match (&creds.totp_secret, &creds.totp_uri) {
-        (Some(secret), Some(uri)) => {
+    println!("  {password}");
+}
+
+#[expect(clippy::print_stdout, reason = "the administrator's one chance to read the new secret")]
+fn report_second_factor(factor: &SecondFactor) {
+    match factor {
+        SecondFactor::Totp { secret, uri } => {
             println!("Two-factor authentication (TOTP): enter this secret in an authenticator app,");
             println!("  {}", grouped(secret));
             println!("or open this URI on the phone:");
             println!("  {}", uri.as_str());
         }
-        _ => println!("Two-factor authentication: the HOTP (YubiKey) secret given is set; its counter starts at 0."),
+        SecondFactor::Hotp => {
+            println!("Two-factor authentication: the HOTP (YubiKey) secret given is set; its counter starts at 0.");
+        }
     }
 }
 

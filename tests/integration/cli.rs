@@ -287,7 +287,9 @@ fn journalist_accounts_are_managed_from_the_shell() {
     }
 
     let out = postern(&["journalist", "reset-password", "--config", c, "--username", "dana"]);
-    let new_password = line_after(&String::from_utf8_lossy(&out.stdout), "Passphrase");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!stdout.contains("Two-factor"), "a password reset says nothing of the second factor: {stdout}");
+    let new_password = line_after(&stdout, "Passphrase");
     let dana = store.journalist("dana").unwrap().unwrap();
     assert!(postern_crypto::verify_password(&new_password, &dana.password_hash));
     assert!(!postern_crypto::verify_password(&password, &dana.password_hash));
@@ -295,6 +297,8 @@ fn journalist_accounts_are_managed_from_the_shell() {
     let hex = "3132333435363738393031323334353637383930";
     let out = postern(&["journalist", "reset-2fa", "--config", c, "--username", "dana", "--hotp-secret", hex]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("Passphrase"), "a 2FA reset shows no passphrase it did not set: {stdout}");
     let dana = store.journalist("dana").unwrap().unwrap();
     assert_eq!(dana.otp_kind, postern_store::OtpKind::Hotp);
     let hotp = postern_crypto::OtpSecret::from_base32(&dana.otp_secret).unwrap();
