@@ -343,7 +343,7 @@ impl Store {
 
     /// Starts a ciphertext file in the source's directory.
     pub fn begin_blob(&self, source: &SourceRecord) -> Result<BlobWriter, StoreError> {
-        BlobWriter::create(&self.store_root.join(&source.store_dir))
+        BlobWriter::create(&self.source_dir(source))
     }
 
     /// Records finished ciphertexts as one submission, in order: each gets the next
@@ -381,13 +381,14 @@ impl Store {
             .map_err(db("read a source"))?
             .ok_or(StoreError::NoSuchSource)?;
         let prefix = journalist_filename(&record.designation);
+        let dir = self.source_dir(&record);
         let mut count = record.interaction_count;
         let mut from_source = false;
         let mut placed: Vec<PathBuf> = Vec::new();
         let result = (|| {
             let mut names = Vec::new();
             for (item, mut blob) in items {
-                if blob.dir() != self.store_root.join(&record.store_dir) {
+                if blob.dir() != dir {
                     return Err(StoreError::Bug("a blob was written for another source"));
                 }
                 count += 1;
@@ -412,7 +413,7 @@ impl Store {
                 tx.execute(sql::SET_INTERACTION_COUNT, params![source.0, count])
             }
             .map_err(db("update the source"))?;
-            sync_dir(&self.store_root.join(&record.store_dir))?;
+            sync_dir(&dir)?;
             tx.commit().map_err(db("commit recorded items"))?;
             Ok(names)
         })();
@@ -428,7 +429,7 @@ impl Store {
     pub fn replies(&self, source: &SourceRecord) -> Result<Vec<ReplyRecord>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare(sql::LIST_REPLIES_FOR_SOURCE).map_err(db("list replies"))?;
-        let dir = self.store_root.join(&source.store_dir);
+        let dir = self.source_dir(source);
         let rows = stmt
             .query_map([source.id.0], |r| {
                 let filename: String = r.get(1)?;
@@ -498,7 +499,7 @@ impl Store {
     pub fn submissions(&self, source: &SourceRecord) -> Result<Vec<SubmissionRecord>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare(sql::LIST_SUBMISSIONS_FOR_SOURCE).map_err(db("list submissions"))?;
-        let dir = self.store_root.join(&source.store_dir);
+        let dir = self.source_dir(source);
         let rows = stmt
             .query_map([source.id.0], |r| {
                 let filename: String = r.get(1)?;
