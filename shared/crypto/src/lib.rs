@@ -18,5 +18,7 @@ pub use kdf::{InstanceSecrets, KdfWorkspace, SourceIdentity, derive_source_ident
 pub use keygen::{GeneratedKeyPair, generate_submission_key_pair};
 pub use otp::{HOTP_LOOK_AHEAD, OtpSecret, normalize_code, totp_code, verify_hotp, verify_totp};
 pub use password::{MAX_PASSWORD_CHARS, generate_password, hash_password, is_acceptable_password, verify_password};
-pub use source_key::{SourcePublicKey, decrypt_reply, derive_source_public_key};
+pub use source_key::{
+    SealedSourceKey, SourceKeyPad, SourcePublicKey, SourceReplyKey, decrypt_reply, derive_source_public_key,
+};
 pub use submission_key::SubmissionKey;

@@ -15,6 +15,9 @@ use openpgp::serialize::SerializeInto;
 use openpgp::types::{Features, HashAlgorithm, KeyFlags, SignatureType, SymmetricAlgorithm};
 use sequoia_openpgp as openpgp;
 
+use rand::RngCore;
+use zeroize::Zeroizing;
+
 use crate::{CryptoError, SourceIdentity};
 
 /// Every source key claims this creation time (SecureDrop's 2013-05-14), so the key
@@ -51,6 +54,65 @@ pub fn derive_source_public_key(identity: &SourceIdentity) -> Result<SourcePubli
 /// key exists only for the length of this call.
 pub fn decrypt_reply(identity: &SourceIdentity, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
     crate::decrypt::decrypt_with_cert(&derive_source_cert(identity)?, ciphertext)
+}
+
+/// A logged-in source's key seed, split for the length of its session: the server
+/// keeps this half (seed XOR pad), the source's cookie carries the [`SourceKeyPad`].
+/// Each half alone is uniformly random (a one-time pad), so server memory reveals no
+/// source's replies except during that source's own requests.
+pub struct SealedSourceKey(Zeroizing<[u8; 64]>);
+
+/// The source's half of a [`SealedSourceKey`]; travels only in its session cookie.
+pub struct SourceKeyPad(Zeroizing<[u8; 64]>);
+
+/// A source's secret key, alive for one request, to read its replies.
+pub struct SourceReplyKey(Cert);
+
+impl SourceIdentity {
+    /// Splits the key seed into the server's and the source's halves.
+    pub fn seal(&self) -> (SealedSourceKey, SourceKeyPad) {
+        let mut pad = Zeroizing::new([0u8; 64]);
+        rand::rngs::OsRng.fill_bytes(&mut pad[..]);
+        let mut sealed = Zeroizing::new([0u8; 64]);
+        for (i, b) in sealed.iter_mut().enumerate() {
+            *b = self.key_seed[i] ^ pad[i];
+        }
+        (SealedSourceKey(sealed), SourceKeyPad(pad))
+    }
+}
+
+impl SealedSourceKey {
+    /// Joins the halves and rebuilds the secret key. A wrong pad yields a key that
+    /// decrypts nothing.
+    pub fn open(&self, pad: &SourceKeyPad) -> Result<SourceReplyKey, CryptoError> {
+        let mut key_seed = Zeroizing::new([0u8; 64]);
+        for (i, b) in key_seed.iter_mut().enumerate() {
+            *b = self.0[i] ^ pad.0[i];
+        }
+        let identity = SourceIdentity { lookup_id: [0; 32], key_seed };
+        Ok(SourceReplyKey(derive_source_cert(&identity)?))
+    }
+}
+
+impl SourceKeyPad {
+    /// 128 lower-case hex digits, for the cookie.
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        Zeroizing::new(hex::encode(&self.0[..]))
+    }
+
+    /// Parses [`Self::to_hex`]'s form.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut pad = Zeroizing::new([0u8; 64]);
+        hex::decode_to_slice(text, &mut pad[..]).ok()?;
+        Some(Self(pad))
+    }
+}
+
+impl SourceReplyKey {
+    /// Decrypts one reply in memory.
+    pub fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        crate::decrypt::decrypt_with_cert(&self.0, ciphertext)
+    }
 }
 
 /// The full (secret) certificate: Ed25519 certify-only primary, one user id, and a
@@ -133,5 +195,13 @@ mod tests {
 
         let other = derive_source_identity(&Codename::generate(&mut OsRng), &secrets).unwrap();
         assert!(decrypt_with_cert(&derive_source_cert(&other).unwrap(), &ct).is_err());
+
+        // Sealed for a session: both halves together decrypt, a wrong pad does not.
+        let (sealed, pad) = id.seal();
+        let (_, other_pad) = id.seal();
+        let pad = SourceKeyPad::from_hex(&pad.to_hex()).unwrap();
+        assert_eq!(sealed.open(&pad).unwrap().decrypt(&ct).unwrap(), b"reply");
+        assert!(sealed.open(&other_pad).unwrap().decrypt(&ct).is_err());
+        assert!(SourceKeyPad::from_hex("00").is_none());
     }
 }

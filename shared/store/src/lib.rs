@@ -3,12 +3,14 @@
 mod blobs;
 mod error;
 pub mod files;
+mod newsroom;
 mod sql;
 mod store;
 
 pub use blobs::{BlobWriter, FinishedBlob};
 pub use error::StoreError;
+pub use newsroom::{Collection, CollectionItem, ItemKind, SourceSummary};
 pub use store::{
-    InstanceSettings, JournalistRecord, NewJournalist, NewSource, OtpKind, ReplyRecord, SourceId, SourceRecord, Store,
-    SubmissionKind, SubmissionRecord,
+    InstanceSettings, JournalistRecord, NewJournalist, NewSource, OtpKind, PLACEHOLDER_USERNAME, ReplyRecord, SourceId,
+    SourceRecord, Store, SubmissionKind, SubmissionRecord,
 };

@@ -75,6 +75,28 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          at            INTEGER NOT NULL
      );
      CREATE INDEX login_attempts_by_journalist ON journalist_login_attempts(journalist_id, at);",
+    // v3: the newsroom's view: names, session invalidation, the placeholder author of
+    // deleted journalists' replies, and per-journalist seen records.
+    "ALTER TABLE journalists ADD COLUMN first_name TEXT NOT NULL DEFAULT '';
+     ALTER TABLE journalists ADD COLUMN last_name TEXT NOT NULL DEFAULT '';
+     -- Bumped on password or 2FA change: sessions carrying an older value end.
+     ALTER TABLE journalists ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0;
+     -- The one 'deleted' account that inherits replies; it can never log in.
+     ALTER TABLE journalists ADD COLUMN is_placeholder INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE journalists ADD COLUMN last_access INTEGER;
+     CREATE TABLE seen_submissions (
+         submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+         journalist_id INTEGER NOT NULL REFERENCES journalists(id) ON DELETE CASCADE,
+         PRIMARY KEY (submission_id, journalist_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX seen_submissions_by_journalist ON seen_submissions(journalist_id);
+     CREATE TABLE seen_replies (
+         reply_id      INTEGER NOT NULL REFERENCES replies(id) ON DELETE CASCADE,
+         journalist_id INTEGER NOT NULL REFERENCES journalists(id) ON DELETE CASCADE,
+         PRIMARY KEY (reply_id, journalist_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX seen_replies_by_journalist ON seen_replies(journalist_id);
+     CREATE INDEX sources_by_activity ON sources(pending, starred, last_updated);",
 ];
 
 /// Current schema version.
@@ -97,14 +119,16 @@ pub(crate) const INSERT_SOURCE: &str = "INSERT INTO sources
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 /// Find a source by the id its codename derives to.
-pub(crate) const FIND_SOURCE_BY_LOOKUP: &str =
-    "SELECT id, uuid, designation, store_dir, fingerprint, interaction_count, pending
-     FROM sources WHERE lookup_id = ?1";
+pub(crate) const FIND_SOURCE_BY_LOOKUP: &str = "SELECT id, uuid, designation, store_dir, fingerprint,
+     interaction_count, pending, starred, last_updated FROM sources WHERE lookup_id = ?1";
 
 /// Find a source by row id.
-pub(crate) const FIND_SOURCE_BY_ID: &str =
-    "SELECT id, uuid, designation, store_dir, fingerprint, interaction_count, pending
-     FROM sources WHERE id = ?1";
+pub(crate) const FIND_SOURCE_BY_ID: &str = "SELECT id, uuid, designation, store_dir, fingerprint,
+     interaction_count, pending, starred, last_updated FROM sources WHERE id = ?1";
+
+/// Find a source by UUID (journalist URLs).
+pub(crate) const FIND_SOURCE_BY_UUID: &str = "SELECT id, uuid, designation, store_dir, fingerprint,
+     interaction_count, pending, starred, last_updated FROM sources WHERE uuid = ?1";
 
 /// Insert a submission row.
 pub(crate) const INSERT_SUBMISSION: &str =
@@ -117,6 +141,56 @@ pub(crate) const TOUCH_SOURCE_AFTER_SUBMISSION: &str =
 /// A source's submissions in order.
 pub(crate) const LIST_SUBMISSIONS_FOR_SOURCE: &str =
     "SELECT uuid, filename, kind, size FROM submissions WHERE source_id = ?1 ORDER BY id";
+
+/// The journalists' source list: sources that submitted, starred first, then by
+/// activity, with item counts and how many submissions journalist ?1 has not seen.
+pub(crate) const LIST_SOURCES_FOR_JOURNALIST: &str = "SELECT s.uuid, s.designation, s.starred, s.last_updated,
+         COALESCE(c.total, 0), COALESCE(c.total, 0) - COALESCE(seen.n, 0)
+     FROM sources s
+     LEFT JOIN (SELECT source_id, COUNT(*) AS total FROM submissions GROUP BY source_id) c ON c.source_id = s.id
+     LEFT JOIN (SELECT m.source_id, COUNT(*) AS n FROM seen_submissions x
+                JOIN submissions m ON m.id = x.submission_id
+                WHERE x.journalist_id = ?1 GROUP BY m.source_id) seen ON seen.source_id = s.id
+     WHERE s.pending = 0
+     ORDER BY s.starred DESC, s.last_updated DESC, s.id DESC";
+
+/// One source's submissions, with whether journalist ?2 has seen each.
+pub(crate) const LIST_SUBMISSIONS_SEEN_BY: &str = "SELECT m.id, m.uuid, m.filename, m.kind, m.size,
+         EXISTS (SELECT 1 FROM seen_submissions x WHERE x.submission_id = m.id AND x.journalist_id = ?2)
+     FROM submissions m WHERE m.source_id = ?1 ORDER BY m.id";
+
+/// One source's replies, with author and whether journalist ?2 has seen each.
+pub(crate) const LIST_REPLIES_SEEN_BY: &str = "SELECT r.id, r.uuid, r.filename, r.size, r.deleted_by_source,
+         EXISTS (SELECT 1 FROM seen_replies x WHERE x.reply_id = r.id AND x.journalist_id = ?2),
+         j.username, COALESCE(j.is_placeholder, 1)
+     FROM replies r LEFT JOIN journalists j ON j.id = r.journalist_id WHERE r.source_id = ?1 ORDER BY r.id";
+
+/// Star or unstar.
+pub(crate) const SET_SOURCE_STARRED: &str = "UPDATE sources SET starred = ?2 WHERE id = ?1";
+
+/// Mark one submission seen by a journalist.
+pub(crate) const INSERT_SEEN_SUBMISSION: &str =
+    "INSERT OR IGNORE INTO seen_submissions (submission_id, journalist_id) VALUES (?1, ?2)";
+
+/// Mark one reply seen by a journalist.
+pub(crate) const INSERT_SEEN_REPLY: &str =
+    "INSERT OR IGNORE INTO seen_replies (reply_id, journalist_id) VALUES (?1, ?2)";
+
+/// Forget that a journalist saw a submission.
+pub(crate) const DELETE_SEEN_SUBMISSION: &str =
+    "DELETE FROM seen_submissions WHERE submission_id = ?1 AND journalist_id = ?2";
+
+/// Forget that a journalist saw a reply.
+pub(crate) const DELETE_SEEN_REPLY: &str = "DELETE FROM seen_replies WHERE reply_id = ?1 AND journalist_id = ?2";
+
+/// Delete one submission row.
+pub(crate) const DELETE_SUBMISSION: &str = "DELETE FROM submissions WHERE id = ?1";
+
+/// Delete one reply row.
+pub(crate) const DELETE_REPLY: &str = "DELETE FROM replies WHERE id = ?1";
+
+/// Delete a source; its rows cascade.
+pub(crate) const DELETE_SOURCE: &str = "DELETE FROM sources WHERE id = ?1";
 
 /// Every source directory, for the startup sweep.
 pub(crate) const LIST_SOURCE_DIRS: &str = "SELECT id, store_dir FROM sources";
@@ -160,23 +234,61 @@ pub(crate) const INSERT_JOURNALIST: &str = "INSERT INTO journalists
      (uuid, username, password_hash, is_admin, otp_kind, otp_secret, hotp_counter, created_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
-/// A journalist by user name.
-pub(crate) const FIND_JOURNALIST_BY_USERNAME: &str = "SELECT id, uuid, username, password_hash, is_admin,
-     otp_kind, otp_secret, hotp_counter, last_totp_step FROM journalists WHERE username = ?1";
+/// The columns `journalist_from_row` reads, in order.
+macro_rules! journalist_columns {
+    () => {
+        "SELECT id, uuid, username, password_hash, is_admin, otp_kind, otp_secret, hotp_counter, last_totp_step,
+         first_name, last_name, session_generation, is_placeholder FROM journalists"
+    };
+}
 
-/// Replies of a journalist being deleted keep existing, attributed to nobody.
-pub(crate) const DETACH_REPLIES_FROM_JOURNALIST: &str =
-    "UPDATE replies SET journalist_id = NULL WHERE journalist_id = ?1";
+/// A journalist by user name.
+pub(crate) const FIND_JOURNALIST_BY_USERNAME: &str = concat!(journalist_columns!(), " WHERE username = ?1");
+
+/// A journalist by row id.
+pub(crate) const FIND_JOURNALIST_BY_ID: &str = concat!(journalist_columns!(), " WHERE id = ?1");
+
+/// Every real account, for the admin page.
+pub(crate) const LIST_JOURNALISTS: &str =
+    concat!(journalist_columns!(), " WHERE is_placeholder = 0 ORDER BY username COLLATE NOCASE");
+
+/// The placeholder account, if it exists.
+pub(crate) const FIND_PLACEHOLDER_JOURNALIST: &str = "SELECT id FROM journalists WHERE is_placeholder = 1";
+
+/// Create the placeholder account: no usable password (not a PHC string) or second factor.
+pub(crate) const INSERT_PLACEHOLDER_JOURNALIST: &str = "INSERT INTO journalists
+     (uuid, username, password_hash, is_admin, otp_kind, otp_secret, created_at, is_placeholder)
+     VALUES (?1, 'deleted', '!', 0, 'totp', '', ?2, 1)";
+
+/// Edit an account's user name, names and role.
+pub(crate) const UPDATE_JOURNALIST_PROFILE: &str = "UPDATE journalists
+     SET username = ?2, first_name = ?3, last_name = ?4, is_admin = ?5 WHERE id = ?1 AND is_placeholder = 0";
+
+/// Hand a deleted journalist's seen records to the placeholder (skipping duplicates).
+pub(crate) const REASSIGN_SEEN_SUBMISSIONS: &str =
+    "UPDATE OR IGNORE seen_submissions SET journalist_id = ?2 WHERE journalist_id = ?1";
+
+/// Hand a deleted journalist's seen records to the placeholder (skipping duplicates).
+pub(crate) const REASSIGN_SEEN_REPLIES: &str =
+    "UPDATE OR IGNORE seen_replies SET journalist_id = ?2 WHERE journalist_id = ?1";
+
+/// Record the last login.
+pub(crate) const SET_LAST_ACCESS: &str = "UPDATE journalists SET last_access = ?2 WHERE id = ?1";
+
+/// Replies of a journalist being deleted keep existing, attributed to the placeholder.
+pub(crate) const REASSIGN_REPLIES: &str = "UPDATE replies SET journalist_id = ?2 WHERE journalist_id = ?1";
 
 /// Delete a journalist.
 pub(crate) const DELETE_JOURNALIST: &str = "DELETE FROM journalists WHERE id = ?1";
 
 /// Replace a journalist's password hash.
-pub(crate) const SET_JOURNALIST_PASSWORD: &str = "UPDATE journalists SET password_hash = ?2 WHERE username = ?1";
+pub(crate) const SET_JOURNALIST_PASSWORD: &str = "UPDATE journalists
+     SET password_hash = ?2, session_generation = session_generation + 1 WHERE username = ?1 AND is_placeholder = 0";
 
 /// Replace a journalist's second factor.
 pub(crate) const SET_JOURNALIST_OTP: &str = "UPDATE journalists
-     SET otp_kind = ?2, otp_secret = ?3, hotp_counter = ?4, last_totp_step = NULL WHERE username = ?1";
+     SET otp_kind = ?2, otp_secret = ?3, hotp_counter = ?4, last_totp_step = NULL,
+         session_generation = session_generation + 1 WHERE username = ?1 AND is_placeholder = 0";
 
 /// Record a login attempt.
 pub(crate) const INSERT_LOGIN_ATTEMPT: &str =

@@ -15,6 +15,9 @@ use crate::blobs::{BlobWriter, FinishedBlob, sweep_dir, sync_dir};
 use crate::error::{db, io};
 use crate::{StoreError, sql};
 
+/// The reserved user name of the account that inherits deleted journalists' replies.
+pub const PLACEHOLDER_USERNAME: &str = "deleted";
+
 /// How often we redraw a designation that is already taken.
 const DESIGNATION_ATTEMPTS: usize = 50;
 
@@ -23,6 +26,10 @@ const DESIGNATION_ATTEMPTS: usize = 50;
 pub struct SourceId(i64);
 
 impl SourceId {
+    pub(crate) fn raw(self) -> i64 {
+        self.0
+    }
+
     /// An id for unit tests of other crates; real ids come from the store.
     #[doc(hidden)]
     pub fn for_tests(id: i64) -> Self {
@@ -51,7 +58,11 @@ pub struct SourceRecord {
     pub interaction_count: i64,
     /// Never submitted anything yet.
     pub pending: bool,
-    store_dir: String,
+    /// A journalist starred it.
+    pub starred: bool,
+    /// Unix seconds of the last submission (or creation).
+    pub last_updated: i64,
+    pub(crate) store_dir: String,
 }
 
 impl std::fmt::Debug for SourceRecord {
@@ -180,6 +191,15 @@ pub struct JournalistRecord {
     pub hotp_counter: u64,
     /// Last accepted TOTP step.
     pub last_totp_step: Option<u64>,
+    /// Optional first name.
+    pub first_name: String,
+    /// Optional last name.
+    pub last_name: String,
+    /// Changes whenever the password or second factor does: sessions that recorded an
+    /// older value are over.
+    pub session_generation: i64,
+    /// The `deleted` account that inherits replies; it can never log in.
+    pub is_placeholder: bool,
 }
 
 impl std::fmt::Debug for JournalistRecord {
@@ -219,7 +239,8 @@ pub struct InstanceSettings {
 /// The persistent store of one instance.
 pub struct Store {
     conn: Mutex<Connection>,
-    store_root: PathBuf,
+    pub(crate) store_root: PathBuf,
+    pub(crate) data_dir: PathBuf,
 }
 
 impl Store {
@@ -233,7 +254,7 @@ impl Store {
         let mut conn = Connection::open(data_dir.join("db.sqlite")).map_err(db("open the database"))?;
         conn.execute_batch(sql::CONNECTION_PRAGMAS).map_err(db("set connection pragmas"))?;
         migrate(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn), store_root })
+        Ok(Self { conn: Mutex::new(conn), store_root, data_dir: data_dir.to_owned() })
     }
 
     /// Removes what an interrupted upload left: temporary ciphertext, and files no row
@@ -398,12 +419,18 @@ impl Store {
                     Item::Submission(kind) => {
                         from_source = true;
                         tx.execute(sql::INSERT_SUBMISSION, params![random_uuid(), source.0, name, kind.column(), size])
-                            .map_err(db("insert a submission"))?
+                            .map_err(db("insert a submission"))?;
                     }
-                    Item::Reply { journalist } => tx
-                        .execute(sql::INSERT_REPLY, params![random_uuid(), source.0, journalist, name, size])
-                        .map_err(db("insert a reply"))?,
-                };
+                    Item::Reply { journalist } => {
+                        tx.execute(sql::INSERT_REPLY, params![random_uuid(), source.0, journalist, name, size])
+                            .map_err(db("insert a reply"))?;
+                        // The author has seen what they wrote.
+                        if let Some(author) = journalist {
+                            tx.execute(sql::INSERT_SEEN_REPLY, params![tx.last_insert_rowid(), author])
+                                .map_err(db("mark a reply seen"))?;
+                        }
+                    }
+                }
                 placed.push(blob.rename_to(&name)?);
                 names.push(name);
             }
@@ -519,8 +546,12 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(db("list submissions"))
     }
 
-    /// Creates a journalist account; a taken user name is [`StoreError::UsernameTaken`].
+    /// Creates a journalist account; a taken (or the reserved `deleted`) user name is
+    /// [`StoreError::UsernameTaken`].
     pub fn create_journalist(&self, new: &NewJournalist<'_>) -> Result<JournalistRecord, StoreError> {
+        if new.username == PLACEHOLDER_USERNAME {
+            return Err(StoreError::UsernameTaken);
+        }
         let conn = self.lock()?;
         let inserted = conn.execute(
             sql::INSERT_JOURNALIST,
@@ -553,17 +584,32 @@ impl Store {
             .map_err(db("find a journalist"))
     }
 
-    /// Deletes a journalist; their replies stay, attributed to a deleted account.
-    /// Returns false if there was no such journalist.
+    /// Deletes a journalist; their replies and seen records pass to the placeholder
+    /// `deleted` account (created when first needed). Returns false if there was no
+    /// such journalist.
     pub fn delete_journalist(&self, username: &str) -> Result<bool, StoreError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(db("begin deleting a journalist"))?;
-        let id: Option<i64> = tx
-            .query_row(sql::FIND_JOURNALIST_BY_USERNAME, [username], |r| r.get(0))
+        let found = tx
+            .query_row(sql::FIND_JOURNALIST_BY_USERNAME, [username], journalist_from_row)
             .optional()
             .map_err(db("find a journalist"))?;
-        let Some(id) = id else { return Ok(false) };
-        tx.execute(sql::DETACH_REPLIES_FROM_JOURNALIST, [id]).map_err(db("detach replies"))?;
+        let Some(JournalistRecord { id, is_placeholder: false, .. }) = found else { return Ok(false) };
+        let placeholder = match tx
+            .query_row(sql::FIND_PLACEHOLDER_JOURNALIST, [], |r| r.get::<_, i64>(0))
+            .optional()
+            .map_err(db("find the placeholder account"))?
+        {
+            Some(p) => p,
+            None => {
+                tx.execute(sql::INSERT_PLACEHOLDER_JOURNALIST, params![random_uuid(), now()])
+                    .map_err(db("create the placeholder account"))?;
+                tx.last_insert_rowid()
+            }
+        };
+        tx.execute(sql::REASSIGN_REPLIES, [id, placeholder]).map_err(db("reassign replies"))?;
+        tx.execute(sql::REASSIGN_SEEN_SUBMISSIONS, [id, placeholder]).map_err(db("reassign seen records"))?;
+        tx.execute(sql::REASSIGN_SEEN_REPLIES, [id, placeholder]).map_err(db("reassign seen records"))?;
         tx.execute(sql::DELETE_JOURNALIST, [id]).map_err(db("delete a journalist"))?;
         tx.commit().map_err(db("commit deleting a journalist"))?;
         Ok(true)
@@ -623,7 +669,7 @@ impl Store {
         Ok(changed == 1)
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         // A panic while the lock was held rolled its transaction back; the connection is fine.
         Ok(self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
@@ -644,7 +690,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     tx.commit().map_err(db("commit migrations"))
 }
 
-fn source_from_row(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
+pub(crate) fn source_from_row(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
     Ok(SourceRecord {
         id: SourceId(r.get(0)?),
         uuid: r.get(1)?,
@@ -653,10 +699,12 @@ fn source_from_row(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
         fingerprint: r.get(4)?,
         interaction_count: r.get(5)?,
         pending: r.get(6)?,
+        starred: r.get(7)?,
+        last_updated: r.get(8)?,
     })
 }
 
-fn journalist_from_row(r: &Row<'_>) -> rusqlite::Result<JournalistRecord> {
+pub(crate) fn journalist_from_row(r: &Row<'_>) -> rusqlite::Result<JournalistRecord> {
     Ok(JournalistRecord {
         id: r.get(0)?,
         uuid: r.get(1)?,
@@ -667,6 +715,10 @@ fn journalist_from_row(r: &Row<'_>) -> rusqlite::Result<JournalistRecord> {
         otp_secret: r.get(6)?,
         hotp_counter: u64::try_from(r.get::<_, i64>(7)?).unwrap_or(0),
         last_totp_step: r.get::<_, Option<i64>>(8)?.and_then(|s| u64::try_from(s).ok()),
+        first_name: r.get(9)?,
+        last_name: r.get(10)?,
+        session_generation: r.get(11)?,
+        is_placeholder: r.get(12)?,
     })
 }
 
@@ -684,11 +736,11 @@ fn unused_designation(conn: &Connection) -> Result<Designation, StoreError> {
     Err(StoreError::DesignationsExhausted)
 }
 
-fn size_column(size: u64) -> Result<i64, StoreError> {
+pub(crate) fn size_column(size: u64) -> Result<i64, StoreError> {
     i64::try_from(size).map_err(|_| StoreError::Bug("a file size does not fit the database"))
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
@@ -699,7 +751,7 @@ fn random_hex(bytes: usize) -> String {
 }
 
 /// A random (version 4) UUID.
-fn random_uuid() -> String {
+pub(crate) fn random_uuid() -> String {
     let mut b = [0u8; 16];
     OsRng.fill_bytes(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
@@ -709,16 +761,26 @@ fn random_uuid() -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::io::Write;
 
     use super::*;
 
-    fn new_source(store: &Store, tag: u8) -> SourceRecord {
+    pub(crate) fn journalist_named(username: &str) -> NewJournalist<'_> {
+        NewJournalist {
+            username,
+            password_hash: "$argon2id$x",
+            is_admin: false,
+            otp_kind: OtpKind::Totp,
+            otp_secret: "JBSWY3DPEHPK3PXP",
+        }
+    }
+
+    pub(crate) fn new_source(store: &Store, tag: u8) -> SourceRecord {
         store.create_source(&NewSource { lookup_id: &[tag; 32], public_key: "pk", fingerprint: "FP" }).unwrap()
     }
 
-    fn blob(store: &Store, s: &SourceRecord, data: &[u8]) -> FinishedBlob {
+    pub(crate) fn blob(store: &Store, s: &SourceRecord, data: &[u8]) -> FinishedBlob {
         let mut w = store.begin_blob(s).unwrap();
         w.write_all(data).unwrap();
         w.finish().unwrap()
@@ -805,7 +867,8 @@ mod tests {
         let s = new_source(&store, 20);
         let other = new_source(&store, 21);
         store.record_submission(s.id, vec![(SubmissionKind::Message, blob(&store, &s, b"m"))]).unwrap();
-        let name = store.record_reply(s.id, Some(3), blob(&store, &s, b"reply")).unwrap();
+        let author = store.create_journalist(&journalist_named("ada")).unwrap();
+        let name = store.record_reply(s.id, Some(author.id), blob(&store, &s, b"reply")).unwrap();
         let prefix = journalist_filename(&s.designation);
         assert_eq!(name, format!("2-{prefix}-reply.gpg"));
         let after = store.source(s.id).unwrap().unwrap();
@@ -822,7 +885,7 @@ mod tests {
         let replies = store.replies(&after).unwrap();
         assert_eq!(replies.len(), 1);
         assert!(replies[0].deleted_by_source && replies[0].path.exists(), "journalists keep it");
-        assert_eq!(replies[0].journalist, Some(3));
+        assert_eq!(replies[0].journalist, Some(author.id));
         assert_eq!(store.delete_all_replies_for_source(other.id).unwrap(), 1);
     }
 
@@ -866,7 +929,19 @@ mod tests {
         assert!(store.delete_journalist("dana").unwrap());
         assert!(!store.delete_journalist("dana").unwrap());
         let replies = store.replies(&store.source(s.id).unwrap().unwrap()).unwrap();
-        assert_eq!((replies.len(), replies[0].journalist), (1, None));
+        let placeholder = store.journalist(PLACEHOLDER_USERNAME).unwrap().unwrap();
+        assert!(placeholder.is_placeholder && !placeholder.password_hash.starts_with('$'));
+        assert_eq!((replies.len(), replies[0].journalist), (1, Some(placeholder.id)));
+        assert!(!store.delete_journalist(PLACEHOLDER_USERNAME).unwrap(), "the placeholder stays");
+        assert!(matches!(
+            store.create_journalist(&journalist_named(PLACEHOLDER_USERNAME)),
+            Err(StoreError::UsernameTaken)
+        ));
+        // A second deletion reuses the one placeholder.
+        store.record_reply(s.id, Some(other.id), blob(&store, &s, b"r2")).unwrap();
+        assert!(store.delete_journalist("eli").unwrap());
+        let replies = store.replies(&store.source(s.id).unwrap().unwrap()).unwrap();
+        assert!(replies.iter().all(|r| r.journalist == Some(placeholder.id)));
     }
 
     #[test]
