@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use postern_core::PosternConfig;
+use postern_core::{PosternConfig, RESERVED_USERNAME};
 use postern_crypto::{OtpSecret, generate_password, hash_password};
 use postern_store::{NewJournalist, OtpKind, Store};
 use rand::rngs::OsRng;
@@ -13,7 +13,6 @@ use zeroize::Zeroizing;
 use crate::cli::{JournalistArgs, JournalistCommand};
 
 /// The name of the placeholder account that deleted journalists' replies belong to.
-const RESERVED_USERNAME: &str = "deleted";
 /// Shown as the issuer in authenticator apps.
 const OTP_ISSUER: &str = "Postern";
 
@@ -117,12 +116,11 @@ fn second_factor(
 }
 
 fn check_username(username: &str) -> anyhow::Result<()> {
-    let ok_chars = username.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if !(3..=64).contains(&username.len()) || !ok_chars {
-        bail!("a user name has 3 to 64 characters: letters, digits, '.', '_' or '-'");
-    }
     if username.eq_ignore_ascii_case(RESERVED_USERNAME) {
         bail!("the user name {RESERVED_USERNAME} is reserved");
+    }
+    if !postern_core::is_valid_username(username) {
+        bail!("a user name has 3 to 64 characters: letters, digits, '.', '_' or '-'");
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Creating sources and finding them by codename: the key-derivation work, bounded.
 
 use postern_core::Codename;
-use postern_crypto::{SourceIdentity, derive_source_identity_in, derive_source_public_key};
+use postern_crypto::{
+    SealedSourceKey, SourceIdentity, SourceKeyPad, derive_source_identity_in, derive_source_public_key,
+};
 use postern_store::{NewSource, SourceRecord};
 
 use crate::error::AppError;
@@ -10,10 +12,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::state::{AppState, MAX_WAITING_DERIVATIONS};
 
+/// A source found by its codename, with its key seed split for the session.
+pub(crate) type FoundSource = (SourceRecord, SealedSourceKey, SourceKeyPad);
+
 impl AppState {
     /// Creates the source for a new codename: derives its lookup id and key pair and
     /// stores the public half.
-    pub(crate) async fn create_source(&self, codename: &Codename) -> Result<SourceRecord, AppError> {
+    pub(crate) async fn create_source(&self, codename: &Codename) -> Result<FoundSource, AppError> {
         let copy = copy_codename(codename)?;
         self.with_derivation(move |app| {
             let identity = app.derive(&copy)?;
@@ -23,16 +28,21 @@ impl AppState {
                 public_key: &public.armored,
                 fingerprint: &public.fingerprint,
             };
-            Ok(app.inner.store.create_source(&new)?)
+            let (sealed, pad) = identity.seal();
+            Ok((app.inner.store.create_source(&new)?, sealed, pad))
         })
         .await
     }
 
     /// The source `codename` belongs to, if any.
-    pub(crate) async fn find_source(&self, codename: Codename) -> Result<Option<SourceRecord>, AppError> {
+    pub(crate) async fn find_source(&self, codename: Codename) -> Result<Option<FoundSource>, AppError> {
         self.with_derivation(move |app| {
             let identity = app.derive(&codename)?;
-            Ok(app.inner.store.find_source_by_lookup(&identity.lookup_id)?)
+            let found = app.inner.store.find_source_by_lookup(&identity.lookup_id)?;
+            Ok(found.map(|source| {
+                let (sealed, pad) = identity.seal();
+                (source, sealed, pad)
+            }))
         })
         .await
     }

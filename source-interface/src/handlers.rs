@@ -2,6 +2,7 @@
 
 pub(crate) mod account;
 pub(crate) mod info;
+pub(crate) mod replies;
 pub(crate) mod submit;
 
 use axum::http::StatusCode;
@@ -55,6 +56,8 @@ fn flash_text(tr: &crate::i18n::Tr, flash: &Flash) -> String {
         Flash::AlreadyLoggedIn => tr.get("generate-already-logged-in"),
         Flash::Thanks { first: true, .. } => tr.get("submit-thanks-first"),
         Flash::Thanks { first: false, what } => tr.get1("submit-thanks", "what", *what),
+        Flash::ReplyDeleted { all: false } => tr.get("reply-deleted"),
+        Flash::ReplyDeleted { all: true } => tr.get("replies-deleted"),
     }
 }
 

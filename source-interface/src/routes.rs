@@ -4,7 +4,7 @@ use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 
-use crate::handlers::{account, info, submit};
+use crate::handlers::{account, info, replies, submit};
 use crate::middleware;
 use crate::state::AppState;
 
@@ -18,6 +18,8 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(account::logout))
         .route("/lookup", get(submit::lookup))
         .route("/submit", post(submit::submit))
+        .route("/delete", post(replies::delete))
+        .route("/delete-all", post(replies::delete_all))
         .route("/public-key", get(info::public_key))
         .route("/journalist-key", get(info::journalist_key))
         .route("/why-public-key", get(info::why_public_key))

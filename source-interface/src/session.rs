@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 use postern_core::Codename;
+use postern_crypto::{SealedSourceKey, SourceKeyPad, SourceReplyKey};
 use postern_store::SourceId;
 use rand::RngCore;
 use rand::rngs::OsRng;
@@ -31,11 +32,20 @@ pub(crate) enum Flash {
     AlreadyLoggedIn,
     /// A submission was stored (Fluent selector for what it held).
     Thanks { first: bool, what: &'static str },
+    /// The source hid one reply, or all.
+    ReplyDeleted { all: bool },
 }
 
 enum State {
-    Anonymous { tabs: VecDeque<(String, Codename)> },
-    LoggedIn { source: SourceId, new_codename: Option<Codename> },
+    Anonymous {
+        tabs: VecDeque<(String, Codename)>,
+    },
+    /// `sealed` is the server's half of the source's key seed; the cookie has the other.
+    LoggedIn {
+        source: SourceId,
+        new_codename: Option<Codename>,
+        sealed: SealedSourceKey,
+    },
 }
 
 struct Session {
@@ -64,6 +74,8 @@ pub(crate) struct SessionCtx {
 #[derive(Default)]
 struct Ctx {
     id: Option<String>,
+    /// The source's half of its key seed, from this request's cookie only.
+    pad: Option<SourceKeyPad>,
     /// The request carried a cookie whose session no longer exists or has expired.
     was_expired: bool,
     /// Cookie to send back: `Some(Some(id))` sets, `Some(None)` clears.
@@ -90,7 +102,8 @@ impl Sessions {
     /// Looks up the session named by the request's cookie.
     pub(crate) fn resolve(&self, headers: &HeaderMap) -> SessionCtx {
         let mut ctx = Ctx::default();
-        if let Some(id) = cookie_value(headers) {
+        if let Some((id, pad)) = cookie_value(headers) {
+            ctx.pad = pad;
             let mut map = self.lock();
             match map.get(&id) {
                 Some(s) if s.expires > Instant::now() => ctx.id = Some(id),
@@ -203,7 +216,7 @@ impl SessionCtx {
         let map = sessions.lock();
         let s = map.get(ctx.id.as_ref()?)?;
         match &s.state {
-            State::LoggedIn { source, new_codename } => Some(LoggedIn {
+            State::LoggedIn { source, new_codename, .. } => Some(LoggedIn {
                 source: *source,
                 csrf: s.csrf.clone(),
                 show_codename: new_codename.as_ref().map(|c| c.expose_secret().to_owned()),
@@ -236,14 +249,31 @@ impl SessionCtx {
     }
 
     /// Logs `source` in under a new session id (the old session ends). The CSRF token
-    /// carries over, so forms open in the browser's other tabs keep working.
-    pub(crate) fn log_in(&self, sessions: &Sessions, source: SourceId, new_codename: Option<Codename>) {
+    /// carries over, so forms open in the browser's other tabs keep working. The cookie
+    /// carries `pad`, the source's half of its key seed.
+    pub(crate) fn log_in(
+        &self,
+        sessions: &Sessions,
+        source: SourceId,
+        new_codename: Option<Codename>,
+        sealed: SealedSourceKey,
+        pad: &SourceKeyPad,
+    ) {
         let mut ctx = self.lock();
         let old = ctx.id.take().and_then(|old| sessions.lock().remove(&old));
         let csrf = old.map_or_else(random_token, |s| s.csrf);
-        let id = sessions.insert_with_csrf(State::LoggedIn { source, new_codename }, Vec::new(), csrf);
+        let id = sessions.insert_with_csrf(State::LoggedIn { source, new_codename, sealed }, Vec::new(), csrf);
         ctx.id = Some(id.clone());
-        ctx.set_cookie = Some(Some(id));
+        ctx.set_cookie = Some(Some(format!("{id}.{}", pad.to_hex().as_str())));
+    }
+
+    /// The logged-in source's secret key, rebuilt for this request from the session's
+    /// half and the cookie's half; `None` without both.
+    pub(crate) fn reply_key(&self, sessions: &Sessions) -> Option<SourceReplyKey> {
+        let ctx = self.lock();
+        let map = sessions.lock();
+        let State::LoggedIn { sealed, .. } = &map.get(ctx.id.as_ref()?)?.state else { return None };
+        sealed.open(ctx.pad.as_ref()?).ok()
     }
 
     /// Ends the session and clears the cookie.
@@ -286,15 +316,18 @@ impl SessionCtx {
     }
 }
 
-fn cookie_value(headers: &HeaderMap) -> Option<String> {
-    headers
+/// The session id, and the key pad of a logged-in source (`<64 hex>[.<128 hex>]`).
+fn cookie_value(headers: &HeaderMap) -> Option<(String, Option<SourceKeyPad>)> {
+    let value = headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == COOKIE_NAME && value.len() == 64)
-        .map(|(_, value)| value.to_owned())
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value)?;
+    let (id, pad) = value.split_once('.').map_or((value, None), |(id, pad)| (id, SourceKeyPad::from_hex(pad)));
+    (id.len() == 64).then(|| (id.to_owned(), pad))
 }
 
 /// 32 random bytes from the OS, as 64 hex digits.
@@ -314,6 +347,28 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_seal() -> (SealedSourceKey, SourceKeyPad) {
+        let secrets = postern_crypto::InstanceSecrets::generate(&mut OsRng);
+        postern_crypto::derive_source_identity(&Codename::generate(&mut OsRng), &secrets).unwrap().seal()
+    }
+
+    #[test]
+    fn the_key_is_whole_only_with_the_cookie_of_the_request() {
+        let sessions = Sessions::new(Duration::from_secs(60));
+        let ctx = SessionCtx { inner: Arc::default() };
+        let (sealed, pad) = test_seal();
+        ctx.log_in(&sessions, SourceId::for_tests(1), None, sealed, &pad);
+        let cookie = ctx.cookie_header().unwrap();
+        let pair = cookie.split(';').next().unwrap().to_owned();
+        let mut headers = HeaderMap::new();
+        headers.insert(axum::http::header::COOKIE, pair.parse().unwrap());
+        assert!(sessions.resolve(&headers).reply_key(&sessions).is_some());
+        let id_only = pair.split('.').next().unwrap().to_owned();
+        headers.insert(axum::http::header::COOKIE, id_only.parse().unwrap());
+        let without_pad = sessions.resolve(&headers);
+        assert!(without_pad.logged_in(&sessions).is_some() && without_pad.reply_key(&sessions).is_none());
+    }
 
     #[test]
     fn sessions_expire_absolutely() {
@@ -342,7 +397,8 @@ mod tests {
     fn a_flood_of_anonymous_sessions_never_evicts_a_logged_in_source() {
         let sessions = Sessions::new(Duration::from_secs(600));
         let source = SessionCtx { inner: Arc::default() };
-        source.log_in(&sessions, SourceId::for_tests(1), None);
+        let (sealed, pad) = test_seal();
+        source.log_in(&sessions, SourceId::for_tests(1), None, sealed, &pad);
         for _ in 0..(MAX_SESSIONS + 100) {
             SessionCtx { inner: Arc::default() }.ensure_csrf(&sessions);
         }

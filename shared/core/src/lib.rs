@@ -1,15 +1,19 @@
 #![doc = include_str!("../README.md")]
 
+mod account;
 mod codename;
 mod config;
 mod designation;
 mod error;
 mod filename;
 mod sensitive;
+mod time;
 
+pub use account::{MAX_NAME_CHARS, RESERVED_USERNAME, is_valid_username};
 pub use codename::{CODENAME_WORDS, Codename, MAX_CODENAME_INPUT, ParseCodenameError, wordlist};
 pub use config::{ConfigError, DEFAULT_MAX_UPLOAD_BYTES, InstanceConfig, LoggingConfig, PosternConfig, SourceConfig};
 pub use designation::{Designation, journalist_filename};
 pub use error::{ErrorKind, HasKind};
 pub use filename::secure_filename;
 pub use sensitive::Sensitive;
+pub use time::UtcDateTime;

@@ -42,6 +42,12 @@ lookup-honeypot = Anti-spam check. Do not fill this in!
 lookup-submit = Submit
 lookup-replies-heading = Replies
 lookup-no-replies = There are no replies for you yet. Check back later.
+lookup-replies-intro = Newest first. Delete replies once you have read them: then no one who learns your codename can read them here.
+lookup-reply-unreadable = This reply could not be decrypted. It may be damaged; the journalist can send it again.
+lookup-reply-delete = Delete this reply
+lookup-replies-delete-all = Delete all replies
+reply-deleted = Reply deleted.
+replies-deleted = All replies deleted.
 lookup-uploads-disabled = File uploads are turned off on this service: you can send messages only.
 
 ## Submit results

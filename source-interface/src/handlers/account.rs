@@ -82,8 +82,8 @@ pub(crate) async fn create(
         return Redirect::to("/").into_response();
     };
     match app.create_source(&codename).await {
-        Ok(source) => {
-            session.log_in(sessions, source.id, Some(codename));
+        Ok((source, sealed, pad)) => {
+            session.log_in(sessions, source.id, Some(codename), sealed, &pad);
             Redirect::to("/lookup").into_response()
         }
         Err(e) => {
@@ -128,8 +128,8 @@ pub(crate) async fn login(
         Err(_) => Ok(None),
     };
     match found {
-        Ok(Some(source)) => {
-            session.log_in(sessions, source.id, None);
+        Ok(Some((source, sealed, pad))) => {
+            session.log_in(sessions, source.id, None, sealed, &pad);
             Redirect::to("/lookup").into_response()
         }
         Ok(None) => {
@@ -188,7 +188,7 @@ impl CsrfForm for LoginForm {
 
 impl AppState {
     /// The form, if it parsed and carries this session's CSRF token; else the answer.
-    async fn csrf_checked<T: CsrfForm>(
+    pub(crate) async fn csrf_checked<T: CsrfForm>(
         &self,
         session: &SessionCtx,
         form: Result<Form<T>, FormRejection>,

@@ -121,7 +121,9 @@ impl AppState {
         error: Option<String>,
     ) -> Response {
         let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+        let replies = self.shown_replies(session, source).await;
         let view = LookupView {
+            replies,
             csrf: login.csrf.clone(),
             show_codename: login.show_codename.clone(),
             allow_uploads: settings.allow_document_uploads,

@@ -79,6 +79,8 @@ pub(crate) struct LookupView {
     pub(crate) max_upload: String,
     /// The minimum first-message length, when this is the source's first submission.
     pub(crate) first_min_len: Option<u32>,
+    /// Visible replies, newest first.
+    pub(crate) replies: Vec<crate::handlers::replies::ShownReply>,
 }
 
 /// `/lookup`: the submission form and replies.
@@ -116,9 +118,30 @@ pub(crate) fn lookup(ctx: &PageCtx<'_>, v: &LookupView) -> Markup {
                 }
                 button type="submit" { (tr.get("lookup-submit")) }
             }
-            section {
+            section #replies {
                 h2 { (tr.get("lookup-replies-heading")) }
-                p { (tr.get("lookup-no-replies")) }
+                @if v.replies.is_empty() {
+                    p { (tr.get("lookup-no-replies")) }
+                } @else {
+                    p { (tr.get("lookup-replies-intro")) }
+                    @for reply in &v.replies {
+                        article.reply {
+                            @match &reply.text {
+                                Some(text) => { blockquote.reply-text { (text) } }
+                                None => { p.hint { (tr.get("lookup-reply-unreadable")) } }
+                            }
+                            form method="post" action="/delete" {
+                                input type="hidden" name="csrf_token" value=(v.csrf);
+                                input type="hidden" name="reply_filename" value=(reply.filename);
+                                button type="submit" { (tr.get("lookup-reply-delete")) }
+                            }
+                        }
+                    }
+                    form method="post" action="/delete-all" {
+                        input type="hidden" name="csrf_token" value=(v.csrf);
+                        button type="submit" { (tr.get("lookup-replies-delete-all")) }
+                    }
+                }
             }
         },
     )

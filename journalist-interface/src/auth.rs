@@ -1,0 +1,198 @@
+//! Logging in (SecureDrop's order: user → throttle → second factor, recorded as used →
+//! passphrase), and the guards every page goes through.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use postern_crypto::{OtpSecret, verify_hotp, verify_password, verify_totp};
+use postern_store::{JournalistRecord, OtpKind, Store, StoreError};
+
+use crate::session::{Notice, SessionCtx, SessionUser};
+use crate::state::JournalistState;
+
+/// Attempts allowed per user within [`THROTTLE_WINDOW`]; the next is refused even with
+/// correct credentials.
+pub(crate) const MAX_ATTEMPTS: u64 = 5;
+/// The throttling window.
+pub(crate) const THROTTLE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Why a login failed. Only `Throttled` is told apart on the page.
+#[derive(Debug)]
+pub(crate) enum LoginError {
+    /// Unknown user, wrong or reused code, or wrong passphrase.
+    Invalid,
+    /// Too many attempts for this user.
+    Throttled,
+    /// The stored second-factor secret does not parse: an administrator must reset it.
+    BadOtpSecret,
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for LoginError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// Checks credentials. The code is checked and marked used before the passphrase, so a
+/// code seen with a wrong passphrase can never be replayed.
+pub(crate) fn verify_login(
+    store: &Store,
+    username: &str,
+    password: &str,
+    token: &str,
+    now: u64,
+) -> Result<JournalistRecord, LoginError> {
+    let Some(j) = store.journalist(username)? else { return Err(LoginError::Invalid) };
+    if j.is_placeholder {
+        return Err(LoginError::Invalid);
+    }
+    if store.record_login_attempt(j.id, THROTTLE_WINDOW)? > MAX_ATTEMPTS {
+        return Err(LoginError::Throttled);
+    }
+    let secret = OtpSecret::from_base32(&j.otp_secret).map_err(|_| LoginError::BadOtpSecret)?;
+    let code_ok = match j.otp_kind {
+        OtpKind::Totp => match verify_totp(&secret, token, now, j.last_totp_step) {
+            Some(step) => store.use_totp_step(j.id, step)?,
+            None => false,
+        },
+        OtpKind::Hotp => match verify_hotp(&secret, token, j.hotp_counter) {
+            Some(next) => store.advance_hotp_counter(j.id, next)?,
+            None => false,
+        },
+    };
+    // Over-long passphrases are refused inside verify_password, before any hashing.
+    if !code_ok || !verify_password(password, &j.password_hash) {
+        return Err(LoginError::Invalid);
+    }
+    store.set_last_access(j.id)?;
+    Ok(j)
+}
+
+/// Seconds since the epoch.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl JournalistState {
+    /// The logged-in journalist, freshly read; everyone else is sent to `/login`. A
+    /// session whose account was deleted, or whose password or 2FA changed since (in
+    /// this process or another), ends here.
+    pub(crate) async fn current_journalist(&self, session: &SessionCtx) -> Result<JournalistRecord, Response> {
+        let Some(user) = session.user(&self.inner.sessions) else {
+            return Err(Redirect::to("/login").into_response());
+        };
+        match self.with_store(move |s| s.journalist_by_id(user.id)).await {
+            Ok(Some(j)) if j.session_generation == user.generation && !j.is_placeholder => Ok(j),
+            Ok(_) => {
+                session.restart_with(
+                    &self.inner.sessions,
+                    Notice::error("Your session has ended because your account changed. Please log in again."),
+                );
+                Err(Redirect::to("/login").into_response())
+            }
+            Err(e) => Err(self.failure(session, "read your account", &e).await),
+        }
+    }
+
+    /// The logged-in administrator; other journalists get 403 on every `/admin` page.
+    pub(crate) async fn current_admin(&self, session: &SessionCtx) -> Result<JournalistRecord, Response> {
+        let j = self.current_journalist(session).await?;
+        if !j.is_admin {
+            let page = self.message_page(session, &j, "Administrators only", "Only administrators can do that.").await;
+            return Err((StatusCode::FORBIDDEN, page).into_response());
+        }
+        Ok(j)
+    }
+
+    /// Logs `j` in on this session (a new session id).
+    pub(crate) fn start_session(&self, session: &SessionCtx, j: &JournalistRecord) {
+        session.log_in(&self.inner.sessions, SessionUser { id: j.id, generation: j.session_generation });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use postern_crypto::{hash_password, totp_code};
+    use postern_store::NewJournalist;
+    use rand::rngs::OsRng;
+
+    const PASSWORD: &str = "correct horse battery staple profanity oil chewy";
+
+    fn store_with(kind: OtpKind, secret: &OtpSecret) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let hash = hash_password(&mut OsRng, PASSWORD).unwrap();
+        let b32 = secret.to_base32();
+        let new =
+            NewJournalist { username: "ada", password_hash: &hash, is_admin: false, otp_kind: kind, otp_secret: &b32 };
+        store.create_journalist(&new).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_totp_code_is_used_once_even_after_a_wrong_password() {
+        let secret = OtpSecret::generate(&mut OsRng);
+        let (_dir, store) = store_with(OtpKind::Totp, &secret);
+        let now = unix_now();
+        let code = totp_code(&secret, now);
+        assert!(matches!(verify_login(&store, "ada", "wrong", &code, now), Err(LoginError::Invalid)));
+        assert!(matches!(verify_login(&store, "ada", PASSWORD, &code, now), Err(LoginError::Invalid)));
+        let next = totp_code(&secret, now + 30);
+        let spaced = format!("{} {}", &next[..3], &next[3..]);
+        assert!(verify_login(&store, "ada", PASSWORD, &spaced, now).is_ok(), "±1 step, spaces removed");
+        assert!(matches!(verify_login(&store, "ada", PASSWORD, &next, now), Err(LoginError::Invalid)));
+        let far = totp_code(&secret, now + 90);
+        assert!(matches!(verify_login(&store, "ada", PASSWORD, &far, now), Err(LoginError::Invalid)), "not +3");
+    }
+
+    #[test]
+    fn hotp_accepts_codes_inside_the_window_and_moves_the_counter() {
+        let secret = OtpSecret::generate(&mut OsRng);
+        let (_dir, store) = store_with(OtpKind::Hotp, &secret);
+        let hotp = |c: u64| totp_code(&secret, c * 30);
+        assert!(verify_login(&store, "ada", PASSWORD, &hotp(5), 0).is_ok());
+        assert!(matches!(verify_login(&store, "ada", PASSWORD, &hotp(5), 0), Err(LoginError::Invalid)), "used");
+        assert!(matches!(verify_login(&store, "ada", PASSWORD, &hotp(3), 0), Err(LoginError::Invalid)), "behind");
+        assert!(matches!(verify_login(&store, "ada", PASSWORD, &hotp(6 + 20), 0), Err(LoginError::Invalid)), "beyond");
+        assert!(verify_login(&store, "ada", PASSWORD, &hotp(6 + 19), 0).is_ok(), "last code of the window");
+    }
+
+    #[test]
+    fn more_than_five_attempts_a_minute_are_refused_for_that_user_only() {
+        let secret = OtpSecret::generate(&mut OsRng);
+        let (_dir, store) = store_with(OtpKind::Totp, &secret);
+        let hash = hash_password(&mut OsRng, PASSWORD).unwrap();
+        let b32 = secret.to_base32();
+        let bo = NewJournalist {
+            username: "bo",
+            password_hash: &hash,
+            is_admin: false,
+            otp_kind: OtpKind::Totp,
+            otp_secret: &b32,
+        };
+        store.create_journalist(&bo).unwrap();
+        for _ in 0..MAX_ATTEMPTS {
+            assert!(matches!(verify_login(&store, "ada", "wrong", "000000", 0), Err(LoginError::Invalid)));
+        }
+        let now = unix_now();
+        let good = totp_code(&secret, now);
+        assert!(matches!(verify_login(&store, "ada", PASSWORD, &good, now), Err(LoginError::Throttled)));
+        assert!(verify_login(&store, "bo", PASSWORD, &good, now).is_ok(), "another user is unaffected");
+    }
+
+    #[test]
+    fn the_placeholder_and_over_long_passwords_never_log_in() {
+        let secret = OtpSecret::generate(&mut OsRng);
+        let (_dir, store) = store_with(OtpKind::Totp, &secret);
+        let now = unix_now();
+        let long = "a ".repeat(100);
+        let code = totp_code(&secret, now);
+        assert!(matches!(verify_login(&store, "ada", &long, &code, now), Err(LoginError::Invalid)));
+        store.delete_journalist("ada").unwrap();
+        assert!(matches!(verify_login(&store, "deleted", "", "000000", now), Err(LoginError::Invalid)));
+    }
+}

@@ -1,0 +1,73 @@
+//! URL-encoded form bodies with repeated fields (`doc_names_selected`, `cols_selected`),
+//! which `serde_urlencoded` cannot collect, and the CSRF check every POST goes through.
+
+use axum::response::{IntoResponse, Redirect, Response};
+use bytes::Bytes;
+
+use crate::session::{Notice, SessionCtx};
+use crate::state::JournalistState;
+
+/// A parsed `application/x-www-form-urlencoded` body.
+pub(crate) struct FormData(Vec<(String, String)>);
+
+impl FormData {
+    pub(crate) fn parse(body: &[u8]) -> Self {
+        Self(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+    }
+
+    /// The first value of `name`, or "".
+    pub(crate) fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order (with or without a `[]` suffix).
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
+        let bracketed = format!("{name}[]");
+        self.0.iter().filter(|(k, _)| *k == name || *k == bracketed).map(|(_, v)| v.clone()).collect()
+    }
+
+    /// A checkbox: present and not "false"/"0"/"".
+    pub(crate) fn flag(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && !matches!(v.as_str(), "" | "0" | "false" | "n"))
+    }
+}
+
+impl JournalistState {
+    /// The form, if it carries this session's CSRF token. A failure ends the session
+    /// and says so on the login page (SecureDrop's behaviour), never a stack trace.
+    #[expect(clippy::result_large_err, reason = "the error is the response itself, sent once")]
+    pub(crate) fn checked_form(&self, session: &SessionCtx, body: &Bytes) -> Result<FormData, Response> {
+        let form = FormData::parse(body);
+        if session.csrf_ok(&self.inner.sessions, form.get("csrf_token")) {
+            return Ok(form);
+        }
+        Err(self.csrf_failure(session))
+    }
+
+    /// Ends the session and sends the journalist to the login page with the reason.
+    pub(crate) fn csrf_failure(&self, session: &SessionCtx) -> Response {
+        session.restart_with(
+            &self.inner.sessions,
+            Notice::error(
+                "You have been logged out because the form you sent had expired or was not from this site. \
+                 Please log in again.",
+            ),
+        );
+        Redirect::to("/login").into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_fields_and_flags() {
+        let f = FormData::parse(b"a=1&doc_names_selected=x&doc_names_selected%5B%5D=y&c=on&d=&m=%3Cb%3E+x");
+        assert_eq!(f.get("a"), "1");
+        assert_eq!(f.get("missing"), "");
+        assert_eq!(f.all("doc_names_selected"), ["x", "y"]);
+        assert!(f.flag("c") && !f.flag("d") && !f.flag("missing"));
+        assert_eq!(f.get("m"), "<b> x");
+    }
+}

@@ -1,0 +1,111 @@
+//! Request handlers, one flow per module, and the helpers they share.
+
+pub(crate) mod account;
+pub(crate) mod admin;
+pub(crate) mod collection;
+pub(crate) mod download;
+pub(crate) mod login;
+pub(crate) mod reply;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use maud::Markup;
+use postern_core::{ErrorKind, HasKind};
+use postern_store::JournalistRecord;
+
+use crate::session::SessionCtx;
+use crate::state::JournalistState;
+use crate::views::{PageCtx, layout};
+
+/// Shown when the organisation name cannot be read.
+const FALLBACK_ORG: &str = "Postern";
+
+impl JournalistState {
+    /// The frame facts of a page for `user` (or nobody).
+    pub(crate) async fn page_ctx(&self, session: &SessionCtx, user: Option<&JournalistRecord>) -> PageCtx {
+        let org = self
+            .with_store(|s| s.instance_settings())
+            .await
+            .map(|s| s.organization_name)
+            .unwrap_or_else(|_| FALLBACK_ORG.to_owned());
+        let has_logo = self.with_store(|s| s.logo()).await.is_ok_and(|l| l.is_some());
+        PageCtx {
+            org,
+            user: user.map(|u| (u.username.clone(), u.is_admin)),
+            csrf: session.ensure_csrf(&self.inner.sessions),
+            notices: session.take_notices(&self.inner.sessions),
+            has_logo,
+        }
+    }
+
+    /// A page with one heading and one explanation.
+    pub(crate) async fn message_page(
+        &self,
+        session: &SessionCtx,
+        user: &JournalistRecord,
+        heading: &str,
+        body: &str,
+    ) -> Html<String> {
+        let ctx = self.page_ctx(session, Some(user)).await;
+        html(layout::message(&ctx, heading, body))
+    }
+
+    /// The answer when an operation failed: logged by what we were doing (never data),
+    /// and a page that says whether to retry or call an administrator.
+    pub(crate) async fn failure<E>(&self, session: &SessionCtx, doing: &'static str, e: &E) -> Response
+    where
+        E: std::error::Error + HasKind,
+    {
+        tracing::error!("journalist interface: unable to {doing}: {e}");
+        let (status, body) = match e.kind() {
+            ErrorKind::DiskFull => {
+                (StatusCode::INSUFFICIENT_STORAGE, "The server's disk is full. An administrator must free space.")
+            }
+            ErrorKind::StoreUnavailable => {
+                (StatusCode::SERVICE_UNAVAILABLE, "The store is unavailable right now. Try again in a minute.")
+            }
+            _ => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on the server. Try again, or ask an administrator to check the logs.",
+            ),
+        };
+        let ctx = self.page_ctx(session, None).await;
+        (status, html(layout::message(&ctx, "The request failed", body))).into_response()
+    }
+
+    /// 404 with a message, for a logged-in journalist.
+    pub(crate) async fn not_found_for(&self, session: &SessionCtx, user: &JournalistRecord, what: &str) -> Response {
+        (StatusCode::NOT_FOUND, self.message_page(session, user, "Not found", what).await).into_response()
+    }
+}
+
+/// Any unknown path.
+pub(crate) async fn not_found(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+) -> Response {
+    let ctx = app.page_ctx(&session, None).await;
+    (StatusCode::NOT_FOUND, html(layout::message(&ctx, "Not found", "There is no such page."))).into_response()
+}
+
+/// A known path with the wrong method.
+pub(crate) async fn method_not_allowed(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+) -> Response {
+    let ctx = app.page_ctx(&session, None).await;
+    let page = layout::message(&ctx, "Not allowed", "This page cannot be used that way.");
+    (StatusCode::METHOD_NOT_ALLOWED, html(page)).into_response()
+}
+
+/// `/static/journalist.css`.
+pub(crate) async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/journalist.css")).into_response()
+}
+
+/// A rendered page as an HTML body.
+pub(crate) fn html(page: Markup) -> Html<String> {
+    Html(page.into_string())
+}

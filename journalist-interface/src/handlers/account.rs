@@ -1,0 +1,268 @@
+//! `/account/…`: a journalist's own name, passphrase and second factor.
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use bytes::Bytes;
+use postern_core::MAX_NAME_CHARS;
+use postern_crypto::{OtpSecret, generate_password, hash_password, is_acceptable_password, verify_hotp, verify_totp};
+use postern_store::{JournalistRecord, OtpKind, Store, StoreError};
+use rand::rngs::OsRng;
+
+use super::html;
+use crate::auth::{LoginError, unix_now, verify_login};
+use crate::form::FormData;
+use crate::session::{Notice, SessionCtx};
+use crate::state::JournalistState;
+use crate::views::account::{self, Enrolment};
+
+/// `GET /account/account`.
+pub(crate) async fn account_page(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+) -> Response {
+    let j = match app.current_journalist(&session).await {
+        Ok(j) => j,
+        Err(res) => return res,
+    };
+    let password = generate_password(&mut OsRng);
+    session.set_pending_password(&app.inner.sessions, password.clone());
+    let ctx = app.page_ctx(&session, Some(&j)).await;
+    html(account::account(&ctx, &j.first_name, &j.last_name, &password)).into_response()
+}
+
+/// `POST /account/change-name`: `first_name`, `last_name`.
+pub(crate) async fn change_name(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    let (j, form) = match app.post_guard(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let Some((first, last)) = names(&form) else {
+        session.notice(&app.inner.sessions, Notice::error("Names have at most 100 characters."));
+        return Redirect::to("/account/account").into_response();
+    };
+    let (id, username, admin) = (j.id, j.username.clone(), j.is_admin);
+    match app.with_store(move |s| s.update_journalist_profile(id, &username, &first, &last, admin)).await {
+        Ok(_) => {
+            session.notice(&app.inner.sessions, Notice::info("Name updated."));
+            Redirect::to("/account/account").into_response()
+        }
+        Err(e) => app.failure(&session, "change a name", &e).await,
+    }
+}
+
+/// `POST /account/new-password`: the shown `password`, `current_password` and `token`.
+/// Success ends every session of this journalist.
+pub(crate) async fn new_password(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    let (j, form) = match app.post_guard(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let refuse = |text: &str| {
+        session.notice(&app.inner.sessions, Notice::error(text));
+        Redirect::to("/account/account").into_response()
+    };
+    if !session.take_pending_password(&app.inner.sessions, form.get("password")) {
+        return refuse("The new passphrase must be the one this page showed. Nothing was changed.");
+    }
+    let new = form.get("password").trim().to_owned();
+    let (current, token, username) =
+        (form.get("current_password").to_owned(), form.get("token").to_owned(), j.username.clone());
+    let result = app
+        .with_store(move |s| match verify_login(s, &username, &current, &token, unix_now()) {
+            Ok(_) => set_password(s, &username, &new).map(Ok),
+            Err(LoginError::Store(e)) => Err(e),
+            Err(other) => Ok(Err(other)),
+        })
+        .await;
+    match result {
+        Ok(Ok(())) => {
+            app.inner.sessions.end_all_for(j.id);
+            session.restart_with(&app.inner.sessions, Notice::info("Passphrase changed. Log in with the new one."));
+            Redirect::to("/login").into_response()
+        }
+        Ok(Err(LoginError::Throttled)) => refuse("Too many attempts. Wait 60 seconds; nothing was changed."),
+        Ok(Err(_)) => refuse(
+            "Your current passphrase or two-factor code was wrong (a code works only once). Nothing was changed.",
+        ),
+        Err(e) => app.failure(&session, "change a passphrase", &e).await,
+    }
+}
+
+/// Hashes and stores a new passphrase (which bumps the session generation).
+pub(crate) fn set_password(s: &Store, username: &str, password: &str) -> Result<(), StoreError> {
+    if !is_acceptable_password(password) {
+        return Err(StoreError::Bug("a generated passphrase was not acceptable"));
+    }
+    let hash = hash_password(&mut OsRng, password).map_err(|_| StoreError::Bug("unable to hash a passphrase"))?;
+    s.set_journalist_password(username, &hash)?;
+    Ok(())
+}
+
+/// `POST /account/reset-2fa-totp`: shows a new secret to enrol; nothing changes yet.
+pub(crate) async fn reset_totp(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    let (j, _) = match app.post_guard(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    app.enrol_page(&session, &j, "/account/verify-2fa-totp", None, &j.username, NewFactor::fresh_totp()).await
+}
+
+/// `POST /account/reset-2fa-hotp`: `otp_secret` (hex) of a YubiKey to enrol.
+pub(crate) async fn reset_hotp(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    let (j, form) = match app.post_guard(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    match NewFactor::hotp(form.get("otp_secret")) {
+        Some(factor) => app.enrol_page(&session, &j, "/account/verify-2fa-hotp", None, &j.username, factor).await,
+        None => {
+            session.notice(&app.inner.sessions, Notice::error("A YubiKey HOTP secret is 40 hexadecimal digits."));
+            Redirect::to("/account/account").into_response()
+        }
+    }
+}
+
+/// `POST /account/verify-2fa-totp` and `…-hotp`: `otp_secret` and a `token` it made.
+pub(crate) async fn verify_factor(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    let (j, form) = match app.post_guard(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    match app.apply_new_factor(&j, &form).await {
+        Ok(true) => {
+            app.inner.sessions.end_all_for(j.id);
+            session.restart_with(
+                &app.inner.sessions,
+                Notice::info("Two-factor authentication updated. Log in with your new code."),
+            );
+            Redirect::to("/login").into_response()
+        }
+        Ok(false) => {
+            session.notice(
+                &app.inner.sessions,
+                Notice::error("That code did not match, so nothing was changed. Start again."),
+            );
+            Redirect::to("/account/account").into_response()
+        }
+        Err(e) => app.failure(&session, "change a second factor", &e).await,
+    }
+}
+
+/// First and last name from a form, if within limits.
+pub(crate) fn names(form: &FormData) -> Option<(String, String)> {
+    let first = form.get("first_name").trim().to_owned();
+    let last = form.get("last_name").trim().to_owned();
+    (first.chars().count() <= MAX_NAME_CHARS && last.chars().count() <= MAX_NAME_CHARS).then_some((first, last))
+}
+
+/// A second factor being enrolled: its secret travels in the form, never in a lookup.
+pub(crate) struct NewFactor {
+    kind: OtpKind,
+    secret: OtpSecret,
+    /// What the form carries: base32 (TOTP) or the hex the administrator typed (HOTP).
+    shown: String,
+}
+
+impl NewFactor {
+    pub(crate) fn fresh_totp() -> Self {
+        let secret = OtpSecret::generate(&mut OsRng);
+        let shown = secret.to_base32().to_string();
+        Self { kind: OtpKind::Totp, secret, shown }
+    }
+
+    pub(crate) fn hotp(hex: &str) -> Option<Self> {
+        let compact: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
+        let secret = OtpSecret::from_hex(&compact).ok()?;
+        Some(Self { kind: OtpKind::Hotp, secret, shown: compact })
+    }
+
+    /// How it is stored: kind and base32 secret.
+    pub(crate) fn stored(&self) -> (OtpKind, String) {
+        (self.kind, self.secret.to_base32().to_string())
+    }
+
+    /// The factor a verification form carries.
+    fn from_form(form: &FormData) -> Option<Self> {
+        let text = form.get("otp_secret");
+        Self::hotp(text).or_else(|| {
+            let secret = OtpSecret::from_base32(text).ok()?;
+            Some(Self { kind: OtpKind::Totp, secret, shown: text.to_owned() })
+        })
+    }
+}
+
+impl JournalistState {
+    /// The enrolment page for `factor` of `username`.
+    pub(crate) async fn enrol_page(
+        &self,
+        session: &SessionCtx,
+        viewer: &JournalistRecord,
+        action: &str,
+        userid: Option<i64>,
+        username: &str,
+        factor: NewFactor,
+    ) -> Response {
+        let uri =
+            (factor.kind == OtpKind::Totp).then(|| factor.secret.totp_uri(&self.inner.config.otp_issuer, username));
+        let e = Enrolment {
+            action,
+            userid,
+            username,
+            otp_secret: &factor.shown,
+            totp_uri: uri.as_ref().map(|u| u.as_str()),
+        };
+        let ctx = self.page_ctx(session, Some(viewer)).await;
+        (StatusCode::OK, html(account::enrol(&ctx, &e))).into_response()
+    }
+
+    /// Stores the form's new factor for `target` if the form's code proves it works,
+    /// and marks that code used. Returns false if the code did not match.
+    pub(crate) async fn apply_new_factor(
+        &self,
+        target: &JournalistRecord,
+        form: &FormData,
+    ) -> Result<bool, StoreError> {
+        let Some(factor) = NewFactor::from_form(form) else { return Ok(false) };
+        let token = form.get("token").to_owned();
+        let (id, username) = (target.id, target.username.clone());
+        self.with_store(move |s| {
+            let b32 = factor.secret.to_base32();
+            match factor.kind {
+                OtpKind::Totp => {
+                    let Some(step) = verify_totp(&factor.secret, &token, unix_now(), None) else { return Ok(false) };
+                    s.set_journalist_otp(&username, OtpKind::Totp, &b32)?;
+                    s.use_totp_step(id, step)?;
+                }
+                OtpKind::Hotp => {
+                    let Some(next) = verify_hotp(&factor.secret, &token, 0) else { return Ok(false) };
+                    s.set_journalist_otp(&username, OtpKind::Hotp, &b32)?;
+                    s.advance_hotp_counter(id, next)?;
+                }
+            }
+            Ok(true)
+        })
+        .await
+    }
+}

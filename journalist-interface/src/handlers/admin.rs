@@ -1,0 +1,524 @@
+//! `/admin/…`: accounts and instance settings. Every handler starts with
+//! `current_admin`, so every GET and POST refuses non-administrators.
+
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use bytes::Bytes;
+use postern_core::is_valid_username;
+use postern_crypto::{generate_password, hash_password};
+use postern_store::{InstanceSettings, JournalistRecord, NewJournalist, OtpKind, StoreError};
+use rand::rngs::OsRng;
+
+use super::account::{NewFactor, names, set_password};
+use super::html;
+use crate::session::{Notice, SessionCtx};
+use crate::state::JournalistState;
+use crate::views::admin;
+
+/// Largest logo accepted.
+const MAX_LOGO_BYTES: u64 = 1024 * 1024;
+/// Longest organisation name.
+const MAX_ORG_CHARS: usize = 64;
+/// Largest first-message minimum.
+const MAX_MIN_MESSAGE_LEN: u32 = 100_000;
+
+/// `GET /admin/`.
+pub(crate) async fn index(State(app): State<JournalistState>, Extension(session): Extension<SessionCtx>) -> Response {
+    let j = match app.current_admin(&session).await {
+        Ok(j) => j,
+        Err(res) => return res,
+    };
+    match app.with_store(|s| s.journalists()).await {
+        Ok(users) => {
+            let ctx = app.page_ctx(&session, Some(&j)).await;
+            html(admin::index(&ctx, &users)).into_response()
+        }
+        Err(e) => app.failure(&session, "list journalists", &e).await,
+    }
+}
+
+/// `GET /admin/add`.
+pub(crate) async fn add_form(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+) -> Response {
+    let j = match app.current_admin(&session).await {
+        Ok(j) => j,
+        Err(res) => return res,
+    };
+    let password = generate_password(&mut OsRng);
+    session.set_pending_password(&app.inner.sessions, password.clone());
+    let ctx = app.page_ctx(&session, Some(&j)).await;
+    html(admin::add(&ctx, &password)).into_response()
+}
+
+/// `POST /admin/add`: `username`, `first_name`, `last_name`, the shown `password`,
+/// `is_admin`, `is_hotp` and `otp_secret`; then the new account's 2FA enrolment.
+pub(crate) async fn add(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    let (j, form) = match app.admin_post(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let refuse = |text: &str| {
+        session.notice(&app.inner.sessions, Notice::error(text));
+        Redirect::to("/admin/add").into_response()
+    };
+    let username = form.get("username").trim().to_owned();
+    if !is_valid_username(&username) {
+        return refuse(
+            "A user name has 3 to 64 characters (letters, digits, '.', '_' or '-'), and 'deleted' is reserved.",
+        );
+    }
+    let Some((first, last)) = names(&form) else { return refuse("Names have at most 100 characters.") };
+    if !session.take_pending_password(&app.inner.sessions, form.get("password")) {
+        return refuse("The passphrase must be the one the form showed. Nothing was created.");
+    }
+    let factor = if form.flag("is_hotp") {
+        match NewFactor::hotp(form.get("otp_secret")) {
+            Some(f) => f,
+            None => return refuse("A YubiKey HOTP secret is 40 hexadecimal digits. Nothing was created."),
+        }
+    } else {
+        NewFactor::fresh_totp()
+    };
+    let (password, is_admin) = (form.get("password").trim().to_owned(), form.flag("is_admin"));
+    let (kind, secret) = factor.stored();
+    let name = username.clone();
+    let created = app
+        .with_store(move |s| {
+            let hash =
+                hash_password(&mut OsRng, &password).map_err(|_| StoreError::Bug("unable to hash a passphrase"))?;
+            let new =
+                NewJournalist { username: &name, password_hash: &hash, is_admin, otp_kind: kind, otp_secret: &secret };
+            let created = s.create_journalist(&new)?;
+            s.update_journalist_profile(created.id, &name, &first, &last, is_admin)?;
+            Ok(created)
+        })
+        .await;
+    match created {
+        Ok(user) => {
+            let action = if kind == OtpKind::Totp { "/admin/verify-2fa-totp" } else { "/admin/verify-2fa-hotp" };
+            session.notice(
+                &app.inner.sessions,
+                Notice::info(format!("Journalist {} added. Now set up their second factor.", user.username)),
+            );
+            app.enrol_page(&session, &j, action, Some(user.id), &user.username, factor).await
+        }
+        Err(StoreError::UsernameTaken) => refuse("That user name is taken. Nothing was created."),
+        Err(e) => app.failure(&session, "add a journalist", &e).await,
+    }
+}
+
+/// `GET /admin/edit/<id>`.
+pub(crate) async fn edit_form(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    Path(id): Path<i64>,
+) -> Response {
+    let j = match app.current_admin(&session).await {
+        Ok(j) => j,
+        Err(res) => return res,
+    };
+    let user = match app.target(&session, &j, id).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let password = generate_password(&mut OsRng);
+    session.set_pending_password(&app.inner.sessions, password.clone());
+    let ctx = app.page_ctx(&session, Some(&j)).await;
+    html(admin::edit(&ctx, &user, user.id == j.id, &password)).into_response()
+}
+
+/// `POST /admin/edit/<id>`: `username`, `first_name`, `last_name`, `is_admin`.
+pub(crate) async fn edit(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
+    let (j, form) = match app.admin_post(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let user = match app.target(&session, &j, id).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let back = format!("/admin/edit/{id}");
+    let refuse = |text: &str| {
+        session.notice(&app.inner.sessions, Notice::error(text));
+        Redirect::to(&back).into_response()
+    };
+    let username = form.get("username").trim().to_owned();
+    if !is_valid_username(&username) {
+        return refuse(
+            "A user name has 3 to 64 characters (letters, digits, '.', '_' or '-'), and 'deleted' is reserved.",
+        );
+    }
+    let Some((first, last)) = names(&form) else { return refuse("Names have at most 100 characters.") };
+    // Administrators cannot demote themselves (the form disables the box).
+    let is_admin = if user.id == j.id { true } else { form.flag("is_admin") };
+    match app.with_store(move |s| s.update_journalist_profile(id, &username, &first, &last, is_admin)).await {
+        Ok(_) => {
+            session.notice(&app.inner.sessions, Notice::info("Account updated."));
+            Redirect::to(&back).into_response()
+        }
+        Err(StoreError::UsernameTaken) => refuse("That user name is taken."),
+        Err(e) => app.failure(&session, "edit a journalist", &e).await,
+    }
+}
+
+/// `POST /admin/edit/<id>/new-password`: the shown `password`; never one's own.
+pub(crate) async fn edit_password(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
+    let (j, form) = match app.admin_post(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let user = match app.other_user(&session, &j, id).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let back = format!("/admin/edit/{id}");
+    if !session.take_pending_password(&app.inner.sessions, form.get("password")) {
+        session.notice(
+            &app.inner.sessions,
+            Notice::error("The passphrase must be the one the form showed. Nothing was changed."),
+        );
+        return Redirect::to(&back).into_response();
+    }
+    let (password, username) = (form.get("password").trim().to_owned(), user.username.clone());
+    match app.with_store(move |s| set_password(s, &username, &password)).await {
+        Ok(()) => {
+            app.inner.sessions.end_all_for(user.id);
+            session.notice(
+                &app.inner.sessions,
+                Notice::info(format!("Passphrase of {} changed; they were logged out everywhere.", user.username)),
+            );
+            Redirect::to(&back).into_response()
+        }
+        Err(e) => app.failure(&session, "reset a passphrase", &e).await,
+    }
+}
+
+/// `POST /admin/delete/<id>`: never oneself; replies pass to `deleted`.
+pub(crate) async fn delete(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
+    let (j, _) = match app.admin_post(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let user = match app.other_user(&session, &j, id).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let username = user.username.clone();
+    match app.with_store(move |s| s.delete_journalist(&username)).await {
+        Ok(_) => {
+            app.inner.sessions.end_all_for(user.id);
+            session.notice(
+                &app.inner.sessions,
+                Notice::info(format!("Deleted {}; their replies remain, by “deleted”.", user.username)),
+            );
+            Redirect::to("/admin/").into_response()
+        }
+        Err(e) => app.failure(&session, "delete a journalist", &e).await,
+    }
+}
+
+/// `POST /admin/reset-2fa-totp`: `userid`; shows a new secret to enrol.
+pub(crate) async fn reset_totp(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    let (j, form) = match app.admin_post(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let user = match app.target(&session, &j, form.get("userid").parse().unwrap_or(-1)).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    app.enrol_page(&session, &j, "/admin/verify-2fa-totp", Some(user.id), &user.username, NewFactor::fresh_totp()).await
+}
+
+/// `POST /admin/reset-2fa-hotp`: `userid`, `otp_secret` (hex).
+pub(crate) async fn reset_hotp(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    let (j, form) = match app.admin_post(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let user = match app.target(&session, &j, form.get("userid").parse().unwrap_or(-1)).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    match NewFactor::hotp(form.get("otp_secret")) {
+        Some(f) => app.enrol_page(&session, &j, "/admin/verify-2fa-hotp", Some(user.id), &user.username, f).await,
+        None => {
+            session.notice(&app.inner.sessions, Notice::error("A YubiKey HOTP secret is 40 hexadecimal digits."));
+            Redirect::to(&format!("/admin/edit/{}", user.id)).into_response()
+        }
+    }
+}
+
+/// `POST /admin/verify-2fa-totp` and `…-hotp`: `userid`, `otp_secret`, `token`.
+pub(crate) async fn verify_factor(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    let (j, form) = match app.admin_post(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let user = match app.target(&session, &j, form.get("userid").parse().unwrap_or(-1)).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let back = format!("/admin/edit/{}", user.id);
+    match app.apply_new_factor(&user, &form).await {
+        Ok(true) => {
+            app.inner.sessions.end_all_for(user.id);
+            if user.id == j.id {
+                session.restart_with(
+                    &app.inner.sessions,
+                    Notice::info("Two-factor authentication updated. Log in with your new code."),
+                );
+                return Redirect::to("/login").into_response();
+            }
+            session.notice(
+                &app.inner.sessions,
+                Notice::info(format!("Two-factor authentication of {} updated.", user.username)),
+            );
+            Redirect::to(&back).into_response()
+        }
+        Ok(false) => {
+            session.notice(
+                &app.inner.sessions,
+                Notice::error("That code did not match, so nothing was changed. Start again."),
+            );
+            Redirect::to(&back).into_response()
+        }
+        Err(e) => app.failure(&session, "change a second factor", &e).await,
+    }
+}
+
+/// `GET /admin/config`.
+pub(crate) async fn config(State(app): State<JournalistState>, Extension(session): Extension<SessionCtx>) -> Response {
+    let j = match app.current_admin(&session).await {
+        Ok(j) => j,
+        Err(res) => return res,
+    };
+    match app.with_store(|s| s.instance_settings()).await {
+        Ok(settings) => {
+            let ctx = app.page_ctx(&session, Some(&j)).await;
+            html(admin::config(&ctx, &settings)).into_response()
+        }
+        Err(e) => app.failure(&session, "read instance settings", &e).await,
+    }
+}
+
+/// `POST /admin/update-org-name`: `organization_name`, 1–64 characters.
+pub(crate) async fn update_org_name(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    let (_, form) = match app.admin_post(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let name = form.get("organization_name").trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_ORG_CHARS || name.chars().any(char::is_control) {
+        return app.config_notice(&session, Notice::error("The organization name has 1 to 64 characters."));
+    }
+    app.update_settings(&session, move |s| s.organization_name = name).await
+}
+
+/// `POST /admin/update-submission-preferences`: `prevent_document_uploads`,
+/// `prevent_short_messages`, `min_message_length`, `reject_codename_messages`.
+pub(crate) async fn update_preferences(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    let (_, form) = match app.admin_post(&session, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let min_len = if form.flag("prevent_short_messages") {
+        match form.get("min_message_length").trim().parse::<u32>() {
+            Ok(n) if n <= MAX_MIN_MESSAGE_LEN => n,
+            _ => {
+                return app.config_notice(
+                    &session,
+                    Notice::error("The minimum message length must be a whole number from 0 to 100000."),
+                );
+            }
+        }
+    } else {
+        0
+    };
+    let (uploads, codename) = (!form.flag("prevent_document_uploads"), form.flag("reject_codename_messages"));
+    app.update_settings(&session, move |s| {
+        s.allow_document_uploads = uploads;
+        s.initial_message_min_len = min_len;
+        s.reject_message_with_codename = codename;
+    })
+    .await
+}
+
+/// `POST /admin/config` (multipart): `csrf_token`, then `logo`, a PNG of at most 1 MiB.
+pub(crate) async fn upload_logo(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Err(res) = app.current_admin(&session).await {
+        return res;
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let Ok(boundary) = multer::parse_boundary(content_type) else {
+        return app.config_notice(&session, Notice::error("The logo form was malformed. Nothing was changed."));
+    };
+    let limits =
+        multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(MAX_LOGO_BYTES + 64 * 1024));
+    let mut parts = multer::Multipart::with_constraints(body.into_data_stream(), boundary, limits);
+    let mut csrf_ok = false;
+    let mut logo: Option<Bytes> = None;
+    loop {
+        match parts.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some("csrf_token") => {
+                    csrf_ok = field.text().await.is_ok_and(|t| session.csrf_ok(&app.inner.sessions, &t));
+                }
+                Some("logo") if csrf_ok => match field.bytes().await {
+                    Ok(bytes) => logo = Some(bytes),
+                    Err(_) => {
+                        return app.config_notice(
+                            &session,
+                            Notice::error("The logo is larger than 1 MiB. Nothing was changed."),
+                        );
+                    }
+                },
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(_) => {
+                return app.config_notice(
+                    &session,
+                    Notice::error("The logo is larger than 1 MiB, or the form was malformed. Nothing was changed."),
+                );
+            }
+        }
+    }
+    if !csrf_ok {
+        return app.csrf_failure(&session);
+    }
+    let Some(png) = logo.filter(|b| is_png(b) && b.len() as u64 <= MAX_LOGO_BYTES) else {
+        return app.config_notice(
+            &session,
+            Notice::error("The logo must be a PNG image of at most 1 MiB. Nothing was changed."),
+        );
+    };
+    match app.with_store(move |s| s.set_logo(&png)).await {
+        Ok(()) => app.config_notice(&session, Notice::info("Logo updated.")),
+        Err(e) => app.failure(&session, "store the logo", &e).await,
+    }
+}
+
+/// A PNG signature followed by an IHDR chunk.
+fn is_png(bytes: &[u8]) -> bool {
+    bytes.len() > 24 && bytes.starts_with(b"\x89PNG\r\n\x1a\n") && &bytes[12..16] == b"IHDR"
+}
+
+impl JournalistState {
+    /// A POST from an administrator with a valid CSRF token.
+    async fn admin_post(
+        &self,
+        session: &SessionCtx,
+        body: &Bytes,
+    ) -> Result<(JournalistRecord, crate::form::FormData), Response> {
+        let j = self.current_admin(session).await?;
+        let form = self.checked_form(session, body)?;
+        Ok((j, form))
+    }
+
+    /// The account `id`, or a "not found" page (the placeholder is never editable).
+    async fn target(
+        &self,
+        session: &SessionCtx,
+        admin: &JournalistRecord,
+        id: i64,
+    ) -> Result<JournalistRecord, Response> {
+        match self.with_store(move |s| s.journalist_by_id(id)).await {
+            Ok(Some(u)) if !u.is_placeholder => Ok(u),
+            Ok(_) => Err(self.not_found_for(session, admin, "There is no such journalist.").await),
+            Err(e) => Err(self.failure(session, "find a journalist", &e).await),
+        }
+    }
+
+    /// Like [`Self::target`], but never the administrator themself.
+    async fn other_user(
+        &self,
+        session: &SessionCtx,
+        admin: &JournalistRecord,
+        id: i64,
+    ) -> Result<JournalistRecord, Response> {
+        let user = self.target(session, admin, id).await?;
+        if user.id == admin.id {
+            session.notice(
+                &self.inner.sessions,
+                Notice::error("You cannot do that to your own account here; use your account page."),
+            );
+            return Err(Redirect::to(&format!("/admin/edit/{id}")).into_response());
+        }
+        Ok(user)
+    }
+
+    fn config_notice(&self, session: &SessionCtx, notice: Notice) -> Response {
+        session.notice(&self.inner.sessions, notice);
+        Redirect::to("/admin/config").into_response()
+    }
+
+    async fn update_settings(
+        &self,
+        session: &SessionCtx,
+        change: impl FnOnce(&mut InstanceSettings) + Send + 'static,
+    ) -> Response {
+        let result = self
+            .with_store(move |s| {
+                let mut settings = s.instance_settings()?;
+                change(&mut settings);
+                s.set_instance_settings(&settings)
+            })
+            .await;
+        match result {
+            Ok(()) => {
+                self.config_notice(session, Notice::info("Settings saved. The source interface uses them at once."))
+            }
+            Err(e) => self.failure(session, "save instance settings", &e).await,
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! `/col/<uuid>/<file name>` (one ciphertext, marked read) and the instance logo.
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::bulk;
+use crate::session::SessionCtx;
+use crate::state::JournalistState;
+
+/// `GET /col/<uuid>/<filename>`: the raw ciphertext; marks it read for this journalist.
+pub(crate) async fn download_one(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    Path((uuid, filename)): Path<(String, String)>,
+) -> Response {
+    let j = match app.current_journalist(&session).await {
+        Ok(j) => j,
+        Err(res) => return res,
+    };
+    let journalist = j.id;
+    let wanted = filename.clone();
+    let found = app
+        .with_store(move |s| {
+            let Some(c) = s.collection(&uuid, journalist)? else { return Ok(None) };
+            let Some(item) = c.items.into_iter().find(|i| i.filename == wanted) else { return Ok(None) };
+            if item.path.is_file() {
+                s.set_seen(journalist, &c.source, std::slice::from_ref(&item.filename), true)?;
+            }
+            Ok(Some(item.path))
+        })
+        .await;
+    let path = match found {
+        Ok(Some(path)) => path,
+        Ok(None) => return app.not_found_for(&session, &j, "There is no such file for this source.").await,
+        Err(e) => return app.failure(&session, "find a file", &e).await,
+    };
+    match bulk::file_response(&path, &filename).await {
+        Ok(res) => res,
+        Err(_) => {
+            let text = "This file is listed but missing on the server; it may have been deleted. An administrator can check the store.";
+            app.not_found_for(&session, &j, text).await
+        }
+    }
+}
+
+/// `GET /static/i/logo.png`: the administrator's logo, if any.
+pub(crate) async fn logo(State(app): State<JournalistState>) -> Response {
+    match app.with_store(|s| s.logo()).await {
+        Ok(Some(png)) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}

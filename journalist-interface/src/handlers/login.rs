@@ -1,0 +1,75 @@
+//! `/login` and `/logout`.
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use bytes::Bytes;
+
+use super::html;
+use crate::auth::{LoginError, unix_now, verify_login};
+use crate::session::{Notice, SessionCtx};
+use crate::state::JournalistState;
+use crate::views::account;
+
+/// `GET /login`.
+pub(crate) async fn login_form(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+) -> Response {
+    if session.user(&app.inner.sessions).is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let ctx = app.page_ctx(&session, None).await;
+    html(account::login(&ctx)).into_response()
+}
+
+/// `POST /login`: `username`, `password`, `token`.
+pub(crate) async fn login(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    let form = match app.checked_form(&session, &body) {
+        Ok(form) => form,
+        Err(res) => return res,
+    };
+    let (username, password, token) =
+        (form.get("username").trim().to_owned(), form.get("password").to_owned(), form.get("token").to_owned());
+    let result = app.with_store(move |s| Ok(verify_login(s, &username, &password, &token, unix_now()))).await;
+    let refused = |text: &str| {
+        session.notice(&app.inner.sessions, Notice::error(text));
+        StatusCode::UNAUTHORIZED
+    };
+    let status = match result {
+        Ok(Ok(j)) => {
+            app.start_session(&session, &j);
+            return Redirect::to("/").into_response();
+        }
+        Ok(Err(LoginError::Invalid)) => {
+            refused("Login failed. Check your user name, passphrase and two-factor code; a code works only once.")
+        }
+        Ok(Err(LoginError::Throttled)) => {
+            refused("Too many login attempts for this account. Please wait at least 60 seconds before trying again.")
+        }
+        Ok(Err(LoginError::BadOtpSecret)) => {
+            refused("Your two-factor secret is damaged. Ask an administrator to reset your two-factor authentication.")
+        }
+        Ok(Err(LoginError::Store(e))) | Err(e) => return app.failure(&session, "check a login", &e).await,
+    };
+    let ctx = app.page_ctx(&session, None).await;
+    (status, html(account::login(&ctx))).into_response()
+}
+
+/// `POST /logout`.
+pub(crate) async fn logout(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    body: Bytes,
+) -> Response {
+    if let Err(res) = app.checked_form(&session, &body) {
+        return res;
+    }
+    session.restart_with(&app.inner.sessions, Notice::info("You have been logged out."));
+    Redirect::to("/login").into_response()
+}

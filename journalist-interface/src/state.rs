@@ -1,0 +1,57 @@
+//! Shared application state: the store, the submission key (for replies), sessions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use postern_crypto::{KeyProblem, SubmissionKey};
+use postern_store::{Store, StoreError};
+
+use crate::session::Sessions;
+
+/// Settings of the journalist interface that come from the configuration file.
+#[derive(Debug, Clone)]
+pub struct JournalistAppConfig {
+    /// Lifetime of a session before renewal.
+    pub session_lifetime: Duration,
+    /// Issuer name shown in authenticator apps.
+    pub otp_issuer: String,
+}
+
+impl Default for JournalistAppConfig {
+    fn default() -> Self {
+        Self { session_lifetime: Duration::from_secs(2 * 3600), otp_issuer: "Postern".to_owned() }
+    }
+}
+
+/// Everything a request handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct JournalistState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<Store>,
+    /// Replies are encrypted to it as well as to the source.
+    pub(crate) key: Result<SubmissionKey, KeyProblem>,
+    pub(crate) sessions: Sessions,
+    pub(crate) config: JournalistAppConfig,
+}
+
+impl JournalistState {
+    /// Builds the state. Without a usable submission key, replies are refused with a
+    /// clear message; everything else works.
+    pub fn new(store: Arc<Store>, key: Result<SubmissionKey, KeyProblem>, config: JournalistAppConfig) -> Self {
+        let sessions = Sessions::new(config.session_lifetime);
+        Self { inner: Arc::new(Inner { store, key, sessions, config }) }
+    }
+
+    /// Runs a blocking store operation off the async threads.
+    pub(crate) async fn with_store<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.inner.store);
+        tokio::task::spawn_blocking(move || op(&store)).await.unwrap_or(Err(StoreError::Bug("a store task panicked")))
+    }
+}
