@@ -81,7 +81,7 @@ pub(crate) struct DemoArgs {
     /// Loopback address of the source interface (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub(crate) source_addr: SocketAddr,
-    /// Loopback address of the journalist interface (once it exists).
+    /// Loopback address of the journalist interface (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8081")]
     pub(crate) journalist_addr: SocketAddr,
 }
@@ -100,6 +100,8 @@ pub(crate) struct InitArgs {
 pub(crate) enum Serve {
     /// The source interface.
     Source(ServeArgs),
+    /// The journalist interface.
+    Journalist(ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]

@@ -9,8 +9,8 @@ use postern_store::files::{replace_file, write_new_file};
 
 use crate::cli::DemoArgs;
 use crate::init::{CONFIG_FILE, create_instance};
-use crate::instance::{init_logging, source_state};
-use crate::serve::{bind_all, purge_pending_daily, runtime, serve_until_ctrl_c};
+use crate::instance::{init_logging, journalist_state, source_state};
+use crate::serve::{bind_all, purge_pending_daily, runtime, serve_all_until_ctrl_c};
 
 const SECRET_KEY_FILE: &str = "submission-secret.asc";
 
@@ -28,15 +28,26 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
     }
     let mut config = PosternConfig::load(&dir.join(CONFIG_FILE)).context("unable to load the demo configuration")?;
     config.source.listen = vec![args.source_addr];
+    config.journalist.listen = vec![args.journalist_addr];
     init_logging(&config.logging.level);
     runtime()?.block_on(async {
         let (state, store) = source_state(&config)?;
+        let journalist = journalist_state(&config, std::sync::Arc::clone(&store));
         let listeners = bind_all(&config.source.listen).await?;
+        let journalist_listeners = bind_all(&config.journalist.listen).await?;
         tokio::spawn(purge_pending_daily(store));
-        let source_url = format!("http://{}/", listeners[0].local_addr().context("unable to read the bound address")?);
-        let facts = write_demo_json(&dir, &config, &source_url)?;
-        announce(&dir, &source_url, &facts);
-        serve_until_ctrl_c(listeners, source_interface::router(state)).await
+        let url = |l: &tokio::net::TcpListener| -> anyhow::Result<String> {
+            Ok(format!("http://{}/", l.local_addr().context("unable to read the bound address")?))
+        };
+        let source_url = url(&listeners[0])?;
+        let journalist_url = url(&journalist_listeners[0])?;
+        let facts = write_demo_json(&dir, &config, &source_url, &journalist_url)?;
+        announce(&dir, &source_url, &journalist_url, &facts);
+        serve_all_until_ctrl_c(vec![
+            (listeners, source_interface::router(state)),
+            (journalist_listeners, journalist_interface::router(journalist)),
+        ])
+        .await
     })
 }
 
@@ -61,11 +72,15 @@ fn create_demo_journalist(dir: &Path, config_path: &Path) -> anyhow::Result<()> 
 }
 
 /// Writes `DIR/demo.json`, the demo's facts for people and scripts.
-fn write_demo_json(dir: &Path, config: &PosternConfig, source_url: &str) -> anyhow::Result<PathBuf> {
+fn write_demo_json(
+    dir: &Path,
+    config: &PosternConfig,
+    source_url: &str,
+    journalist_url: &str,
+) -> anyhow::Result<PathBuf> {
     let mut facts = serde_json::json!({
         "source_url": source_url,
-        // The journalist interface is not part of this build yet.
-        "journalist_url": serde_json::Value::Null,
+        "journalist_url": journalist_url,
         "submission_secret_key": dir.join(SECRET_KEY_FILE),
         "submission_public_key": config.instance.submission_key,
         "data_dir": config.instance.data_dir,
@@ -86,11 +101,12 @@ fn write_demo_json(dir: &Path, config: &PosternConfig, source_url: &str) -> anyh
 }
 
 #[expect(clippy::print_stdout, reason = "the demo's instructions to the person running it")]
-fn announce(dir: &Path, source_url: &str, facts: &Path) {
+fn announce(dir: &Path, source_url: &str, journalist_url: &str, facts: &Path) {
     let secret = dir.join(SECRET_KEY_FILE);
     println!("Postern demo instance in {}", dir.display());
     println!("  Source interface:       {source_url}");
-    println!("  Journalist interface:   not part of this build yet (demo account: see demo.json)");
+    println!("  Journalist interface:   {journalist_url}");
+    println!("    log in as \"{DEMO_JOURNALIST}\"; passphrase and TOTP secret are in demo.json");
     println!("  Submission secret key:  {}", secret.display());
     println!("  Encrypted submissions:  {}", dir.join("data/store").display());
     println!("  Facts for scripts:      {}", facts.display());

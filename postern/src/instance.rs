@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use journalist_interface::{JournalistAppConfig, JournalistState};
 use postern_core::PosternConfig;
 use postern_crypto::{InstanceSecrets, KeyProblem, SubmissionKey};
 use postern_store::Store;
@@ -40,6 +41,25 @@ pub(crate) fn source_state(config: &PosternConfig) -> anyhow::Result<(AppState, 
     };
     let store = Arc::new(store);
     Ok((AppState::new(Arc::clone(&store), key, secrets, app_config), store))
+}
+
+/// Builds the journalist interface's state. An unusable submission key only turns
+/// replies off (with a message on the page); journalists can still read and download.
+pub(crate) fn journalist_state(config: &PosternConfig, store: Arc<Store>) -> JournalistState {
+    let key = load_submission_key(&config.instance.submission_key);
+    if let Err(problem) = &key {
+        tracing::error!(config.key = "instance.submission_key", "submission key unusable, replies are off: {problem}");
+    }
+    let app_config = JournalistAppConfig {
+        session_lifetime: Duration::from_secs(config.journalist.session_lifetime_minutes * 60),
+        ..JournalistAppConfig::default()
+    };
+    JournalistState::new(store, key, app_config)
+}
+
+/// Opens the store of a loaded configuration.
+pub(crate) fn open_store(config: &PosternConfig) -> anyhow::Result<Arc<Store>> {
+    Ok(Arc::new(Store::open(&config.instance.data_dir).context("unable to open the store (instance.data_dir)")?))
 }
 
 /// Installs the stderr log subscriber at the configured level, without timestamps

@@ -29,6 +29,7 @@ fn run(args: cli::Args) -> anyhow::Result<()> {
         cli::Command::Demo(a) => demo::run(&a),
         cli::Command::Init(a) => init::run(&a),
         cli::Command::Serve(cli::Serve::Source(a)) => serve::run_source(&a),
+        cli::Command::Serve(cli::Serve::Journalist(a)) => serve::run_journalist(&a),
         cli::Command::Journalist(a) => journalist::run(&a),
     }
 }

@@ -13,7 +13,7 @@ use postern_store::Store;
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
-use crate::instance::{init_logging, source_state};
+use crate::instance::{init_logging, journalist_state, open_store, source_state};
 
 /// A client must send its request headers within this time.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -29,6 +29,19 @@ pub(crate) fn run_source(args: &ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(purge_pending_daily(store));
         tracing::info!("source interface started");
         serve_until_ctrl_c(listeners, source_interface::router(state)).await
+    })
+}
+
+/// `postern serve journalist --config FILE`. The source process sweeps incomplete
+/// uploads; this one never touches files it did not write, except to delete on request.
+pub(crate) fn run_journalist(args: &ServeArgs) -> anyhow::Result<()> {
+    let config = PosternConfig::load(&args.config).context("unable to load the configuration")?;
+    init_logging(&config.logging.level);
+    runtime()?.block_on(async {
+        let state = journalist_state(&config, open_store(&config)?);
+        let listeners = bind_all(&config.journalist.listen).await?;
+        tracing::info!("journalist interface started");
+        serve_until_ctrl_c(listeners, journalist_interface::router(state)).await
     })
 }
 
@@ -67,8 +80,15 @@ pub(crate) async fn bind_all(addrs: &[SocketAddr]) -> anyhow::Result<Vec<TcpList
 
 /// Serves `app` on every listener until Ctrl-C or SIGTERM.
 pub(crate) async fn serve_until_ctrl_c(listeners: Vec<TcpListener>, app: Router) -> anyhow::Result<()> {
-    for listener in listeners {
-        tokio::spawn(accept_loop(listener, app.clone()));
+    serve_all_until_ctrl_c(vec![(listeners, app)]).await
+}
+
+/// Serves each router on its listeners until Ctrl-C or SIGTERM.
+pub(crate) async fn serve_all_until_ctrl_c(apps: Vec<(Vec<TcpListener>, Router)>) -> anyhow::Result<()> {
+    for (listeners, app) in apps {
+        for listener in listeners {
+            tokio::spawn(accept_loop(listener, app.clone()));
+        }
     }
     shutdown_signal().await;
     tracing::info!("shutting down");

@@ -11,6 +11,7 @@ fn postern_binary() -> &'static std::path::Path {
 mod cli;
 mod crash_safety;
 mod gpg_interop;
+mod journalist_flow;
 mod no_leaks;
 mod pages;
 mod source_flow;

@@ -10,8 +10,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
+use journalist_interface::{JournalistAppConfig, JournalistState};
+use postern_crypto::OtpSecret;
 use postern_crypto::{KeyProblem, SubmissionKey};
+use postern_store::{NewJournalist, OtpKind};
 use postern_testing::TempInstance;
+use rand::rngs::OsRng;
 use source_interface::{AppState, SourceAppConfig};
 use tower::ServiceExt;
 
@@ -24,14 +28,16 @@ pub fn test_config() -> SourceAppConfig {
     }
 }
 
-/// A source interface on a temporary instance, driven in-process.
+/// Both interfaces on one temporary instance, driven in-process.
 pub struct Stack {
     /// The instance (store and files).
     pub instance: TempInstance,
-    /// The router under test.
+    /// The source interface.
     pub router: Router,
     /// Its state.
     pub state: AppState,
+    /// The journalist interface on the same store.
+    pub journalist_router: Router,
 }
 
 impl Stack {
@@ -43,13 +49,47 @@ impl Stack {
     /// With the given settings and key.
     pub fn with(config: SourceAppConfig, key: Result<SubmissionKey, KeyProblem>) -> Self {
         let instance = TempInstance::new();
+        let journalist_key = key.as_ref().map(|_| postern_testing::submission_key()).map_err(|p| p.clone());
         let state = AppState::new(instance.store.clone(), key, instance.secrets(), config);
-        Self { router: source_interface::router(state.clone()), state, instance }
+        let journalist_state =
+            JournalistState::new(instance.store.clone(), journalist_key, JournalistAppConfig::default());
+        Self {
+            router: source_interface::router(state.clone()),
+            journalist_router: journalist_interface::router(journalist_state),
+            state,
+            instance,
+        }
     }
 
-    /// A browser with an empty cookie jar.
+    /// A browser with an empty cookie jar, on the source interface.
     pub fn client(&self) -> Client {
         Client { router: self.router.clone(), cookie: None, csrf: String::new(), last_body: String::new() }
+    }
+
+    /// A browser with an empty cookie jar, on the journalist interface.
+    pub fn journalist_client(&self) -> Client {
+        Client { router: self.journalist_router.clone(), cookie: None, csrf: String::new(), last_body: String::new() }
+    }
+
+    /// Creates a journalist account directly in the store (as `postern journalist add`
+    /// does) with a known passphrase and a HOTP (or TOTP) secret.
+    pub fn add_journalist(&self, username: &str, admin: bool, kind: OtpKind) -> Account {
+        let password = postern_crypto::generate_password(&mut OsRng).to_string();
+        let hash = postern_crypto::hash_password(&mut OsRng, &password).unwrap();
+        let secret = OtpSecret::generate(&mut OsRng);
+        let b32 = secret.to_base32();
+        let new = NewJournalist { username, password_hash: &hash, is_admin: admin, otp_kind: kind, otp_secret: &b32 };
+        self.instance.store.create_journalist(&new).unwrap();
+        Account { username: username.to_owned(), password, secret, kind, next_hotp: 0, last_totp_step: None }
+    }
+
+    /// Logs `account` in on a fresh browser; asserts success.
+    pub async fn log_in(&self, account: &mut Account) -> Client {
+        let mut client = self.journalist_client();
+        let res = client.log_in(account).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "login failed: {}", res.text());
+        assert_eq!(res.location(), Some("/"));
+        client
     }
 
     /// A new source: front page → get started → create. Returns its browser and codename.
@@ -76,6 +116,48 @@ impl Default for Stack {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A journalist's credentials, with the next unused second-factor code.
+pub struct Account {
+    /// User name.
+    pub username: String,
+    /// Passphrase.
+    pub password: String,
+    /// Second-factor secret.
+    pub secret: OtpSecret,
+    /// TOTP or HOTP.
+    pub kind: OtpKind,
+    /// Next HOTP counter to use.
+    pub next_hotp: u64,
+    /// Last TOTP step used.
+    pub last_totp_step: Option<u64>,
+}
+
+impl Account {
+    /// A code not used before: the next HOTP counter, or the next TOTP step the server
+    /// still accepts (now, then now + 30 s). Panics if a TOTP account used both.
+    pub fn next_code(&mut self) -> String {
+        match self.kind {
+            OtpKind::Hotp => {
+                let code = postern_crypto::totp_code(&self.secret, self.next_hotp * 30);
+                self.next_hotp += 1;
+                code
+            }
+            OtpKind::Totp => {
+                let now = unix_now() / 30;
+                let step = self.last_totp_step.map_or(now, |last| (last + 1).max(now));
+                assert!(step <= now + 1, "this TOTP account used every code the server accepts now");
+                self.last_totp_step = Some(step);
+                postern_crypto::totp_code(&self.secret, step * 30)
+            }
+        }
+    }
+}
+
+/// Seconds since the epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
 
 /// A logged-in source.
@@ -245,6 +327,28 @@ impl Client {
         self.send(req).await
     }
 
+    /// `GET /login`, then posts `account`'s credentials with its next code.
+    pub async fn log_in(&mut self, account: &mut Account) -> Response {
+        let form = self.get("/login").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = self.csrf.clone();
+        let code = account.next_code();
+        let (user, password) = (account.username.clone(), account.password.clone());
+        self.post_form(
+            "/login",
+            &[("csrf_token", &csrf), ("username", &user), ("password", &password), ("token", &code)],
+        )
+        .await
+    }
+
+    /// `POST path` with this browser's current CSRF token added to `fields`.
+    pub async fn post_csrf(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let csrf = self.csrf.clone();
+        let mut all = vec![("csrf_token", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form(path, &all).await
+    }
+
     /// Front page, then "get started": returns the codename shown.
     pub async fn generate_codename(&mut self) -> String {
         let index = self.get("/").await;
@@ -272,6 +376,11 @@ fn urlencode(s: &str) -> String {
 /// The value of the first `name="csrf_token"` input.
 pub fn csrf_of(html: &str) -> String {
     input_value(html, "csrf_token").expect("a csrf_token field")
+}
+
+/// The value of the first input named `name`, if any.
+pub fn input_value_of(html: &str, name: &str) -> Option<String> {
+    input_value(html, name)
 }
 
 /// The value of the `tab_id` input.

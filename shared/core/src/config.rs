@@ -17,6 +17,8 @@ pub struct PosternConfig {
     pub instance: InstanceConfig,
     /// The source interface.
     pub source: SourceConfig,
+    /// The journalist interface.
+    pub journalist: JournalistConfig,
     /// Log output.
     pub logging: LoggingConfig,
 }
@@ -65,6 +67,23 @@ impl Default for SourceConfig {
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             session_lifetime_minutes: 120,
         }
+    }
+}
+
+/// The `[journalist]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalistConfig {
+    /// Plain loopback addresses to serve the journalist interface on.
+    pub listen: Vec<SocketAddr>,
+    /// Lifetime of a journalist session in minutes; renewed while in use (at most
+    /// five times) when less than 30 minutes remain.
+    pub session_lifetime_minutes: u64,
+}
+
+impl Default for JournalistConfig {
+    fn default() -> Self {
+        Self { listen: vec![SocketAddr::from(([127, 0, 0, 1], 8081))], session_lifetime_minutes: 120 }
     }
 }
 
@@ -138,6 +157,12 @@ impl PosternConfig {
         }
         if self.source.session_lifetime_minutes == 0 {
             return Err(ConfigError::Invalid { key: "source.session_lifetime_minutes", problem: "must be positive" });
+        }
+        if self.journalist.session_lifetime_minutes == 0 {
+            return Err(ConfigError::Invalid {
+                key: "journalist.session_lifetime_minutes",
+                problem: "must be positive",
+            });
         }
         if !["error", "warn", "info", "debug", "trace"].contains(&self.logging.level.as_str()) {
             return Err(ConfigError::Invalid {
