@@ -30,7 +30,7 @@ impl JournalistState {
             .await
             .map(|s| s.organization_name)
             .unwrap_or_else(|_| FALLBACK_ORG.to_owned());
-        let has_logo = self.with_store(|s| s.logo()).await.is_ok_and(|l| l.is_some());
+        let has_logo = self.inner.store.has_logo();
         PageCtx {
             org,
             user: user.map(|u| (u.username.clone(), u.is_admin)),

@@ -195,13 +195,13 @@ impl Store {
         let chosen: Vec<CollectionItem> =
             self.items(&tx, source, journalist)?.into_iter().filter(|i| filenames.contains(&i.filename)).collect();
         for item in &chosen {
-            let query = match (item.kind, seen) {
-                (ItemKind::Reply, true) => sql::INSERT_SEEN_REPLY,
-                (ItemKind::Reply, false) => sql::DELETE_SEEN_REPLY,
-                (_, true) => sql::INSERT_SEEN_SUBMISSION,
-                (_, false) => sql::DELETE_SEEN_SUBMISSION,
-            };
-            tx.execute(query, params![item.id, journalist]).map_err(db("mark an item"))?;
+            match (item.kind, seen) {
+                (ItemKind::Reply, true) => tx.execute(sql::INSERT_SEEN_REPLY, params![item.id, journalist]),
+                (ItemKind::Reply, false) => tx.execute(sql::DELETE_SEEN_REPLY, params![item.id, journalist]),
+                (_, true) => tx.execute(sql::INSERT_SEEN_SUBMISSION, params![item.id, journalist, source.id.raw()]),
+                (_, false) => tx.execute(sql::DELETE_SEEN_SUBMISSION, params![item.id, journalist]),
+            }
+            .map_err(db("mark an item"))?;
         }
         tx.commit().map_err(db("commit marking items"))?;
         Ok(chosen.len())
@@ -231,6 +231,8 @@ impl Store {
             let query = if item.kind == ItemKind::Reply { sql::DELETE_REPLY } else { sql::DELETE_SUBMISSION };
             tx.execute(query, [item.id]).map_err(db("delete an item"))?;
         }
+        let submissions = doomed.iter().filter(|i| i.kind != ItemKind::Reply).count() as i64;
+        tx.execute(sql::SUBTRACT_SUBMISSIONS, params![source.id.raw(), submissions]).map_err(db("count deletions"))?;
         tx.commit().map_err(db("commit deleting items"))?;
         // Rows first: a crash here leaves an unlisted file, which the next start-up
         // sweep removes; never a listed item without its file.
@@ -300,6 +302,11 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the administrator uploaded a logo.
+    pub fn has_logo(&self) -> bool {
+        self.logo_path().is_file()
+    }
+
     /// The instance logo (PNG) the administrator uploaded, if any.
     pub fn logo(&self) -> Result<Option<Vec<u8>>, StoreError> {
         match std::fs::read(self.logo_path()) {
@@ -318,13 +325,19 @@ impl Store {
         self.data_dir.join("logo.png")
     }
 
-    /// Fills the store with `sources` active sources of `items_per_source` tiny
-    /// submissions each, in one transaction and without fsync, for benchmarks only.
+    /// Fills the store with sources numbered `first..first + sources`, each active with
+    /// `items_per_source` tiny submissions, in one transaction and without fsync, for
+    /// benchmarks only.
     #[doc(hidden)]
-    pub fn populate_for_benchmark(&self, sources: usize, items_per_source: usize) -> Result<(), StoreError> {
+    pub fn populate_for_benchmark(
+        &self,
+        first: usize,
+        sources: usize,
+        items_per_source: usize,
+    ) -> Result<(), StoreError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(db("begin populating"))?;
-        for n in 0..sources {
+        for n in first..first + sources {
             let lookup = {
                 let mut id = [0u8; 32];
                 id[..8].copy_from_slice(&(n as u64).to_le_bytes());
@@ -350,7 +363,7 @@ impl Store {
                     .map_err(db("insert a submission"))?;
             }
             let count = i64::try_from(items_per_source).unwrap_or(i64::MAX);
-            tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![id, count, n as i64])
+            tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![id, count, n as i64, count])
                 .map_err(db("update a source"))?;
         }
         tx.commit().map_err(db("commit populating"))
@@ -418,6 +431,9 @@ mod tests {
         let source = c.source.clone();
         let chosen = vec![c.items[0].filename.clone(), other_item];
         assert_eq!(store.delete_items(&source, &chosen).unwrap(), 1, "never another source's item");
+        let listed = store.sources_for_journalist(ada.id).unwrap();
+        let mine = listed.iter().find(|l| l.uuid == s.uuid).unwrap();
+        assert_eq!((mine.submissions, mine.unread), (1, 1), "counts follow deletions");
         assert!(!c.items[0].path.exists());
         assert_eq!(store.collection(&other.uuid, ada.id).unwrap().unwrap().items.len(), 1);
 

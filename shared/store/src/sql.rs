@@ -84,12 +84,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      -- The one 'deleted' account that inherits replies; it can never log in.
      ALTER TABLE journalists ADD COLUMN is_placeholder INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE journalists ADD COLUMN last_access INTEGER;
+     -- Kept with every insert and delete, so the source list needs no scan of submissions.
+     ALTER TABLE sources ADD COLUMN submission_count INTEGER NOT NULL DEFAULT 0;
+     UPDATE sources SET submission_count = (SELECT COUNT(*) FROM submissions WHERE source_id = sources.id);
      CREATE TABLE seen_submissions (
          submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
          journalist_id INTEGER NOT NULL REFERENCES journalists(id) ON DELETE CASCADE,
+         source_id     INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
          PRIMARY KEY (submission_id, journalist_id)
      ) WITHOUT ROWID;
-     CREATE INDEX seen_submissions_by_journalist ON seen_submissions(journalist_id);
+     CREATE INDEX seen_submissions_by_journalist ON seen_submissions(journalist_id, source_id);
      CREATE TABLE seen_replies (
          reply_id      INTEGER NOT NULL REFERENCES replies(id) ON DELETE CASCADE,
          journalist_id INTEGER NOT NULL REFERENCES journalists(id) ON DELETE CASCADE,
@@ -134,9 +138,13 @@ pub(crate) const FIND_SOURCE_BY_UUID: &str = "SELECT id, uuid, designation, stor
 pub(crate) const INSERT_SUBMISSION: &str =
     "INSERT INTO submissions (uuid, source_id, filename, kind, size) VALUES (?1, ?2, ?3, ?4, ?5)";
 
-/// After a submission: new counter, no longer pending, newer activity.
-pub(crate) const TOUCH_SOURCE_AFTER_SUBMISSION: &str =
-    "UPDATE sources SET interaction_count = ?2, pending = 0, last_updated = ?3 WHERE id = ?1";
+/// After a submission of ?4 items: new counter, no longer pending, newer activity.
+pub(crate) const TOUCH_SOURCE_AFTER_SUBMISSION: &str = "UPDATE sources SET interaction_count = ?2, pending = 0,
+     last_updated = ?3, submission_count = submission_count + ?4 WHERE id = ?1";
+
+/// After deleting ?2 submissions of a source.
+pub(crate) const SUBTRACT_SUBMISSIONS: &str =
+    "UPDATE sources SET submission_count = submission_count - ?2 WHERE id = ?1";
 
 /// A source's submissions in order.
 pub(crate) const LIST_SUBMISSIONS_FOR_SOURCE: &str =
@@ -145,12 +153,10 @@ pub(crate) const LIST_SUBMISSIONS_FOR_SOURCE: &str =
 /// The journalists' source list: sources that submitted, starred first, then by
 /// activity, with item counts and how many submissions journalist ?1 has not seen.
 pub(crate) const LIST_SOURCES_FOR_JOURNALIST: &str = "SELECT s.uuid, s.designation, s.starred, s.last_updated,
-         COALESCE(c.total, 0), COALESCE(c.total, 0) - COALESCE(seen.n, 0)
+         s.submission_count, s.submission_count - COALESCE(seen.n, 0)
      FROM sources s
-     LEFT JOIN (SELECT source_id, COUNT(*) AS total FROM submissions GROUP BY source_id) c ON c.source_id = s.id
-     LEFT JOIN (SELECT m.source_id, COUNT(*) AS n FROM seen_submissions x
-                JOIN submissions m ON m.id = x.submission_id
-                WHERE x.journalist_id = ?1 GROUP BY m.source_id) seen ON seen.source_id = s.id
+     LEFT JOIN (SELECT source_id, COUNT(*) AS n FROM seen_submissions WHERE journalist_id = ?1
+                GROUP BY source_id) seen ON seen.source_id = s.id
      WHERE s.pending = 0
      ORDER BY s.starred DESC, s.last_updated DESC, s.id DESC";
 
@@ -170,7 +176,7 @@ pub(crate) const SET_SOURCE_STARRED: &str = "UPDATE sources SET starred = ?2 WHE
 
 /// Mark one submission seen by a journalist.
 pub(crate) const INSERT_SEEN_SUBMISSION: &str =
-    "INSERT OR IGNORE INTO seen_submissions (submission_id, journalist_id) VALUES (?1, ?2)";
+    "INSERT OR IGNORE INTO seen_submissions (submission_id, journalist_id, source_id) VALUES (?1, ?2, ?3)";
 
 /// Mark one reply seen by a journalist.
 pub(crate) const INSERT_SEEN_REPLY: &str =

@@ -404,7 +404,7 @@ impl Store {
         let prefix = journalist_filename(&record.designation);
         let dir = self.source_dir(&record);
         let mut count = record.interaction_count;
-        let mut from_source = false;
+        let mut from_source: i64 = 0;
         let mut placed: Vec<PathBuf> = Vec::new();
         let result = (|| {
             let mut names = Vec::new();
@@ -417,7 +417,7 @@ impl Store {
                 let size = size_column(blob.size())?;
                 match item {
                     Item::Submission(kind) => {
-                        from_source = true;
+                        from_source += 1;
                         tx.execute(sql::INSERT_SUBMISSION, params![random_uuid(), source.0, name, kind.column(), size])
                             .map_err(db("insert a submission"))?;
                     }
@@ -434,8 +434,8 @@ impl Store {
                 placed.push(blob.rename_to(&name)?);
                 names.push(name);
             }
-            if from_source {
-                tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![source.0, count, now()])
+            if from_source > 0 {
+                tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![source.0, count, now(), from_source])
             } else {
                 tx.execute(sql::SET_INTERACTION_COUNT, params![source.0, count])
             }

@@ -1,0 +1,133 @@
+//! Journalist-interface benchmark: an instance with 10,000 sources and 100,000 items
+//! (plus one source with a large collection), and the server time of the source list
+//! and of that collection page, measured in-process through the real router (SQLite
+//! file on disk, sessions, HTML rendering; no network).
+//!
+//! ```sh
+//! cargo build --release -p postern-tests
+//! target/release/journalist-bench                 # 10000 sources × 10 items, 1 × 2000
+//! target/release/journalist-bench 20000 10 5000   # sources, items each, large collection
+//! ```
+#![expect(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, reason = "a benchmark's report")]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use journalist_interface::{JournalistAppConfig, JournalistState};
+use postern_crypto::{OtpSecret, hash_password, totp_code};
+use postern_store::{NewJournalist, OtpKind, Store};
+use rand::rngs::OsRng;
+use tower::ServiceExt;
+
+const ROUNDS: usize = 30;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("numbers")).collect();
+    let sources = args.first().copied().unwrap_or(10_000);
+    let per_source = args.get(1).copied().unwrap_or(10);
+    let large = args.get(2).copied().unwrap_or(2_000);
+    let work = tempfile::Builder::new().prefix("postern-jbench-").tempdir_in("/var/tmp").unwrap();
+    let store = Arc::new(Store::open(work.path()).unwrap());
+    if std::env::var_os("POSTERN_BENCH_KEEP").is_some() {
+        println!("keeping {}", work.keep().display());
+    }
+
+    let started = Instant::now();
+    store.populate_for_benchmark(0, sources, per_source).unwrap();
+    store.populate_for_benchmark(sources, 1, large).unwrap();
+    println!(
+        "instance: {} sources, {} items, generated in {:.1} s",
+        sources + 1,
+        sources * per_source + large,
+        started.elapsed().as_secs_f64()
+    );
+
+    let password = "bench passphrase with seven words in it";
+    let secret = OtpSecret::generate(&mut OsRng);
+    let b32 = secret.to_base32();
+    let hash = hash_password(&mut OsRng, password).unwrap();
+    let new = NewJournalist {
+        username: "bench",
+        password_hash: &hash,
+        is_admin: false,
+        otp_kind: OtpKind::Hotp,
+        otp_secret: &b32,
+    };
+    let journalist = store.create_journalist(&new).unwrap();
+    // A realistic mix: this journalist has read the first half of every tenth source.
+    for summary in store.sources_for_journalist(journalist.id).unwrap().iter().step_by(10) {
+        let c = store.collection(&summary.uuid, journalist.id).unwrap().unwrap();
+        let half: Vec<String> = c.items.iter().take(c.items.len() / 2).map(|i| i.filename.clone()).collect();
+        store.set_seen(journalist.id, &c.source, &half, true).unwrap();
+    }
+
+    let state =
+        JournalistState::new(Arc::clone(&store), Ok(postern_testing::submission_key()), JournalistAppConfig::default());
+    let router = journalist_interface::router(state);
+    let cookie = log_in(&router, password, &totp_code(&secret, 0)).await;
+    let large_uuid = store
+        .sources_for_journalist(journalist.id)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.submissions as usize == large)
+        .unwrap()
+        .uuid;
+
+    report("source list (GET /)", &router, &cookie, "/").await;
+    report(&format!("collection of {large} items (GET /col/…)"), &router, &cookie, &format!("/col/{large_uuid}")).await;
+    let mut query = Vec::new();
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let listed = store.sources_for_journalist(journalist.id).unwrap();
+        query.push(t.elapsed());
+        assert_eq!(listed.len(), sources + 1);
+    }
+    print_stats("  of which the SQL query alone", &mut query, None);
+}
+
+async fn log_in(router: &axum::Router, password: &str, code: &str) -> String {
+    let res = router.clone().oneshot(Request::get("/login").body(Body::empty()).unwrap()).await.unwrap();
+    let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let csrf = postern_tests::input_value_of(&body, "csrf_token").unwrap();
+    let form = format!("csrf_token={csrf}&username=bench&password={}&token={code}", password.replace(' ', "+"));
+    let req = Request::post("/login")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "benchmark login failed");
+    res.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned()
+}
+
+async fn report(what: &str, router: &axum::Router, cookie: &str, path: &str) {
+    let mut times = Vec::new();
+    let mut size = 0;
+    for _ in 0..ROUNDS {
+        let req = Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+        let t = Instant::now();
+        let res = router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        size = res.into_body().collect().await.unwrap().to_bytes().len();
+        times.push(t.elapsed());
+    }
+    print_stats(what, &mut times, Some(size));
+}
+
+fn print_stats(what: &str, times: &mut [Duration], size: Option<usize>) {
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let median = ms(times[times.len() / 2]);
+    let p95 = ms(times[times.len() * 95 / 100]);
+    let size = size.map(|s| format!(", {} KiB of HTML", s / 1024)).unwrap_or_default();
+    println!(
+        "{what}: median {median:.1} ms, p95 {p95:.1} ms, min {:.1} ms over {} runs{size}",
+        ms(times[0]),
+        times.len()
+    );
+}
