@@ -49,7 +49,7 @@ impl Stack {
     /// With the given settings and key.
     pub fn with(config: SourceAppConfig, key: Result<SubmissionKey, KeyProblem>) -> Self {
         let instance = TempInstance::new();
-        let journalist_key = key.as_ref().map(|_| postern_testing::submission_key()).map_err(|p| p.clone());
+        let journalist_key = key.as_ref().map(|_| postern_testing::submission_key()).map_err(|p| *p);
         let state = AppState::new(instance.store.clone(), key, instance.secrets(), config);
         let journalist_state =
             JournalistState::new(instance.store.clone(), journalist_key, JournalistAppConfig::default());
