@@ -27,7 +27,8 @@ impl AppState {
         let tr = &self.inner.tr;
         let notices = session.take_flashes(&self.inner.sessions).iter().map(|f| flash_text(tr, f)).collect();
         let logout_csrf = session.logged_in(&self.inner.sessions).map(|l| l.csrf);
-        PageCtx { tr, org, notices, error, logout_csrf }
+        let has_logo = self.inner.store.has_logo();
+        PageCtx { tr, org, notices, error, logout_csrf, has_logo }
     }
 
     /// A CSRF failure ends the session: the "logged out" page, never a stack trace.

@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metadata", get(info::metadata))
         .route("/robots.txt", get(info::robots_txt))
         .route("/static/style.css", get(info::stylesheet))
+        .route("/static/i/logo.png", get(info::logo))
         .fallback(info::not_found)
         .method_not_allowed_fallback(info::method_not_allowed)
         .layer(from_fn_with_state(state.clone(), middleware::sessions))

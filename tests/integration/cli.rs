@@ -88,7 +88,15 @@ fn demo_url(dir: &std::path::Path) -> serde_json::Value {
 fn demo_serves_a_complete_instance_and_reuses_it() {
     let dir = tempfile::tempdir().unwrap();
     let demo_dir = dir.path().join("demo");
-    let args = ["demo", "--dir", demo_dir.to_str().unwrap(), "--source-addr", "127.0.0.1:0"];
+    let args = [
+        "demo",
+        "--dir",
+        demo_dir.to_str().unwrap(),
+        "--source-addr",
+        "127.0.0.1:0",
+        "--journalist-addr",
+        "127.0.0.1:0",
+    ];
     let demo = Running::start(postern_binary(), &args);
     let facts = demo_url(&demo_dir);
     for key in ["source_url", "journalist_url", "submission_secret_key", "submission_public_key", "data_dir"] {
@@ -102,6 +110,11 @@ fn demo_serves_a_complete_instance_and_reuses_it() {
     let (status, body) = wait_for(|| http_get(&url, "/").ok());
     assert_eq!(status, 200);
     assert!(body.contains("Get started"));
+    let journalist_url = facts["journalist_url"].as_str().unwrap().to_owned();
+    assert_ne!(journalist_url, url, "two interfaces on two ports");
+    let (status, body) = wait_for(|| http_get(&journalist_url, "/login").ok());
+    assert_eq!(status, 200);
+    assert!(body.contains("name=\"token\""), "the journalist login form");
     let secret = std::fs::read_to_string(facts["submission_secret_key"].as_str().unwrap()).unwrap();
     assert!(secret.contains("PRIVATE KEY BLOCK"));
     assert!(demo.interrupt(), "Ctrl-C stops cleanly");
@@ -317,9 +330,30 @@ fn demo_json_names_a_working_demo_journalist() {
     let demo_dir = dir.path().join("demo");
     let demo = Running::start(
         postern_binary(),
-        &["demo", "--dir", demo_dir.to_str().unwrap(), "--source-addr", "127.0.0.1:0"],
+        &[
+            "demo",
+            "--dir",
+            demo_dir.to_str().unwrap(),
+            "--source-addr",
+            "127.0.0.1:0",
+            "--journalist-addr",
+            "127.0.0.1:0",
+        ],
     );
     let facts = demo_url(&demo_dir);
+    // Log in over real TCP with what demo.json says.
+    let host = facts["journalist_url"].as_str().unwrap().trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let mut cookie = String::new();
+    let page = wait_for(|| postern_tests::raw_request(&host, "GET", "/login", &mut cookie, "").ok());
+    let csrf = postern_tests::input_value_of(&page, "csrf_token").unwrap();
+    let secret = postern_crypto::OtpSecret::from_base32(facts["journalist_totp_secret"].as_str().unwrap()).unwrap();
+    let code = postern_crypto::totp_code(&secret, postern_tests::unix_now());
+    let password = facts["journalist_password"].as_str().unwrap().replace(' ', "+");
+    let form = format!("csrf_token={csrf}&username=journalist&password={password}&token={code}");
+    let res = postern_tests::raw_request(&host, "POST", "/login", &mut cookie, &form).unwrap();
+    assert!(res.starts_with("HTTP/1.1 303") && res.contains("location: /\r\n"), "{res}");
+    let index = postern_tests::raw_request(&host, "GET", "/", &mut cookie, "").unwrap();
+    assert!(index.starts_with("HTTP/1.1 200") && index.contains("No documents have been submitted yet."), "{index}");
     drop(demo);
     let store = postern_store::Store::open(std::path::Path::new(facts["data_dir"].as_str().unwrap())).unwrap();
     let account = store.journalist(facts["journalist_username"].as_str().unwrap()).unwrap().unwrap();

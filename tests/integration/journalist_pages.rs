@@ -238,7 +238,8 @@ fn crc32(data: &[u8]) -> u32 {
 async fn anonymous_visitors_are_sent_to_login_and_every_response_has_security_headers() {
     let stack = Stack::new();
     let mut anon = stack.journalist_client();
-    for path in ["/", "/col/x", "/col/x/1-x-msg.gpg", "/account/account", "/admin/", "/admin/config", "/download_unread/x"]
+    for path in
+        ["/", "/col/x", "/col/x/1-x-msg.gpg", "/account/account", "/admin/", "/admin/config", "/download_unread/x"]
     {
         let res = anon.get(path).await;
         assert_redirect(&res, "/login");
@@ -276,7 +277,7 @@ async fn a_journalist_who_is_not_an_administrator_gets_403_on_every_admin_route_
 
     let edit = format!("/admin/edit/{bo}");
     for path in ["/admin/", "/admin", "/admin/add", edit.as_str(), "/admin/config"] {
-        let res = eve.get(&path).await;
+        let res = eve.get(path).await;
         assert_forbidden(&format!("GET {path}"), &res);
     }
 
@@ -323,8 +324,9 @@ async fn a_journalist_who_is_not_an_administrator_gets_403_on_every_admin_route_
     }
     let csrf = eve.csrf.clone();
     let png = minimal_png();
-    let res =
-        eve.post_multipart("/admin/config", &[Part::Text("csrf_token", &csrf), Part::File("logo", "logo.png", &png)]).await;
+    let res = eve
+        .post_multipart("/admin/config", &[Part::Text("csrf_token", &csrf), Part::File("logo", "logo.png", &png)])
+        .await;
     assert_forbidden("POST /admin/config", &res);
 
     let bo_after = store.journalist("bo").unwrap().unwrap();
@@ -558,14 +560,14 @@ async fn markup_is_escaped_on_every_journalist_page_and_submissions_never_appear
     submit_ok(&mut source, &[Part::Text("msg", MESSAGE), Part::File("fh", FILE_NAME, b"file content")]).await;
     let uuid = uuid_of(&stack, &source.codename);
     let mut root_account = stack.add_journalist("root", true, OtpKind::Hotp);
-    let mut bo_account = stack.add_journalist("bo", false, OtpKind::Hotp);
+    let mut bo_account = stack.add_journalist("bob", false, OtpKind::Hotp);
     let mut root = open_session(&stack, &mut root_account).await;
 
-    let edit = format!("/admin/edit/{}", id_of(&stack, "bo"));
+    let edit = format!("/admin/edit/{}", id_of(&stack, "bob"));
     assert_eq!(root.get(&edit).await.status, StatusCode::OK);
-    let res = root.post_csrf(&edit, &[("username", "bo"), ("first_name", FIRST), ("last_name", LAST)]).await;
+    let res = root.post_csrf(&edit, &[("username", "bob"), ("first_name", FIRST), ("last_name", LAST)]).await;
     assert_redirect(&res, &edit);
-    let bo_record = store.journalist("bo").unwrap().unwrap();
+    let bo_record = store.journalist("bob").unwrap().unwrap();
     assert_eq!((bo_record.first_name.as_str(), bo_record.last_name.as_str()), (FIRST, LAST), "stored as typed");
     let res = root.post_csrf("/admin/update-org-name", &[("organization_name", ORG)]).await;
     assert_redirect(&res, "/admin/config");
@@ -769,7 +771,8 @@ async fn deleting_items_data_and_sources_asks_first_then_removes_them_from_disk(
     let doomed = items[0].clone();
 
     // One item: asked first, then gone from the collection and the disk.
-    let fields = [("filesystem_id", uuid.as_str()), ("doc_names_selected", doomed.filename.as_str()), ("action", "delete")];
+    let fields =
+        [("filesystem_id", uuid.as_str()), ("doc_names_selected", doomed.filename.as_str()), ("action", "delete")];
     let res = ada.post_csrf("/bulk", &fields).await;
     assert_eq!(res.status, StatusCode::OK);
     assert!(res.text().contains("Are you sure?") && res.text().contains("name=\"confirm\" value=\"yes\""));
@@ -906,8 +909,9 @@ async fn administrators_add_enrol_and_delete_journalists_whose_replies_remain() 
     // Nothing is created with a passphrase the form did not show, or a bad user name.
     let form = root.get("/admin/add").await;
     let shown = input_value_of(&form.text(), "password").unwrap();
-    let res =
-        root.post_csrf("/admin/add", &[("username", "wrongpw"), ("password", "a passphrase the form never showed")]).await;
+    let res = root
+        .post_csrf("/admin/add", &[("username", "wrongpw"), ("password", "a passphrase the form never showed")])
+        .await;
     assert_redirect(&res, "/admin/add");
     for bad in ["ab", PLACEHOLDER_USERNAME] {
         let res = root.post_csrf("/admin/add", &[("username", bad), ("password", shown.as_str())]).await;

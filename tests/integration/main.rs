@@ -12,6 +12,7 @@ mod cli;
 mod crash_safety;
 mod gpg_interop;
 mod journalist_flow;
+mod journalist_pages;
 mod no_leaks;
 mod pages;
 mod source_flow;

@@ -90,3 +90,53 @@ async fn the_whole_flow_leaks_nothing_to_logs_or_disk() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_journalist_side_leaks_nothing_to_logs_or_disk() {
+    let logs = LogCapture::global();
+    let stack = Stack::new();
+    let mut source = stack.new_source().await;
+    assert_eq!(source.submit(&[Part::Text("msg", "hello")]).await.status, StatusCode::SEE_OTHER);
+    let record = stack.instance.source_of(&source.codename).unwrap();
+    let mut account = stack.add_journalist(&unique("j").replace('-', ""), true, postern_store::OtpKind::Hotp);
+    // A failed login (wrong passphrase and code), then a good one.
+    let mut failed = stack.journalist_client();
+    failed.get("/login").await;
+    let (user, wrong_password) = (account.username.clone(), unique("wrong passphrase "));
+    failed.post_csrf("/login", &[("username", &user), ("password", &wrong_password), ("token", "123456")]).await;
+    let mut j = stack.log_in(&mut account).await;
+    let reply = unique("reply text ");
+    j.get(&format!("/col/{}", record.uuid)).await;
+    let res = j.post_csrf("/reply", &[("filesystem_id", &record.uuid), ("message", &reply)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    // The source reads it.
+    let lookup = source.client.get("/lookup").await;
+    assert!(lookup.text().contains(&reply));
+    // A reply to a source whose directory is broken fails, logged without data.
+    let mut unlucky = stack.new_source().await;
+    assert_eq!(unlucky.submit(&[Part::Text("msg", "hi")]).await.status, StatusCode::SEE_OTHER);
+    let unlucky_record = stack.instance.source_of(&unlucky.codename).unwrap();
+    let dir = stack.instance.store.source_dir(&unlucky_record);
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::write(&dir, b"not a directory").unwrap();
+    j.get(&format!("/col/{}", unlucky_record.uuid)).await;
+    let res = j.post_csrf("/reply", &[("filesystem_id", &unlucky_record.uuid), ("message", &reply)]).await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+
+    let out = logs.contents();
+    assert!(out.contains("unable to store a reply"), "{out}");
+    for secret in [
+        account.username.as_str(),
+        account.password.as_str(),
+        wrong_password.as_str(),
+        reply.as_str(),
+        record.uuid.as_str(),
+        record.designation.as_str(),
+        unlucky_record.uuid.as_str(),
+    ] {
+        assert!(!out.contains(secret), "a secret reached the logs");
+    }
+    for file in stack.instance.all_files() {
+        assert!(!contains(&std::fs::read(&file).unwrap(), reply.as_bytes()), "reply plaintext on disk");
+    }
+}

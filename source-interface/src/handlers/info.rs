@@ -107,6 +107,14 @@ pub(crate) async fn stylesheet() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../static/style.css")).into_response()
 }
 
+/// `/static/i/logo.png`: the logo an administrator uploaded, if any.
+pub(crate) async fn logo(State(app): State<AppState>) -> Response {
+    match app.with_store(|s| s.logo()).await {
+        Ok(Some(png)) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 /// Any other path.
 pub(crate) async fn not_found(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
     app.error_page(&session, StatusCode::NOT_FOUND, "error-not-found-heading", "error-not-found").await

@@ -14,6 +14,8 @@ pub(crate) struct PageCtx<'a> {
     pub(crate) error: Option<String>,
     /// With a CSRF token, the frame shows a logout button.
     pub(crate) logout_csrf: Option<String>,
+    /// The administrator uploaded a logo (served from this origin).
+    pub(crate) has_logo: bool,
 }
 
 /// A complete page.
@@ -33,7 +35,10 @@ pub(crate) fn page(ctx: &PageCtx<'_>, heading: &str, body: Markup) -> Markup {
             body {
                 a.skip href="#main" { (tr.get("skip-to-content")) }
                 header {
-                    a.brand href="/" { (ctx.org) }
+                    a.brand href="/" {
+                        @if ctx.has_logo { img.logo src="/static/i/logo.png" alt=""; }
+                        (ctx.org)
+                    }
                     @if let Some(csrf) = &ctx.logout_csrf {
                         form.logout method="post" action="/logout" {
                             input type="hidden" name="csrf_token" value=(csrf);

@@ -104,7 +104,15 @@ fn num_cpus() -> usize {
 
 fn start_demo(bin_dir: &Path, demo_dir: &Path) -> std::process::Child {
     Command::new(bin_dir.join("postern"))
-        .args(["demo", "--dir", demo_dir.to_str().unwrap(), "--source-addr", "127.0.0.1:0"])
+        .args([
+            "demo",
+            "--dir",
+            demo_dir.to_str().unwrap(),
+            "--source-addr",
+            "127.0.0.1:0",
+            "--journalist-addr",
+            "127.0.0.1:0",
+        ])
         .stdout(Stdio::null())
         .spawn()
         .expect("run `cargo build --release -p postern` first")
