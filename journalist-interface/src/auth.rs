@@ -1,11 +1,12 @@
 //! Logging in (SecureDrop's order: user → throttle → second factor, recorded as used →
 //! passphrase), and the guards every page goes through.
 
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use postern_crypto::{OtpSecret, verify_hotp, verify_password, verify_totp};
+use postern_crypto::{OtpSecret, hash_password, verify_hotp, verify_password, verify_totp};
 use postern_store::{JournalistRecord, OtpKind, Store, StoreError};
 
 use crate::session::{Notice, SessionCtx, SessionUser};
@@ -45,10 +46,12 @@ pub(crate) fn verify_login(
     token: &str,
     now: u64,
 ) -> Result<JournalistRecord, LoginError> {
-    let Some(j) = store.journalist(username)? else { return Err(LoginError::Invalid) };
-    if j.is_placeholder {
+    let Some(j) = store.journalist(username)?.filter(|j| !j.is_placeholder) else {
+        // The same argon2 work as for a real account, so timing does not tell which
+        // user names exist.
+        let _ = verify_password(password, dummy_hash());
         return Err(LoginError::Invalid);
-    }
+    };
     if store.record_login_attempt(j.id, THROTTLE_WINDOW)? > MAX_ATTEMPTS {
         return Err(LoginError::Throttled);
     }
@@ -63,12 +66,22 @@ pub(crate) fn verify_login(
             None => false,
         },
     };
-    // Over-long passphrases are refused inside verify_password, before any hashing.
-    if !code_ok || !verify_password(password, &j.password_hash) {
+    // Checked whatever the code said, so timing does not tell a good code from a bad
+    // one. Over-long passphrases are refused inside verify_password, before any hashing.
+    let password_ok = verify_password(password, &j.password_hash);
+    if !code_ok || !password_ok {
         return Err(LoginError::Invalid);
     }
     store.set_last_access(j.id)?;
     Ok(j)
+}
+
+/// A hash of nothing anyone knows, to spend the same time on unknown user names.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hash_password(&mut rand::rngs::OsRng, "no account has this passphrase at all").unwrap_or_default()
+    })
 }
 
 /// Seconds since the epoch.
@@ -77,6 +90,27 @@ pub(crate) fn unix_now() -> u64 {
 }
 
 impl JournalistState {
+    /// Runs `work` (which hashes or verifies passphrases: 64 MiB of argon2 each) on a
+    /// blocking thread, at most [`crate::state::CONCURRENT_PASSWORD_WORK`] at once, so
+    /// a flood of logins cannot exhaust memory.
+    pub(crate) async fn with_password_work<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let permit = Arc::clone(&self.inner.password_permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Bug("the password work queue closed"))?;
+        let store = Arc::clone(&self.inner.store);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&store)
+        })
+        .await
+        .unwrap_or(Err(StoreError::Bug("a password task panicked")))
+    }
+
     /// The logged-in journalist, freshly read; everyone else is sent to `/login`. A
     /// session whose account was deleted, or whose password or 2FA changed since (in
     /// this process or another), ends here.

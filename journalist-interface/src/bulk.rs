@@ -56,12 +56,21 @@ pub(crate) fn missing(entries: &[ZipEntry]) -> usize {
     entries.iter().filter(|e| !e.path.is_file()).count()
 }
 
-/// Streams `entries` as a stored (uncompressed: ciphertext does not compress) zip.
-pub(crate) fn zip_response(download_name: &str, entries: Vec<ZipEntry>) -> Response {
+/// Streams `entries` as a stored (uncompressed: ciphertext does not compress) zip, and
+/// runs `delivered` once the whole archive has been handed to the connection.
+pub(crate) fn zip_response(
+    download_name: &str,
+    entries: Vec<ZipEntry>,
+    delivered: impl FnOnce() + Send + 'static,
+) -> Response {
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_DEPTH);
     tokio::task::spawn_blocking(move || {
         let sink = ChannelWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK) };
-        if let Err(e) = write_zip(sink, entries) {
+        let written = write_zip(sink, entries);
+        if written.is_ok() {
+            delivered();
+        }
+        if let Err(e) = written {
             // The client sees a cut-off download, which unzip reports; we log what failed.
             tracing::error!("journalist interface: unable to stream a bulk download: {e}");
             let _ = tx.blocking_send(Err(std::io::Error::other("bulk download failed")));

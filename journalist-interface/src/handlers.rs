@@ -30,7 +30,7 @@ impl JournalistState {
             .await
             .map(|s| s.organization_name)
             .unwrap_or_else(|_| FALLBACK_ORG.to_owned());
-        let has_logo = self.inner.store.has_logo();
+        let has_logo = self.with_store(|s| Ok(s.has_logo())).await.unwrap_or(false);
         PageCtx {
             org,
             user: user.map(|u| (u.username.clone(), u.is_admin)),

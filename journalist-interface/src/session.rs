@@ -19,6 +19,8 @@ pub(crate) const COOKIE_NAME: &str = "js";
 const RENEW_WHEN_LEFT: Duration = Duration::from_secs(30 * 60);
 /// Renewals per session.
 const MAX_RENEWALS: u32 = 5;
+/// Generated passphrases a session holds for open forms.
+const MAX_PENDING_PASSWORDS: usize = 8;
 /// Upper bound on sessions in memory; beyond it the soonest to expire go first.
 const MAX_SESSIONS: usize = 10_000;
 
@@ -52,8 +54,9 @@ struct Session {
     csrf: String,
     user: Option<SessionUser>,
     notices: Vec<Notice>,
-    /// A server-generated passphrase shown on a form; the submit must echo it.
-    pending_password: Option<Zeroizing<String>>,
+    /// Server-generated passphrases shown on forms, by what they are for (one per
+    /// purpose, so forms open in several tabs keep working); the submit must echo one.
+    pending_passwords: Vec<(String, Zeroizing<String>)>,
 }
 
 /// All journalist sessions of this process.
@@ -115,7 +118,7 @@ impl Sessions {
             csrf: random_token(),
             user,
             notices,
-            pending_password: None,
+            pending_passwords: Vec::new(),
         };
         let mut map = self.lock();
         if map.len() >= MAX_SESSIONS {
@@ -213,22 +216,25 @@ impl SessionCtx {
         self.with_session(sessions, |s| std::mem::take(&mut s.notices)).unwrap_or_default()
     }
 
-    /// Remembers the passphrase a form just showed.
-    pub(crate) fn set_pending_password(&self, sessions: &Sessions, password: Zeroizing<String>) {
-        self.with_session(sessions, |s| s.pending_password = Some(password));
+    /// Remembers the passphrase a form for `purpose` (e.g. `user:7`) just showed.
+    pub(crate) fn set_pending_password(&self, sessions: &Sessions, purpose: &str, password: Zeroizing<String>) {
+        self.with_session(sessions, |s| {
+            s.pending_passwords.retain(|(p, _)| p != purpose);
+            if s.pending_passwords.len() >= MAX_PENDING_PASSWORDS {
+                s.pending_passwords.remove(0);
+            }
+            s.pending_passwords.push((purpose.to_owned(), password));
+        });
     }
 
-    /// Whether `candidate` is the passphrase the form showed; it can be used once.
-    pub(crate) fn take_pending_password(&self, sessions: &Sessions, candidate: &str) -> bool {
+    /// Whether `candidate` is the passphrase the form for `purpose` showed; accepted once.
+    pub(crate) fn take_pending_password(&self, sessions: &Sessions, purpose: &str, candidate: &str) -> bool {
         self.with_session(sessions, |s| {
-            let ok = s
-                .pending_password
-                .as_ref()
-                .is_some_and(|p| constant_time_eq(p.as_bytes(), candidate.trim().as_bytes()));
-            if ok {
-                s.pending_password = None;
-            }
-            ok
+            let found = s
+                .pending_passwords
+                .iter()
+                .position(|(p, pw)| p == purpose && constant_time_eq(pw.as_bytes(), candidate.trim().as_bytes()));
+            found.map(|i| s.pending_passwords.remove(i)).is_some()
         })
         .unwrap_or(false)
     }
@@ -309,9 +315,16 @@ mod tests {
         let sessions = Sessions::new(Duration::from_secs(600));
         let ctx = SessionCtx { inner: Arc::default() };
         ctx.ensure_csrf(&sessions);
-        ctx.set_pending_password(&sessions, Zeroizing::new("one two three four five six seven".to_owned()));
-        assert!(!ctx.take_pending_password(&sessions, "something else entirely here ok"));
-        assert!(ctx.take_pending_password(&sessions, " one two three four five six seven "));
-        assert!(!ctx.take_pending_password(&sessions, "one two three four five six seven"));
+        let shown = "one two three four five six seven";
+        ctx.set_pending_password(&sessions, "user:1", Zeroizing::new(shown.to_owned()));
+        ctx.set_pending_password(&sessions, "user:2", Zeroizing::new("another form in another tab".to_owned()));
+        assert!(!ctx.take_pending_password(&sessions, "user:1", "something else entirely here ok"));
+        assert!(!ctx.take_pending_password(&sessions, "user:2", shown), "shown for another account");
+        assert!(ctx.take_pending_password(&sessions, "user:1", &format!(" {shown} ")));
+        assert!(!ctx.take_pending_password(&sessions, "user:1", shown), "once");
+        assert!(
+            ctx.take_pending_password(&sessions, "user:2", "another form in another tab"),
+            "the other tab still works"
+        );
     }
 }

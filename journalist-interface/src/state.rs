@@ -5,8 +5,12 @@ use std::time::Duration;
 
 use postern_crypto::{KeyProblem, SubmissionKey};
 use postern_store::{Store, StoreError};
+use tokio::sync::Semaphore;
 
 use crate::session::Sessions;
+
+/// Passphrase hashes or checks (64 MiB of argon2id each) running at once.
+pub(crate) const CONCURRENT_PASSWORD_WORK: usize = 2;
 
 /// Settings of the journalist interface that come from the configuration file.
 #[derive(Debug, Clone)]
@@ -35,6 +39,7 @@ pub(crate) struct Inner {
     pub(crate) key: Result<SubmissionKey, KeyProblem>,
     pub(crate) sessions: Sessions,
     pub(crate) config: JournalistAppConfig,
+    pub(crate) password_permits: Arc<Semaphore>,
 }
 
 impl JournalistState {
@@ -42,7 +47,8 @@ impl JournalistState {
     /// clear message; everything else works.
     pub fn new(store: Arc<Store>, key: Result<SubmissionKey, KeyProblem>, config: JournalistAppConfig) -> Self {
         let sessions = Sessions::new(config.session_lifetime);
-        Self { inner: Arc::new(Inner { store, key, sessions, config }) }
+        let password_permits = Arc::new(Semaphore::new(CONCURRENT_PASSWORD_WORK));
+        Self { inner: Arc::new(Inner { store, key, sessions, config, password_permits }) }
     }
 
     /// Runs a blocking store operation off the async threads.

@@ -27,7 +27,7 @@ impl AppState {
         let tr = &self.inner.tr;
         let notices = session.take_flashes(&self.inner.sessions).iter().map(|f| flash_text(tr, f)).collect();
         let logout_csrf = session.logged_in(&self.inner.sessions).map(|l| l.csrf);
-        let has_logo = self.inner.store.has_logo();
+        let has_logo = self.with_store(|s| Ok(s.has_logo())).await.unwrap_or(false);
         PageCtx { tr, org, notices, error, logout_csrf, has_logo }
     }
 

@@ -17,6 +17,9 @@ use crate::session::{Notice, SessionCtx};
 use crate::state::JournalistState;
 use crate::views::account::{self, Enrolment};
 
+/// What the passphrase shown on the account page is for.
+const OWN_PASSWORD: &str = "own";
+
 /// `GET /account/account`.
 pub(crate) async fn account_page(
     State(app): State<JournalistState>,
@@ -27,7 +30,7 @@ pub(crate) async fn account_page(
         Err(res) => return res,
     };
     let password = generate_password(&mut OsRng);
-    session.set_pending_password(&app.inner.sessions, password.clone());
+    session.set_pending_password(&app.inner.sessions, OWN_PASSWORD, password.clone());
     let ctx = app.page_ctx(&session, Some(&j)).await;
     html(account::account(&ctx, &j.first_name, &j.last_name, &password)).into_response()
 }
@@ -71,14 +74,14 @@ pub(crate) async fn new_password(
         session.notice(&app.inner.sessions, Notice::error(text));
         Redirect::to("/account/account").into_response()
     };
-    if !session.take_pending_password(&app.inner.sessions, form.get("password")) {
+    if !session.take_pending_password(&app.inner.sessions, OWN_PASSWORD, form.get("password")) {
         return refuse("The new passphrase must be the one this page showed. Nothing was changed.");
     }
     let new = form.get("password").trim().to_owned();
     let (current, token, username) =
         (form.get("current_password").to_owned(), form.get("token").to_owned(), j.username.clone());
     let result = app
-        .with_store(move |s| match verify_login(s, &username, &current, &token, unix_now()) {
+        .with_password_work(move |s| match verify_login(s, &username, &current, &token, unix_now()) {
             Ok(_) => set_password(s, &username, &new).map(Ok),
             Err(LoginError::Store(e)) => Err(e),
             Err(other) => Ok(Err(other)),

@@ -18,6 +18,8 @@ use crate::session::{Notice, SessionCtx};
 use crate::state::JournalistState;
 use crate::views::admin;
 
+/// What the passphrase shown on the "add" form is for.
+const NEW_USER_PASSWORD: &str = "new-user";
 /// Largest logo accepted.
 const MAX_LOGO_BYTES: u64 = 1024 * 1024;
 /// Longest organisation name.
@@ -50,7 +52,7 @@ pub(crate) async fn add_form(
         Err(res) => return res,
     };
     let password = generate_password(&mut OsRng);
-    session.set_pending_password(&app.inner.sessions, password.clone());
+    session.set_pending_password(&app.inner.sessions, NEW_USER_PASSWORD, password.clone());
     let ctx = app.page_ctx(&session, Some(&j)).await;
     html(admin::add(&ctx, &password)).into_response()
 }
@@ -77,7 +79,7 @@ pub(crate) async fn add(
         );
     }
     let Some((first, last)) = names(&form) else { return refuse("Names have at most 100 characters.") };
-    if !session.take_pending_password(&app.inner.sessions, form.get("password")) {
+    if !session.take_pending_password(&app.inner.sessions, NEW_USER_PASSWORD, form.get("password")) {
         return refuse("The passphrase must be the one the form showed. Nothing was created.");
     }
     let factor = if form.flag("is_hotp") {
@@ -92,7 +94,7 @@ pub(crate) async fn add(
     let (kind, secret) = factor.stored();
     let name = username.clone();
     let created = app
-        .with_store(move |s| {
+        .with_password_work(move |s| {
             let hash =
                 hash_password(&mut OsRng, &password).map_err(|_| StoreError::Bug("unable to hash a passphrase"))?;
             let new =
@@ -131,7 +133,7 @@ pub(crate) async fn edit_form(
         Err(res) => return res,
     };
     let password = generate_password(&mut OsRng);
-    session.set_pending_password(&app.inner.sessions, password.clone());
+    session.set_pending_password(&app.inner.sessions, &format!("user:{}", user.id), password.clone());
     let ctx = app.page_ctx(&session, Some(&j)).await;
     html(admin::edit(&ctx, &user, user.id == j.id, &password)).into_response()
 }
@@ -191,7 +193,7 @@ pub(crate) async fn edit_password(
         Err(res) => return res,
     };
     let back = format!("/admin/edit/{id}");
-    if !session.take_pending_password(&app.inner.sessions, form.get("password")) {
+    if !session.take_pending_password(&app.inner.sessions, &format!("user:{}", user.id), form.get("password")) {
         session.notice(
             &app.inner.sessions,
             Notice::error("The passphrase must be the one the form showed. Nothing was changed."),
@@ -199,7 +201,7 @@ pub(crate) async fn edit_password(
         return Redirect::to(&back).into_response();
     }
     let (password, username) = (form.get("password").trim().to_owned(), user.username.clone());
-    match app.with_store(move |s| set_password(s, &username, &password)).await {
+    match app.with_password_work(move |s| set_password(s, &username, &password)).await {
         Ok(()) => {
             app.inner.sessions.end_all_for(user.id);
             session.notice(

@@ -352,18 +352,16 @@ impl JournalistState {
             ("", _) => "all".to_owned(),
             (b, _) => b.to_owned(),
         };
-        let marked = self
-            .with_store(move |s| {
-                for (c, names) in &picked {
-                    s.set_seen(journalist, &c.source, names, true)?;
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(e) = marked {
-            return self.failure(session, "mark a download read", &e).await;
-        }
         let now = i64::try_from(unix_now()).unwrap_or(0);
-        bulk::zip_response(&bulk::zip_name(&name, now), entries)
+        // Marked read only once the whole archive went out, not when a download fails.
+        let store = std::sync::Arc::clone(&self.inner.store);
+        let mark_read = move || {
+            for (c, names) in &picked {
+                if let Err(e) = store.set_seen(journalist, &c.source, names, true) {
+                    tracing::error!("journalist interface: unable to mark a download read: {e}");
+                }
+            }
+        };
+        bulk::zip_response(&bulk::zip_name(&name, now), entries, mark_read)
     }
 }

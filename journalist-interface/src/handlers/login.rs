@@ -36,7 +36,7 @@ pub(crate) async fn login(
     };
     let (username, password, token) =
         (form.get("username").trim().to_owned(), form.get("password").to_owned(), form.get("token").to_owned());
-    let result = app.with_store(move |s| Ok(verify_login(s, &username, &password, &token, unix_now()))).await;
+    let result = app.with_password_work(move |s| Ok(verify_login(s, &username, &password, &token, unix_now()))).await;
     let refused = |text: &str| {
         session.notice(&app.inner.sessions, Notice::error(text));
         StatusCode::UNAUTHORIZED
