@@ -112,3 +112,37 @@ async fn submit_download_decrypt_reply_and_the_source_reads_it() {
     assert!(col.text().contains("deleted by source"));
     assert!(stack.instance.store.replies(&stack.instance.source_of(&codename).unwrap()).unwrap()[0].path.exists());
 }
+
+#[tokio::test]
+async fn a_damaged_or_missing_reply_does_not_break_the_source_page() {
+    let stack = Stack::new();
+    let mut source = stack.new_source().await;
+    assert_eq!(source.submit(&[Part::Text("msg", "hello")]).await.status, StatusCode::SEE_OTHER);
+    let record = stack.instance.source_of(&source.codename).unwrap();
+    let mut account = stack.add_journalist("ada", false, OtpKind::Hotp);
+    let mut j = stack.log_in(&mut account).await;
+    j.get(&format!("/col/{}", record.uuid)).await;
+    for text in ["first reply", "second reply", "third reply"] {
+        let res = j.post_csrf("/reply", &[("filesystem_id", &record.uuid), ("message", text)]).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+    }
+    let replies = stack.instance.store.replies(&record).unwrap();
+    std::fs::write(&replies[0].path, b"-----BEGIN PGP MESSAGE-----\ngarbage\n").unwrap();
+    std::fs::remove_file(&replies[1].path).unwrap();
+
+    let lookup = source.client.get("/lookup").await;
+    assert_eq!(lookup.status, StatusCode::OK);
+    let text = lookup.text();
+    assert!(text.contains("third reply"));
+    assert_eq!(text.matches("This reply could not be decrypted").count(), 2, "{text}");
+    // Newest first.
+    assert!(text.find("third reply").unwrap() < text.find("This reply could not be decrypted").unwrap());
+
+    // A session cookie without the key half (as from an older server) shows the
+    // replies as undecryptable instead of failing.
+    let cookie = source.client.cookie().unwrap().to_owned();
+    source.client.set_cookie(Some(cookie.split('.').next().unwrap().to_owned()));
+    let lookup = source.client.get("/lookup").await;
+    assert_eq!(lookup.status, StatusCode::OK);
+    assert_eq!(lookup.text().matches("This reply could not be decrypted").count(), 3);
+}

@@ -749,7 +749,7 @@ async fn a_file_missing_on_disk_gives_a_404_page_never_a_500_and_can_still_be_de
         .await;
     assert_redirect(&res, &col);
     let left: Vec<String> = items_of(&stack, &uuid, ada_id).into_iter().map(|i| i.filename).collect();
-    assert_eq!(left, [kept.filename.clone()]);
+    assert_eq!(left, std::slice::from_ref(&kept.filename));
     assert!(kept.path.exists());
     assert!(!ada.get(&col).await.text().contains(&lost.filename));
 }
