@@ -84,6 +84,26 @@ fn dummy_hash() -> &'static str {
     })
 }
 
+/// Why passphrase work did not run.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WorkError {
+    /// Too many requests are already waiting.
+    #[error("too many passphrase checks are waiting")]
+    Busy,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl postern_core::HasKind for WorkError {
+    fn kind(&self) -> postern_core::ErrorKind {
+        match self {
+            Self::Busy => postern_core::ErrorKind::RateLimited,
+            Self::Store(e) => e.kind(),
+        }
+    }
+}
+
 /// Seconds since the epoch.
 pub(crate) fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -93,15 +113,22 @@ impl JournalistState {
     /// Runs `work` (which hashes or verifies passphrases: 64 MiB of argon2 each) on a
     /// blocking thread, at most [`crate::state::CONCURRENT_PASSWORD_WORK`] at once, so
     /// a flood of logins cannot exhaust memory.
-    pub(crate) async fn with_password_work<T, F>(&self, work: F) -> Result<T, StoreError>
+    /// At most [`crate::state::MAX_WAITING_PASSWORD_WORK`] requests wait; the rest
+    /// are told the server is busy.
+    pub(crate) async fn with_password_work<T, F>(&self, work: F) -> Result<T, WorkError>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
-        let permit = Arc::clone(&self.inner.password_permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| StoreError::Bug("the password work queue closed"))?;
+        use std::sync::atomic::Ordering;
+        let waiting = &self.inner.password_waiting;
+        if waiting.fetch_add(1, Ordering::SeqCst) >= crate::state::MAX_WAITING_PASSWORD_WORK {
+            waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(WorkError::Busy);
+        }
+        let permit = Arc::clone(&self.inner.password_permits).acquire_owned().await;
+        waiting.fetch_sub(1, Ordering::SeqCst);
+        let permit = permit.map_err(|_| StoreError::Bug("the password work queue closed"))?;
         let store = Arc::clone(&self.inner.store);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -109,6 +136,7 @@ impl JournalistState {
         })
         .await
         .unwrap_or(Err(StoreError::Bug("a password task panicked")))
+        .map_err(WorkError::Store)
     }
 
     /// The logged-in journalist, freshly read; everyone else is sent to `/login`. A
@@ -119,7 +147,7 @@ impl JournalistState {
             return Err(Redirect::to("/login").into_response());
         };
         match self.with_store(move |s| s.journalist_by_id(user.id)).await {
-            Ok(Some(j)) if j.session_generation == user.generation && !j.is_placeholder => Ok(j),
+            Ok(Some(j)) if j.uuid == user.uuid && j.session_generation == user.generation && !j.is_placeholder => Ok(j),
             Ok(_) => {
                 session.restart_with(
                     &self.inner.sessions,
@@ -143,7 +171,8 @@ impl JournalistState {
 
     /// Logs `j` in on this session (a new session id).
     pub(crate) fn start_session(&self, session: &SessionCtx, j: &JournalistRecord) {
-        session.log_in(&self.inner.sessions, SessionUser { id: j.id, generation: j.session_generation });
+        let user = SessionUser { id: j.id, uuid: j.uuid.clone(), generation: j.session_generation };
+        session.log_in(&self.inner.sessions, user);
     }
 }
 

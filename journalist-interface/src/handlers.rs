@@ -34,7 +34,13 @@ impl JournalistState {
         PageCtx {
             org,
             user: user.map(|u| (u.username.clone(), u.is_admin)),
-            csrf: session.ensure_csrf(&self.inner.sessions),
+            // Only pages with forms for someone logged in, and the login page, need a
+            // session; error pages for strangers must not create one each.
+            csrf: if user.is_some() {
+                session.ensure_csrf(&self.inner.sessions)
+            } else {
+                session.existing_csrf(&self.inner.sessions).unwrap_or_default()
+            },
             notices: session.take_notices(&self.inner.sessions),
             has_logo,
         }
@@ -62,6 +68,9 @@ impl JournalistState {
         let (status, body) = match e.kind() {
             ErrorKind::DiskFull => {
                 (StatusCode::INSUFFICIENT_STORAGE, "The server's disk is full. An administrator must free space.")
+            }
+            ErrorKind::RateLimited => {
+                (StatusCode::SERVICE_UNAVAILABLE, "The server is busy checking other logins. Try again in a minute.")
             }
             ErrorKind::StoreUnavailable => {
                 (StatusCode::SERVICE_UNAVAILABLE, "The store is unavailable right now. Try again in a minute.")

@@ -12,11 +12,13 @@ use crate::state::JournalistState;
 
 /// Form bodies (replies of up to 100,000 characters, percent-encoded) stay below this.
 const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+/// A login form is a few hundred bytes; anything much larger is refused unread.
+const MAX_LOGIN_BYTES: usize = 16 * 1024;
 
 /// The whole journalist interface, testable without Tor.
 pub fn router(state: JournalistState) -> Router {
     Router::new()
-        .route("/login", get(login::login_form).post(login::login))
+        .route("/login", get(login::login_form).post(login::login).layer(DefaultBodyLimit::max(MAX_LOGIN_BYTES)))
         .route("/logout", post(login::logout))
         .route("/", get(collection::index))
         .route("/col/{uuid}", get(collection::collection))

@@ -24,10 +24,12 @@ const MAX_PENDING_PASSWORDS: usize = 8;
 /// Upper bound on sessions in memory; beyond it the soonest to expire go first.
 const MAX_SESSIONS: usize = 10_000;
 
-/// Who is logged in: the account, and its credentials' generation at login.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who is logged in: the account (row id and UUID: SQLite may reuse the row id of a
+/// deleted account), and its credentials' generation at login.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SessionUser {
     pub(crate) id: i64,
+    pub(crate) uuid: String,
     pub(crate) generation: i64,
 }
 
@@ -63,7 +65,11 @@ struct Session {
 pub(crate) struct Sessions {
     map: Mutex<HashMap<String, Session>>,
     lifetime: Duration,
+    last_sweep: Mutex<Instant>,
 }
+
+/// How often expired sessions are dropped.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The session of one request.
 #[derive(Clone)]
@@ -80,7 +86,7 @@ struct Ctx {
 
 impl Sessions {
     pub(crate) fn new(lifetime: Duration) -> Self {
-        Self { map: Mutex::new(HashMap::new()), lifetime }
+        Self { map: Mutex::new(HashMap::new()), lifetime, last_sweep: Mutex::new(Instant::now()) }
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Session>> {
@@ -111,6 +117,7 @@ impl Sessions {
     }
 
     fn insert(&self, user: Option<SessionUser>, notices: Vec<Notice>) -> String {
+        self.sweep_if_due();
         let id = random_token();
         let session = Session {
             expires: Instant::now() + self.lifetime,
@@ -136,9 +143,20 @@ impl Sessions {
         id
     }
 
+    /// Drops expired sessions (with their notices and pending passphrases) once a minute.
+    fn sweep_if_due(&self) {
+        let mut last = self.last_sweep.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.elapsed() < SWEEP_INTERVAL {
+            return;
+        }
+        *last = Instant::now();
+        let now = Instant::now();
+        self.lock().retain(|_, s| s.expires > now);
+    }
+
     /// Ends every session of `journalist` in this process.
     pub(crate) fn end_all_for(&self, journalist: i64) {
-        self.lock().retain(|_, s| s.user.is_none_or(|u| u.id != journalist));
+        self.lock().retain(|_, s| s.user.as_ref().is_none_or(|u| u.id != journalist));
     }
 }
 
@@ -181,7 +199,12 @@ impl SessionCtx {
 
     /// The logged-in journalist, if any.
     pub(crate) fn user(&self, sessions: &Sessions) -> Option<SessionUser> {
-        self.with_session(sessions, |s| s.user).flatten()
+        self.with_session(sessions, |s| s.user.clone()).flatten()
+    }
+
+    /// This session's CSRF token, if it has a session (never creates one).
+    pub(crate) fn existing_csrf(&self, sessions: &Sessions) -> Option<String> {
+        self.with_session(sessions, |s| s.csrf.clone())
     }
 
     /// Logs `user` in under a new session id and CSRF token; the old session ends.
@@ -282,7 +305,7 @@ mod tests {
         let ctx = SessionCtx { inner: Arc::default() };
         ctx.ensure_csrf(&sessions);
         let before = headers_for(&ctx);
-        ctx.log_in(&sessions, SessionUser { id: 1, generation: 0 });
+        ctx.log_in(&sessions, SessionUser { id: 1, uuid: "u1".into(), generation: 0 });
         let after = headers_for(&ctx);
         assert_ne!(before, after, "a new id at login");
         assert!(sessions.resolve(&before).user(&sessions).is_none(), "the old id is over");
@@ -302,9 +325,9 @@ mod tests {
         let a = SessionCtx { inner: Arc::default() };
         let b = SessionCtx { inner: Arc::default() };
         let other = SessionCtx { inner: Arc::default() };
-        a.log_in(&sessions, SessionUser { id: 7, generation: 0 });
-        b.log_in(&sessions, SessionUser { id: 7, generation: 0 });
-        other.log_in(&sessions, SessionUser { id: 8, generation: 0 });
+        a.log_in(&sessions, SessionUser { id: 7, uuid: "u7".into(), generation: 0 });
+        b.log_in(&sessions, SessionUser { id: 7, uuid: "u7".into(), generation: 0 });
+        other.log_in(&sessions, SessionUser { id: 8, uuid: "u8".into(), generation: 0 });
         sessions.end_all_for(7);
         assert!(a.user(&sessions).is_none() && b.user(&sessions).is_none());
         assert!(other.user(&sessions).is_some());

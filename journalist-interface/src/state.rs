@@ -11,6 +11,8 @@ use crate::session::Sessions;
 
 /// Passphrase hashes or checks (64 MiB of argon2id each) running at once.
 pub(crate) const CONCURRENT_PASSWORD_WORK: usize = 2;
+/// Requests allowed to wait for passphrase work; beyond it they get "busy".
+pub(crate) const MAX_WAITING_PASSWORD_WORK: usize = 32;
 
 /// Settings of the journalist interface that come from the configuration file.
 #[derive(Debug, Clone)]
@@ -40,6 +42,7 @@ pub(crate) struct Inner {
     pub(crate) sessions: Sessions,
     pub(crate) config: JournalistAppConfig,
     pub(crate) password_permits: Arc<Semaphore>,
+    pub(crate) password_waiting: std::sync::atomic::AtomicUsize,
 }
 
 impl JournalistState {
@@ -48,7 +51,8 @@ impl JournalistState {
     pub fn new(store: Arc<Store>, key: Result<SubmissionKey, KeyProblem>, config: JournalistAppConfig) -> Self {
         let sessions = Sessions::new(config.session_lifetime);
         let password_permits = Arc::new(Semaphore::new(CONCURRENT_PASSWORD_WORK));
-        Self { inner: Arc::new(Inner { store, key, sessions, config, password_permits }) }
+        let password_waiting = std::sync::atomic::AtomicUsize::new(0);
+        Self { inner: Arc::new(Inner { store, key, sessions, config, password_permits, password_waiting }) }
     }
 
     /// Runs a blocking store operation off the async threads.

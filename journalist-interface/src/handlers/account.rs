@@ -49,8 +49,8 @@ pub(crate) async fn change_name(
         session.notice(&app.inner.sessions, Notice::error("Names have at most 100 characters."));
         return Redirect::to("/account/account").into_response();
     };
-    let (id, username, admin) = (j.id, j.username.clone(), j.is_admin);
-    match app.with_store(move |s| s.update_journalist_profile(id, &username, &first, &last, admin)).await {
+    let id = j.id;
+    match app.with_store(move |s| s.set_journalist_names(id, &first, &last)).await {
         Ok(_) => {
             session.notice(&app.inner.sessions, Notice::info("Name updated."));
             Redirect::to("/account/account").into_response()
@@ -84,6 +84,7 @@ pub(crate) async fn new_password(
         .with_password_work(move |s| match verify_login(s, &username, &current, &token, unix_now()) {
             Ok(_) => set_password(s, &username, &new).map(Ok),
             Err(LoginError::Store(e)) => Err(e),
+            // Throttled, wrong, or a damaged 2FA secret: nothing changes.
             Err(other) => Ok(Err(other)),
         })
         .await;

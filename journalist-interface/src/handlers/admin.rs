@@ -14,6 +14,7 @@ use rand::rngs::OsRng;
 
 use super::account::{NewFactor, names, set_password};
 use super::html;
+use crate::auth::WorkError;
 use crate::session::{Notice, SessionCtx};
 use crate::state::JournalistState;
 use crate::views::admin;
@@ -99,9 +100,7 @@ pub(crate) async fn add(
                 hash_password(&mut OsRng, &password).map_err(|_| StoreError::Bug("unable to hash a passphrase"))?;
             let new =
                 NewJournalist { username: &name, password_hash: &hash, is_admin, otp_kind: kind, otp_secret: &secret };
-            let created = s.create_journalist(&new)?;
-            s.update_journalist_profile(created.id, &name, &first, &last, is_admin)?;
-            Ok(created)
+            s.create_journalist_with_names(&new, &first, &last)
         })
         .await;
     match created {
@@ -113,7 +112,7 @@ pub(crate) async fn add(
             );
             app.enrol_page(&session, &j, action, Some(user.id), &user.username, factor).await
         }
-        Err(StoreError::UsernameTaken) => refuse("That user name is taken. Nothing was created."),
+        Err(WorkError::Store(StoreError::UsernameTaken)) => refuse("That user name is taken. Nothing was created."),
         Err(e) => app.failure(&session, "add a journalist", &e).await,
     }
 }

@@ -20,6 +20,7 @@ pub(crate) async fn login_form(
     if session.user(&app.inner.sessions).is_some() {
         return Redirect::to("/").into_response();
     }
+    session.ensure_csrf(&app.inner.sessions);
     let ctx = app.page_ctx(&session, None).await;
     html(account::login(&ctx)).into_response()
 }
@@ -55,8 +56,10 @@ pub(crate) async fn login(
         Ok(Err(LoginError::BadOtpSecret)) => {
             refused("Your two-factor secret is damaged. Ask an administrator to reset your two-factor authentication.")
         }
-        Ok(Err(LoginError::Store(e))) | Err(e) => return app.failure(&session, "check a login", &e).await,
+        Ok(Err(LoginError::Store(e))) => return app.failure(&session, "check a login", &e).await,
+        Err(e) => return app.failure(&session, "check a login", &e).await,
     };
+    session.ensure_csrf(&app.inner.sessions);
     let ctx = app.page_ctx(&session, None).await;
     (status, html(account::login(&ctx))).into_response()
 }

@@ -177,7 +177,9 @@ impl Store {
 
     /// Stars or unstars a source.
     pub fn set_starred(&self, source: SourceId, starred: bool) -> Result<(), StoreError> {
-        self.lock()?.execute(sql::SET_SOURCE_STARRED, params![source.raw(), starred]).map_err(db("star a source"))?;
+        self.lock()?
+            .execute(sql::SET_SOURCE_STARRED, params![source.raw(), starred, source.uuid()])
+            .map_err(db("star a source"))?;
         Ok(())
     }
 
@@ -247,7 +249,9 @@ impl Store {
 
     /// Deletes a source account with everything stored for it.
     pub fn delete_source(&self, source: &SourceRecord) -> Result<(), StoreError> {
-        self.lock()?.execute(sql::DELETE_SOURCE, [source.id.raw()]).map_err(db("delete a source"))?;
+        self.lock()?
+            .execute(sql::DELETE_SOURCE, params![source.id.raw(), source.id.uuid()])
+            .map_err(db("delete a source"))?;
         match std::fs::remove_dir_all(self.source_dir(source)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("remove a source directory")(e)),
             _ => Ok(()),
@@ -292,6 +296,38 @@ impl Store {
             }
             other => Ok(other.map_err(db("edit a journalist"))? == 1),
         }
+    }
+
+    /// Changes an account's first and last names only.
+    pub fn set_journalist_names(&self, id: i64, first_name: &str, last_name: &str) -> Result<bool, StoreError> {
+        let changed = self
+            .lock()?
+            .execute(sql::UPDATE_JOURNALIST_NAMES, params![id, first_name, last_name])
+            .map_err(db("change a journalist's names"))?;
+        Ok(changed == 1)
+    }
+
+    /// Creates an account with names, in one transaction (a taken or reserved user name
+    /// is [`StoreError::UsernameTaken`]).
+    pub fn create_journalist_with_names(
+        &self,
+        new: &crate::NewJournalist<'_>,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<JournalistRecord, StoreError> {
+        if new.username == crate::store::PLACEHOLDER_USERNAME {
+            return Err(StoreError::UsernameTaken);
+        }
+        let mut conn = self.lock()?;
+        let tx = conn.transaction().map_err(db("begin creating a journalist"))?;
+        crate::store::insert_journalist(&tx, new)?;
+        let id = tx.last_insert_rowid();
+        tx.execute(sql::UPDATE_JOURNALIST_NAMES, params![id, first_name, last_name])
+            .map_err(db("name a new journalist"))?;
+        let created =
+            tx.query_row(sql::FIND_JOURNALIST_BY_ID, [id], journalist_from_row).map_err(db("read a new journalist"))?;
+        tx.commit().map_err(db("commit a new journalist"))?;
+        Ok(created)
     }
 
     /// Records a successful login.
@@ -448,6 +484,24 @@ mod tests {
     }
 
     #[test]
+    fn a_stale_source_id_never_names_the_source_that_reuses_its_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = new_source(&store, 1);
+        store.record_submission(a.id, vec![(SubmissionKind::Message, blob(&store, &a, b"m"))]).unwrap();
+        store.delete_source(&a).unwrap();
+        let b = new_source(&store, 2);
+        assert_eq!(b.id.raw(), a.id.raw(), "SQLite reuses the last row id");
+        let reply = store.record_reply(b.id, None, blob(&store, &b, b"r")).unwrap();
+        assert!(store.source(a.id).unwrap().is_none(), "A's id does not find B");
+        assert!(!store.delete_reply_for_source(a.id, &reply).unwrap());
+        assert_eq!(store.delete_all_replies_for_source(a.id).unwrap(), 0);
+        assert!(matches!(store.source_public_key(a.id), Err(StoreError::NoSuchSource)));
+        assert!(matches!(store.record_reply(a.id, None, blob(&store, &b, b"x")), Err(StoreError::NoSuchSource)));
+        assert!(!store.replies(&b).unwrap()[0].deleted_by_source);
+    }
+
+    #[test]
     fn profiles_change_and_generations_move_with_credentials() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
@@ -464,6 +518,15 @@ mod tests {
         assert_eq!(store.journalist_by_id(ada.id).unwrap().unwrap().session_generation, ada.session_generation + 2);
         let names: Vec<String> = store.journalists().unwrap().into_iter().map(|j| j.username).collect();
         assert_eq!(names, ["ada2", "bo"]);
+        assert!(store.set_journalist_names(ada.id, "A", "B").unwrap());
+        let renamed = store.journalist_by_id(ada.id).unwrap().unwrap();
+        assert_eq!((renamed.first_name.as_str(), renamed.is_admin), ("A", true), "names only");
+        let cy = store.create_journalist_with_names(&journalist_named("cy"), "C", "Y").unwrap();
+        assert_eq!((cy.first_name.as_str(), cy.last_name.as_str()), ("C", "Y"));
+        assert!(matches!(
+            store.create_journalist_with_names(&journalist_named("cy"), "", ""),
+            Err(StoreError::UsernameTaken)
+        ));
 
         assert!(store.logo().unwrap().is_none());
         store.set_logo(b"\x89PNG fake").unwrap();

@@ -126,9 +126,10 @@ pub(crate) const INSERT_SOURCE: &str = "INSERT INTO sources
 pub(crate) const FIND_SOURCE_BY_LOOKUP: &str = "SELECT id, uuid, designation, store_dir, fingerprint,
      interaction_count, pending, starred, last_updated FROM sources WHERE lookup_id = ?1";
 
-/// Find a source by row id.
+/// Find a source by row id and UUID: SQLite reuses the id of a deleted last row, so a
+/// stale id alone could name a newer source.
 pub(crate) const FIND_SOURCE_BY_ID: &str = "SELECT id, uuid, designation, store_dir, fingerprint,
-     interaction_count, pending, starred, last_updated FROM sources WHERE id = ?1";
+     interaction_count, pending, starred, last_updated FROM sources WHERE id = ?1 AND uuid = ?2";
 
 /// Find a source by UUID (journalist URLs).
 pub(crate) const FIND_SOURCE_BY_UUID: &str = "SELECT id, uuid, designation, store_dir, fingerprint,
@@ -172,7 +173,7 @@ pub(crate) const LIST_REPLIES_SEEN_BY: &str = "SELECT r.id, r.uuid, r.filename, 
      FROM replies r LEFT JOIN journalists j ON j.id = r.journalist_id WHERE r.source_id = ?1 ORDER BY r.id";
 
 /// Star or unstar.
-pub(crate) const SET_SOURCE_STARRED: &str = "UPDATE sources SET starred = ?2 WHERE id = ?1";
+pub(crate) const SET_SOURCE_STARRED: &str = "UPDATE sources SET starred = ?2 WHERE id = ?1 AND uuid = ?3";
 
 /// Mark one submission seen by a journalist.
 pub(crate) const INSERT_SEEN_SUBMISSION: &str =
@@ -196,7 +197,7 @@ pub(crate) const DELETE_SUBMISSION: &str = "DELETE FROM submissions WHERE id = ?
 pub(crate) const DELETE_REPLY: &str = "DELETE FROM replies WHERE id = ?1";
 
 /// Delete a source; its rows cascade.
-pub(crate) const DELETE_SOURCE: &str = "DELETE FROM sources WHERE id = ?1";
+pub(crate) const DELETE_SOURCE: &str = "DELETE FROM sources WHERE id = ?1 AND uuid = ?2";
 
 /// Every source directory, for the startup sweep.
 pub(crate) const LIST_SOURCE_DIRS: &str = "SELECT id, store_dir FROM sources";
@@ -225,15 +226,16 @@ pub(crate) const LIST_REPLIES_FOR_SOURCE: &str = "SELECT uuid, filename, journal
      FROM replies WHERE source_id = ?1 ORDER BY id";
 
 /// Hide one reply from its own source.
-pub(crate) const MARK_REPLY_DELETED_BY_SOURCE: &str =
-    "UPDATE replies SET deleted_by_source = 1 WHERE source_id = ?1 AND filename = ?2 AND deleted_by_source = 0";
+pub(crate) const MARK_REPLY_DELETED_BY_SOURCE: &str = "UPDATE replies SET deleted_by_source = 1
+     WHERE source_id = (SELECT id FROM sources WHERE id = ?1 AND uuid = ?3) AND filename = ?2
+     AND deleted_by_source = 0";
 
 /// Hide all of a source's replies from it.
-pub(crate) const MARK_ALL_REPLIES_DELETED_BY_SOURCE: &str =
-    "UPDATE replies SET deleted_by_source = 1 WHERE source_id = ?1 AND deleted_by_source = 0";
+pub(crate) const MARK_ALL_REPLIES_DELETED_BY_SOURCE: &str = "UPDATE replies SET deleted_by_source = 1
+     WHERE source_id = (SELECT id FROM sources WHERE id = ?1 AND uuid = ?2) AND deleted_by_source = 0";
 
 /// A source's armoured public key.
-pub(crate) const GET_SOURCE_PUBLIC_KEY: &str = "SELECT public_key FROM sources WHERE id = ?1";
+pub(crate) const GET_SOURCE_PUBLIC_KEY: &str = "SELECT public_key FROM sources WHERE id = ?1 AND uuid = ?2";
 
 /// Create a journalist.
 pub(crate) const INSERT_JOURNALIST: &str = "INSERT INTO journalists
@@ -265,6 +267,10 @@ pub(crate) const FIND_PLACEHOLDER_JOURNALIST: &str = "SELECT id FROM journalists
 pub(crate) const INSERT_PLACEHOLDER_JOURNALIST: &str = "INSERT INTO journalists
      (uuid, username, password_hash, is_admin, otp_kind, otp_secret, created_at, is_placeholder)
      VALUES (?1, 'deleted', '!', 0, 'totp', '', ?2, 1)";
+
+/// Edit an account's names only.
+pub(crate) const UPDATE_JOURNALIST_NAMES: &str =
+    "UPDATE journalists SET first_name = ?2, last_name = ?3 WHERE id = ?1 AND is_placeholder = 0";
 
 /// Edit an account's user name, names and role.
 pub(crate) const UPDATE_JOURNALIST_PROFILE: &str = "UPDATE journalists

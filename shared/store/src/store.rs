@@ -21,19 +21,36 @@ pub const PLACEHOLDER_USERNAME: &str = "deleted";
 /// How often we redraw a designation that is already taken.
 const DESIGNATION_ATTEMPTS: usize = 50;
 
-/// A source's row id. Never logged: it links activity over time.
+/// A source's row id with its UUID. Never logged: it links activity over time. The
+/// UUID goes with every lookup because SQLite reuses the row id of a deleted last row:
+/// a session that outlived its source must never find the next one.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SourceId(i64);
+pub struct SourceId {
+    row: i64,
+    uuid: [u8; 36],
+}
 
 impl SourceId {
+    fn new(row: i64, uuid: &str) -> Self {
+        let mut bytes = [0u8; 36];
+        if uuid.len() == 36 {
+            bytes.copy_from_slice(uuid.as_bytes());
+        }
+        Self { row, uuid: bytes }
+    }
+
     pub(crate) fn raw(self) -> i64 {
-        self.0
+        self.row
+    }
+
+    pub(crate) fn uuid(&self) -> &str {
+        std::str::from_utf8(&self.uuid).unwrap_or_default()
     }
 
     /// An id for unit tests of other crates; real ids come from the store.
     #[doc(hidden)]
     pub fn for_tests(id: i64) -> Self {
-        Self(id)
+        Self { row: id, uuid: [b'0'; 36] }
     }
 }
 
@@ -324,24 +341,17 @@ impl Store {
         let store_dir = random_hex(16);
         let dir = self.store_root.join(&store_dir);
         DirBuilder::new().mode(0o700).create(&dir).map_err(io("create a source directory"))?;
+        let uuid = random_uuid();
         let inserted = conn.execute(
             sql::INSERT_SOURCE,
-            params![
-                random_uuid(),
-                &new.lookup_id[..],
-                designation.as_str(),
-                store_dir,
-                new.public_key,
-                new.fingerprint,
-                now()
-            ],
+            params![uuid, &new.lookup_id[..], designation.as_str(), store_dir, new.public_key, new.fingerprint, now()],
         );
         if let Err(e) = inserted {
             let _ = std::fs::remove_dir(&dir);
             return Err(db("insert a source")(e));
         }
         let id = conn.last_insert_rowid();
-        conn.query_row(sql::FIND_SOURCE_BY_ID, [id], source_from_row).map_err(db("read a new source"))
+        conn.query_row(sql::FIND_SOURCE_BY_ID, params![id, uuid], source_from_row).map_err(db("read a new source"))
     }
 
     /// The source whose codename derives to `lookup_id`, if any.
@@ -354,7 +364,10 @@ impl Store {
 
     /// The source with this id, if it still exists.
     pub fn source(&self, id: SourceId) -> Result<Option<SourceRecord>, StoreError> {
-        self.lock()?.query_row(sql::FIND_SOURCE_BY_ID, [id.0], source_from_row).optional().map_err(db("read a source"))
+        self.lock()?
+            .query_row(sql::FIND_SOURCE_BY_ID, params![id.row, id.uuid()], source_from_row)
+            .optional()
+            .map_err(db("read a source"))
     }
 
     /// The directory holding a source's ciphertext.
@@ -397,7 +410,7 @@ impl Store {
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(db("begin recording items"))?;
         let record = tx
-            .query_row(sql::FIND_SOURCE_BY_ID, [source.0], source_from_row)
+            .query_row(sql::FIND_SOURCE_BY_ID, params![source.row, source.uuid()], source_from_row)
             .optional()
             .map_err(db("read a source"))?
             .ok_or(StoreError::NoSuchSource)?;
@@ -418,11 +431,14 @@ impl Store {
                 match item {
                     Item::Submission(kind) => {
                         from_source += 1;
-                        tx.execute(sql::INSERT_SUBMISSION, params![random_uuid(), source.0, name, kind.column(), size])
-                            .map_err(db("insert a submission"))?;
+                        tx.execute(
+                            sql::INSERT_SUBMISSION,
+                            params![random_uuid(), source.row, name, kind.column(), size],
+                        )
+                        .map_err(db("insert a submission"))?;
                     }
                     Item::Reply { journalist } => {
-                        tx.execute(sql::INSERT_REPLY, params![random_uuid(), source.0, journalist, name, size])
+                        tx.execute(sql::INSERT_REPLY, params![random_uuid(), source.row, journalist, name, size])
                             .map_err(db("insert a reply"))?;
                         // The author has seen what they wrote.
                         if let Some(author) = journalist {
@@ -435,9 +451,9 @@ impl Store {
                 names.push(name);
             }
             if from_source > 0 {
-                tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![source.0, count, now(), from_source])
+                tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![source.row, count, now(), from_source])
             } else {
-                tx.execute(sql::SET_INTERACTION_COUNT, params![source.0, count])
+                tx.execute(sql::SET_INTERACTION_COUNT, params![source.row, count])
             }
             .map_err(db("update the source"))?;
             sync_dir(&dir)?;
@@ -458,7 +474,7 @@ impl Store {
         let mut stmt = conn.prepare(sql::LIST_REPLIES_FOR_SOURCE).map_err(db("list replies"))?;
         let dir = self.source_dir(source);
         let rows = stmt
-            .query_map([source.id.0], |r| {
+            .query_map([source.id.row], |r| {
                 let filename: String = r.get(1)?;
                 Ok(ReplyRecord {
                     uuid: r.get(0)?,
@@ -478,20 +494,22 @@ impl Store {
     pub fn delete_reply_for_source(&self, source: SourceId, filename: &str) -> Result<bool, StoreError> {
         let changed = self
             .lock()?
-            .execute(sql::MARK_REPLY_DELETED_BY_SOURCE, params![source.0, filename])
+            .execute(sql::MARK_REPLY_DELETED_BY_SOURCE, params![source.row, filename, source.uuid()])
             .map_err(db("mark a reply deleted"))?;
         Ok(changed == 1)
     }
 
     /// Hides all of `source`'s replies from it. Returns how many were hidden.
     pub fn delete_all_replies_for_source(&self, source: SourceId) -> Result<usize, StoreError> {
-        self.lock()?.execute(sql::MARK_ALL_REPLIES_DELETED_BY_SOURCE, [source.0]).map_err(db("mark replies deleted"))
+        self.lock()?
+            .execute(sql::MARK_ALL_REPLIES_DELETED_BY_SOURCE, params![source.row, source.uuid()])
+            .map_err(db("mark replies deleted"))
     }
 
     /// The armoured public key of a source, to encrypt replies to.
     pub fn source_public_key(&self, source: SourceId) -> Result<String, StoreError> {
         self.lock()?
-            .query_row(sql::GET_SOURCE_PUBLIC_KEY, [source.0], |r| r.get(0))
+            .query_row(sql::GET_SOURCE_PUBLIC_KEY, params![source.row, source.uuid()], |r| r.get(0))
             .optional()
             .map_err(db("read a source key"))?
             .ok_or(StoreError::NoSuchSource)
@@ -528,7 +546,7 @@ impl Store {
         let mut stmt = conn.prepare(sql::LIST_SUBMISSIONS_FOR_SOURCE).map_err(db("list submissions"))?;
         let dir = self.source_dir(source);
         let rows = stmt
-            .query_map([source.id.0], |r| {
+            .query_map([source.id.row], |r| {
                 let filename: String = r.get(1)?;
                 Ok(SubmissionRecord {
                     uuid: r.get(0)?,
@@ -553,25 +571,7 @@ impl Store {
             return Err(StoreError::UsernameTaken);
         }
         let conn = self.lock()?;
-        let inserted = conn.execute(
-            sql::INSERT_JOURNALIST,
-            params![
-                random_uuid(),
-                new.username,
-                new.password_hash,
-                new.is_admin,
-                new.otp_kind.column(),
-                new.otp_secret,
-                0i64,
-                now()
-            ],
-        );
-        match inserted {
-            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
-                return Err(StoreError::UsernameTaken);
-            }
-            other => other.map_err(db("insert a journalist"))?,
-        };
+        insert_journalist(&conn, new)?;
         conn.query_row(sql::FIND_JOURNALIST_BY_USERNAME, [new.username], journalist_from_row)
             .map_err(db("read a new journalist"))
     }
@@ -692,7 +692,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 
 pub(crate) fn source_from_row(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
     Ok(SourceRecord {
-        id: SourceId(r.get(0)?),
+        id: SourceId::new(r.get(0)?, &r.get::<_, String>(1)?),
         uuid: r.get(1)?,
         designation: Designation::from_stored(r.get(2)?),
         store_dir: r.get(3)?,
@@ -702,6 +702,29 @@ pub(crate) fn source_from_row(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
         starred: r.get(7)?,
         last_updated: r.get(8)?,
     })
+}
+
+/// Inserts a journalist row; a taken user name is [`StoreError::UsernameTaken`].
+pub(crate) fn insert_journalist(conn: &Connection, new: &NewJournalist<'_>) -> Result<(), StoreError> {
+    let inserted = conn.execute(
+        sql::INSERT_JOURNALIST,
+        params![
+            random_uuid(),
+            new.username,
+            new.password_hash,
+            new.is_admin,
+            new.otp_kind.column(),
+            new.otp_secret,
+            0i64,
+            now()
+        ],
+    );
+    match inserted {
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+            Err(StoreError::UsernameTaken)
+        }
+        other => other.map(|_| ()).map_err(db("insert a journalist")),
+    }
 }
 
 pub(crate) fn journalist_from_row(r: &Row<'_>) -> rusqlite::Result<JournalistRecord> {
