@@ -71,6 +71,26 @@ pub(crate) enum JournalistCommand {
         #[arg(long)]
         hotp_secret: Option<String>,
     },
+    /// Devices allowed to find the journalist onion service (restricted discovery).
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DeviceCommand {
+    /// Authorise a new device: prints its private key once, for Tor Browser and C tor.
+    Add {
+        /// Device name (letters, digits, '-', '_').
+        name: String,
+    },
+    /// Withdraw a device's authorisation (fresh clients with its key can no longer
+    /// find the service; the onion address stays).
+    Revoke {
+        /// Device name.
+        name: String,
+    },
+    /// List the authorised devices.
+    List,
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,6 +104,14 @@ pub(crate) struct DemoArgs {
     /// Loopback address of the journalist interface (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8081")]
     pub(crate) journalist_addr: SocketAddr,
+    /// Also host both interfaces as onion services (the journalist one with
+    /// restricted discovery and a demo device key).
+    #[arg(long)]
+    pub(crate) onion: bool,
+    /// An arti configuration overlay for a non-default Tor network (e.g. a private
+    /// test network's arti-network.toml).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tor_network: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -94,6 +122,9 @@ pub(crate) struct InitArgs {
     /// The newsroom's ASCII-armoured OpenPGP submission public key.
     #[arg(long)]
     pub(crate) submission_key: PathBuf,
+    /// Turn on both onion services in the new configuration.
+    #[arg(long)]
+    pub(crate) onion: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,4 +140,8 @@ pub(crate) struct ServeArgs {
     /// The instance's configuration file.
     #[arg(long)]
     pub(crate) config: PathBuf,
+    /// An arti configuration overlay for a non-default Tor network (overrides
+    /// tor.network in the configuration).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tor_network: Option<PathBuf>,
 }

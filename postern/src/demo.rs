@@ -23,12 +23,14 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
             .context("unable to generate the demo submission key")?;
         write_new_file(&dir.join(SECRET_KEY_FILE), pair.secret_armored.as_bytes(), 0o600)
             .context("unable to write the demo secret key")?;
-        let config = create_instance(&dir, &pair.public_armored, &args.source_addr.to_string())?;
+        let config = create_instance(&dir, &pair.public_armored, &args.source_addr.to_string(), false)?;
         create_demo_journalist(&dir, &config)?;
     }
-    let mut config = PosternConfig::load(&dir.join(CONFIG_FILE)).context("unable to load the demo configuration")?;
+    let mut config = crate::serve::load_config(&dir.join(CONFIG_FILE), args.tor_network.as_deref())?;
     config.source.listen = vec![args.source_addr];
     config.journalist.listen = vec![args.journalist_addr];
+    config.source.onion.enabled = args.onion;
+    config.journalist.onion.enabled = args.onion;
     init_logging(&config.logging.level);
     runtime()?.block_on(async {
         let (state, store) = source_state(&config)?;
@@ -41,14 +43,45 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
         };
         let source_url = url(&listeners[0])?;
         let journalist_url = url(&journalist_listeners[0])?;
-        let facts = write_demo_json(&dir, &config, &source_url, &journalist_url)?;
+        let source_router = source_interface::router(state.clone());
+        let journalist_router = journalist_interface::router(journalist);
+        let mut onion_facts = serde_json::Map::new();
+        let mut _onion = None;
+        if args.onion {
+            let device = demo_device(&dir, &config)?;
+            let tor = crate::onion::bootstrap(&config, "demo").await?;
+            let source = crate::onion::launch_source(&tor, &config, source_router.clone()).await?;
+            let journalist = crate::onion::launch_journalist(&tor, &config, journalist_router.clone()).await?;
+            state.set_v3_source_url(source.address().expose());
+            crate::serve::announce_source_onion(source.address());
+            onion_facts.insert("source_onion".into(), source.address().expose().into());
+            onion_facts.insert("journalist_onion".into(), journalist.address().expose().into());
+            onion_facts.insert("journalist_device".into(), DEMO_DEVICE.into());
+            onion_facts.insert("journalist_device_key".into(), device.private_base32().as_str().into());
+            let auth = device.ctor_auth_private(journalist.address());
+            onion_facts.insert("journalist_device_auth_private".into(), auth.as_str().into());
+            _onion = Some((tor, source, journalist));
+        }
+        let facts = write_demo_json(&dir, &config, &source_url, &journalist_url, onion_facts)?;
         announce(&dir, &source_url, &journalist_url, &facts);
-        serve_all_until_ctrl_c(vec![
-            (listeners, source_interface::router(state)),
-            (journalist_listeners, journalist_interface::router(journalist)),
-        ])
-        .await
+        serve_all_until_ctrl_c(vec![(listeners, source_router), (journalist_listeners, journalist_router)]).await
     })
+}
+
+/// The demo's journalist device, authorised for the journalist onion service; its
+/// private key is kept (0600) for demo.json.
+const DEMO_DEVICE: &str = "demo-device";
+const DEMO_DEVICE_KEY_FILE: &str = "demo-device.key";
+
+fn demo_device(dir: &Path, config: &PosternConfig) -> anyhow::Result<postern_onion::ClientKey> {
+    let file = dir.join(DEMO_DEVICE_KEY_FILE);
+    let kept = std::fs::read_to_string(&file).ok();
+    if let Some(key) = kept.and_then(|t| postern_onion::ClientKey::from_private_base32(&t)) {
+        return Ok(key);
+    }
+    let key = crate::onion::add_device(&config.tor.journalist_devices_dir, DEMO_DEVICE)?;
+    replace_file(&file, key.private_base32().as_bytes(), 0o600).context("unable to keep the demo device key")?;
+    Ok(key)
 }
 
 /// The demo's journalist account; its credentials are kept (0600) for demo.json.
@@ -77,6 +110,7 @@ fn write_demo_json(
     config: &PosternConfig,
     source_url: &str,
     journalist_url: &str,
+    onion: serde_json::Map<String, serde_json::Value>,
 ) -> anyhow::Result<PathBuf> {
     let mut facts = serde_json::json!({
         "source_url": source_url,
@@ -87,6 +121,9 @@ fn write_demo_json(
         "store_dir": config.instance.data_dir.join("store"),
         "config": dir.join(CONFIG_FILE),
     });
+    if let Some(all) = facts.as_object_mut() {
+        all.extend(onion);
+    }
     // Demo instances made before journalists existed have no such file.
     if let Ok(text) = std::fs::read_to_string(dir.join(DEMO_JOURNALIST_FILE)) {
         let journalist: serde_json::Value = serde_json::from_str(&text).context("demo-journalist.json")?;

@@ -33,7 +33,7 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<()> {
             args.submission_key.display()
         );
     }
-    let config = create_instance(&args.dir, &text, "127.0.0.1:8080")?;
+    let config = create_instance(&args.dir, &text, "127.0.0.1:8080", args.onion)?;
     println!("Created a Postern instance in {}", args.dir.display());
     println!("  configuration:  {}", config.display());
     println!("  secrets:        {} (mode 0600; back it up with the database)", args.dir.join(SECRETS_FILE).display());
@@ -42,7 +42,7 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<()> {
 }
 
 /// Creates an instance directory around `public_key` and returns its config path.
-pub(crate) fn create_instance(dir: &Path, public_key: &str, listen: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn create_instance(dir: &Path, public_key: &str, listen: &str, onion: bool) -> anyhow::Result<PathBuf> {
     DirBuilder::new().recursive(true).mode(0o700).create(dir).context("unable to create the instance directory")?;
     let config_path = dir.join(CONFIG_FILE);
     if config_path.exists() {
@@ -53,21 +53,28 @@ pub(crate) fn create_instance(dir: &Path, public_key: &str, listen: &str) -> any
     write_new_file(&dir.join(SECRETS_FILE), secrets.to_file_text().as_bytes(), 0o600)
         .context("unable to write the instance secrets")?;
     Store::open(&dir.join(DATA_DIR)).context("unable to create the database")?;
-    write_new_file(&config_path, instance_config(listen).as_bytes(), 0o600)
+    write_new_file(&config_path, instance_config(listen, onion).as_bytes(), 0o600)
         .context("unable to write the configuration")?;
     Ok(config_path)
 }
 
-/// The example configuration, pointed at files inside the instance directory.
-fn instance_config(listen: &str) -> String {
-    EXAMPLE_CONFIG
-        .replace("data_dir = \"/var/lib/postern\"", &format!("data_dir = \"{DATA_DIR}\""))
+/// The example configuration, pointed at files inside the instance directory, with
+/// both onion services on if `onion`.
+fn instance_config(listen: &str, onion: bool) -> String {
+    let text =
+        if onion { EXAMPLE_CONFIG.replace("enabled = false", "enabled = true") } else { EXAMPLE_CONFIG.to_owned() };
+    text.replace("data_dir = \"/var/lib/postern\"", &format!("data_dir = \"{DATA_DIR}\""))
         .replace("submission_key = \"/etc/postern/submission-key.asc\"", &format!("submission_key = \"{KEY_FILE}\""))
         .replace(
             "secrets_file = \"/var/lib/postern/instance-secrets.toml\"",
             &format!("secrets_file = \"{SECRETS_FILE}\""),
         )
         .replace("listen = [\"127.0.0.1:8080\"]", &format!("listen = [\"{listen}\"]"))
+        .replace("state_dir = \"/var/lib/postern/tor\"", "state_dir = \"tor\"")
+        .replace(
+            "journalist_devices_dir = \"/var/lib/postern/journalist-devices\"",
+            "journalist_devices_dir = \"journalist-devices\"",
+        )
 }
 
 #[cfg(test)]
@@ -84,8 +91,13 @@ mod tests {
     fn instance_config_points_inside_the_instance() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CONFIG_FILE);
-        std::fs::write(&path, instance_config("127.0.0.1:9999")).unwrap();
+        std::fs::write(&path, instance_config("127.0.0.1:9999", false)).unwrap();
         let c = PosternConfig::load(&path).unwrap();
+        assert_eq!(c.tor.state_dir, dir.path().join("tor"));
+        assert!(!c.source.onion.enabled && !c.journalist.onion.enabled);
+        std::fs::write(&path, instance_config("127.0.0.1:9999", true)).unwrap();
+        let c = PosternConfig::load(&path).unwrap();
+        assert!(c.source.onion.enabled && c.journalist.onion.enabled);
         assert_eq!(c.instance.data_dir, dir.path().join(DATA_DIR));
         assert_eq!(c.instance.submission_key, dir.path().join(KEY_FILE));
         assert_eq!(c.source.listen[0].port(), 9999);

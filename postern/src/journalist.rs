@@ -10,7 +10,7 @@ use postern_store::{NewJournalist, OtpKind, Store};
 use rand::rngs::OsRng;
 use zeroize::Zeroizing;
 
-use crate::cli::{JournalistArgs, JournalistCommand};
+use crate::cli::{DeviceCommand, JournalistArgs, JournalistCommand};
 
 /// The name of the placeholder account that deleted journalists' replies belong to.
 /// Shown as the issuer in authenticator apps.
@@ -33,6 +33,9 @@ pub(crate) enum SecondFactor {
 /// Runs a `postern journalist …` command.
 pub(crate) fn run(args: &JournalistArgs) -> anyhow::Result<()> {
     let config = PosternConfig::load(&args.config).context("unable to load the configuration")?;
+    if let JournalistCommand::Device(command) = &args.command {
+        return device(&config, command);
+    }
     let store = open_store(&config.instance.data_dir)?;
     match &args.command {
         JournalistCommand::Add { username, admin, hotp_secret } => {
@@ -63,8 +66,52 @@ pub(crate) fn run(args: &JournalistArgs) -> anyhow::Result<()> {
             say(&format!("New second factor for {username}."));
             report_second_factor(&factor);
         }
+        JournalistCommand::Device(_) => {}
     }
     Ok(())
+}
+
+/// `postern journalist device add|revoke|list`.
+fn device(config: &PosternConfig, command: &DeviceCommand) -> anyhow::Result<()> {
+    let devices = &config.tor.journalist_devices_dir;
+    match command {
+        DeviceCommand::Add { name } => {
+            let key = crate::onion::add_device(devices, name)?;
+            say(&format!("Authorised device {name}. Its private key (shown once; give it to the device in person):"));
+            report_device_key(&key, crate::onion::journalist_address(config).as_ref());
+        }
+        DeviceCommand::Revoke { name } => {
+            if !postern_onion::revoke_client(devices, name).context("unable to revoke the device")? {
+                bail!("there is no device called {name}");
+            }
+            say(&format!(
+                "Revoked device {name}. The running service republishes its descriptor without it; \
+                 a Tor client that already holds a descriptor may keep access until it expires (hours)."
+            ));
+        }
+        DeviceCommand::List => {
+            for name in postern_onion::authorized_clients(devices).context("unable to list devices")? {
+                say(&name);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[expect(clippy::print_stdout, reason = "the administrator's one chance to read the device key")]
+fn report_device_key(key: &postern_onion::ClientKey, address: Option<&postern_onion::OnionAddress>) {
+    println!("  Tor Browser (paste when it asks for the onion service key): {}", key.private_base32().as_str());
+    match address {
+        Some(onion) => {
+            println!("  C tor (a file <name>.auth_private in ClientOnionAuthDir):");
+            println!("    {}", key.ctor_auth_private(onion).as_str());
+            println!("  Journalist interface: http://{}/", onion.expose());
+        }
+        None => println!(
+            "  C tor: start the journalist onion service once, then see tor.state_dir/journalist-onion-address \
+             for <address>; the auth_private line is <address without .onion>:descriptor:x25519:<the key above>"
+        ),
+    }
 }
 
 fn open_store(data_dir: &Path) -> anyhow::Result<Store> {

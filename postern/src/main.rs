@@ -5,6 +5,7 @@ mod demo;
 mod init;
 mod instance;
 mod journalist;
+mod onion;
 mod serve;
 
 use std::process::ExitCode;

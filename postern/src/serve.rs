@@ -18,31 +18,72 @@ use crate::instance::{init_logging, journalist_state, open_store, source_state};
 /// A client must send its request headers within this time.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// `postern serve source --config FILE`.
+/// Loads the configuration, with `--tor-network` overriding `tor.network`.
+pub(crate) fn load_config(
+    path: &std::path::Path,
+    tor_network: Option<&std::path::Path>,
+) -> anyhow::Result<PosternConfig> {
+    let mut config = PosternConfig::load(path).context("unable to load the configuration")?;
+    if let Some(network) = tor_network {
+        config.tor.network = Some(network.canonicalize().context("unable to find the --tor-network file")?);
+    }
+    Ok(config)
+}
+
+/// `postern serve source --config FILE [--tor-network FILE]`.
 pub(crate) fn run_source(args: &ServeArgs) -> anyhow::Result<()> {
-    let config = PosternConfig::load(&args.config).context("unable to load the configuration")?;
+    let config = load_config(&args.config, args.tor_network.as_deref())?;
     init_logging(&config.logging.level);
     let runtime = runtime()?;
     runtime.block_on(async {
         let (state, store) = source_state(&config)?;
+        let router = source_interface::router(state.clone());
         let listeners = bind_all(&config.source.listen).await?;
+        // Kept alive until shutdown.
+        let mut _onion = None;
+        if config.source.onion.enabled {
+            let tor = crate::onion::bootstrap(&config, "source").await?;
+            let service = crate::onion::launch_source(&tor, &config, router.clone()).await?;
+            state.set_v3_source_url(service.address().expose());
+            announce_source_onion(service.address());
+            _onion = Some((tor, service));
+        }
         tokio::spawn(purge_pending_daily(store));
         tracing::info!("source interface started");
-        serve_until_ctrl_c(listeners, source_interface::router(state)).await
+        serve_until_ctrl_c(listeners, router).await
     })
 }
 
-/// `postern serve journalist --config FILE`. The source process sweeps incomplete
-/// uploads; this one never touches files it did not write, except to delete on request.
+#[expect(clippy::print_stdout, reason = "the source onion address is public, and the operator needs it")]
+pub(crate) fn announce_source_onion(address: &postern_onion::OnionAddress) {
+    println!("Source interface onion service: http://{}/", address.expose());
+}
+
+/// `postern serve journalist --config FILE [--tor-network FILE]`. The source process
+/// sweeps incomplete uploads; this one never touches files it did not write, except
+/// to delete on request.
 pub(crate) fn run_journalist(args: &ServeArgs) -> anyhow::Result<()> {
-    let config = PosternConfig::load(&args.config).context("unable to load the configuration")?;
+    let config = load_config(&args.config, args.tor_network.as_deref())?;
     init_logging(&config.logging.level);
     runtime()?.block_on(async {
         let state = journalist_state(&config, open_store(&config)?);
+        let router = journalist_interface::router(state);
         let listeners = bind_all(&config.journalist.listen).await?;
+        let mut _onion = None;
+        if config.journalist.onion.enabled {
+            let tor = crate::onion::bootstrap(&config, "journalist").await?;
+            let service = crate::onion::launch_journalist(&tor, &config, router.clone()).await?;
+            announce_journalist_onion(&crate::onion::journalist_address_file(&config));
+            _onion = Some((tor, service));
+        }
         tracing::info!("journalist interface started");
-        serve_until_ctrl_c(listeners, journalist_interface::router(state)).await
+        serve_until_ctrl_c(listeners, router).await
     })
+}
+
+#[expect(clippy::print_stdout, reason = "tells the operator where the address is, never the address")]
+pub(crate) fn announce_journalist_onion(file: &std::path::Path) {
+    println!("Journalist interface onion service is up; its address is in {} (this user only).", file.display());
 }
 
 /// Sources that never submitted are kept only as the newest this many (as SecureDrop),

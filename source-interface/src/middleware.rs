@@ -49,7 +49,8 @@ pub(crate) async fn refuse_tor2web(State(app): State<AppState>, req: Request, ne
 pub(crate) async fn tor2web_page(app: &AppState) -> Response {
     let session = app.inner.sessions.resolve(&axum::http::HeaderMap::new());
     let ctx = app.page_ctx(&session, None).await;
-    let page = pages::tor2web(&ctx, app.inner.config.v3_source_url.as_deref());
+    let onion = app.v3_source_url();
+    let page = pages::tor2web(&ctx, onion.as_deref());
     (StatusCode::FORBIDDEN, Html(page.into_string())).into_response()
 }
 

@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     /// The one argon2 workspace; taken only while holding a permit.
     pub(crate) kdf_workspace: std::sync::Mutex<KdfWorkspace>,
     pub(crate) server_os: Option<String>,
+    /// The onion address, once the onion service has launched.
+    pub(crate) onion_url: std::sync::OnceLock<String>,
 }
 
 impl AppState {
@@ -82,8 +84,20 @@ impl AppState {
                 key_check: std::sync::Mutex::new((std::time::Instant::now(), true)),
                 kdf_workspace: std::sync::Mutex::new(KdfWorkspace::new()),
                 server_os: read_os_version(),
+                onion_url: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Records the source interface's onion address (`….onion`) once its onion service
+    /// has launched; `/metadata` and the Tor2Web page show it from then on.
+    pub fn set_v3_source_url(&self, url: &str) {
+        let _ = self.inner.onion_url.set(url.to_owned());
+    }
+
+    /// The onion address, from the configuration or the running onion service.
+    pub(crate) fn v3_source_url(&self) -> Option<String> {
+        self.inner.config.v3_source_url.clone().or_else(|| self.inner.onion_url.get().cloned())
     }
 
     /// How many codename derivations this server has run (for tests and benchmarks).

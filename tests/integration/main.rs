@@ -14,6 +14,7 @@ mod gpg_interop;
 mod journalist_flow;
 mod journalist_pages;
 mod no_leaks;
+mod onion;
 mod pages;
 mod source_flow;
 mod submissions;

@@ -2,6 +2,9 @@
 //! interface's router with a cookie jar, multipart bodies, and GnuPG as a real peer.
 #![expect(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test helpers fail loudly")]
 
+pub mod browser;
+pub mod tor;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

@@ -19,6 +19,8 @@ pub struct PosternConfig {
     pub source: SourceConfig,
     /// The journalist interface.
     pub journalist: JournalistConfig,
+    /// The in-process Tor client (arti) that hosts the onion services.
+    pub tor: TorConfig,
     /// Log output.
     pub logging: LoggingConfig,
 }
@@ -55,6 +57,8 @@ pub struct SourceConfig {
     pub max_upload_bytes: u64,
     /// Absolute lifetime of a source session, in minutes.
     pub session_lifetime_minutes: u64,
+    /// The source interface's onion service.
+    pub onion: OnionConfig,
 }
 
 /// Default upload limit: 500 MiB, as SecureDrop.
@@ -66,6 +70,61 @@ impl Default for SourceConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 8080))],
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             session_lifetime_minutes: 120,
+            onion: OnionConfig::default(),
+        }
+    }
+}
+
+/// The `[source.onion]` and `[journalist.onion]` tables: one onion service.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OnionConfig {
+    /// Host this interface as a Tor onion service in-process (arti).
+    pub enabled: bool,
+    /// Introduction points (1–20).
+    pub num_intro_points: u8,
+    /// Introduction requests per second the introduction points let through (0: Tor's default).
+    pub intro_rate_per_second: u32,
+    /// Burst of introduction requests allowed (0: Tor's default).
+    pub intro_burst: u32,
+    /// Streams one client circuit may have open at once before it is closed.
+    pub max_streams_per_circuit: u32,
+    /// Ask clients for proof of work under load (needs a build with the `pow` feature).
+    pub enable_pow: bool,
+}
+
+impl Default for OnionConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            num_intro_points: 3,
+            intro_rate_per_second: 0,
+            intro_burst: 0,
+            max_streams_per_circuit: 64,
+            enable_pow: false,
+        }
+    }
+}
+
+/// The `[tor]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TorConfig {
+    /// Private directory (0700) of arti's state and cache and the onion services' keys.
+    pub state_dir: PathBuf,
+    /// Public keys of the devices allowed to find the journalist onion service.
+    pub journalist_devices_dir: PathBuf,
+    /// An arti configuration overlay for a non-default Tor network (a private test
+    /// network); unset joins the real Tor network.
+    pub network: Option<PathBuf>,
+}
+
+impl Default for TorConfig {
+    fn default() -> Self {
+        Self {
+            state_dir: PathBuf::from("/var/lib/postern/tor"),
+            journalist_devices_dir: PathBuf::from("/var/lib/postern/journalist-devices"),
+            network: None,
         }
     }
 }
@@ -79,11 +138,17 @@ pub struct JournalistConfig {
     /// Lifetime of a journalist session in minutes; renewed while in use (at most
     /// five times) when less than 30 minutes remain.
     pub session_lifetime_minutes: u64,
+    /// The journalist interface's onion service (always with restricted discovery).
+    pub onion: OnionConfig,
 }
 
 impl Default for JournalistConfig {
     fn default() -> Self {
-        Self { listen: vec![SocketAddr::from(([127, 0, 0, 1], 8081))], session_lifetime_minutes: 120 }
+        Self {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 8081))],
+            session_lifetime_minutes: 120,
+            onion: OnionConfig::default(),
+        }
     }
 }
 
@@ -142,10 +207,19 @@ impl PosternConfig {
     }
 
     fn resolved_against(mut self, base: &Path) -> Self {
-        for p in [&mut self.instance.data_dir, &mut self.instance.submission_key, &mut self.instance.secrets_file] {
+        for p in [
+            &mut self.instance.data_dir,
+            &mut self.instance.submission_key,
+            &mut self.instance.secrets_file,
+            &mut self.tor.state_dir,
+            &mut self.tor.journalist_devices_dir,
+        ] {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
+        }
+        if let Some(p) = self.tor.network.as_mut().filter(|p| p.is_relative()) {
+            *p = base.join(&*p);
         }
         self
     }
@@ -157,6 +231,14 @@ impl PosternConfig {
         }
         if self.source.session_lifetime_minutes == 0 {
             return Err(ConfigError::Invalid { key: "source.session_lifetime_minutes", problem: "must be positive" });
+        }
+        for (key, onion) in [
+            ("source.onion.num_intro_points", &self.source.onion),
+            ("journalist.onion.num_intro_points", &self.journalist.onion),
+        ] {
+            if !(1..=20).contains(&onion.num_intro_points) {
+                return Err(ConfigError::Invalid { key, problem: "must be from 1 to 20" });
+            }
         }
         if self.journalist.session_lifetime_minutes == 0 {
             return Err(ConfigError::Invalid {

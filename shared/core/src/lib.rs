@@ -12,7 +12,8 @@ mod time;
 pub use account::{MAX_NAME_CHARS, RESERVED_USERNAME, is_valid_username};
 pub use codename::{CODENAME_WORDS, Codename, MAX_CODENAME_INPUT, ParseCodenameError, wordlist};
 pub use config::{
-    ConfigError, DEFAULT_MAX_UPLOAD_BYTES, InstanceConfig, JournalistConfig, LoggingConfig, PosternConfig, SourceConfig,
+    ConfigError, DEFAULT_MAX_UPLOAD_BYTES, InstanceConfig, JournalistConfig, LoggingConfig, OnionConfig, PosternConfig,
+    SourceConfig, TorConfig,
 };
 pub use designation::{Designation, journalist_filename};
 pub use error::{ErrorKind, HasKind};

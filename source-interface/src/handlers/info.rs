@@ -86,7 +86,7 @@ pub(crate) async fn metadata(State(app): State<AppState>, Extension(session): Ex
         postern_version: env!("CARGO_PKG_VERSION"),
         server_os: app.inner.server_os.clone(),
         supported_languages: vec!["en_US"],
-        v3_source_url: app.inner.config.v3_source_url.clone().filter(|u| is_v3_onion(u)),
+        v3_source_url: app.v3_source_url().filter(|u| is_v3_onion(u)),
     };
     axum::Json(body).into_response()
 }
