@@ -104,6 +104,46 @@ impl postern_core::HasKind for WorkError {
     }
 }
 
+/// The logged-in journalist, as a handler argument; everyone else gets the answer of
+/// [`JournalistState::current_journalist`] instead of the handler.
+pub(crate) struct Journalist(pub(crate) JournalistRecord);
+
+/// The logged-in administrator, as a handler argument; others get 403.
+pub(crate) struct Admin(pub(crate) JournalistRecord);
+
+/// The session the middleware attached (always there behind our router).
+fn session_of(parts: &axum::http::request::Parts) -> Option<SessionCtx> {
+    parts.extensions.get::<SessionCtx>().cloned()
+}
+
+fn no_session() -> Response {
+    axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
+impl axum::extract::FromRequestParts<JournalistState> for Journalist {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &JournalistState,
+    ) -> Result<Self, Response> {
+        let Some(session) = session_of(parts) else { return Err(no_session()) };
+        app.current_journalist(&session).await.map(Self)
+    }
+}
+
+impl axum::extract::FromRequestParts<JournalistState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &JournalistState,
+    ) -> Result<Self, Response> {
+        let Some(session) = session_of(parts) else { return Err(no_session()) };
+        app.current_admin(&session).await.map(Self)
+    }
+}
+
 /// Seconds since the epoch.
 pub(crate) fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())

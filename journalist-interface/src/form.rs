@@ -10,6 +10,21 @@ use crate::state::JournalistState;
 /// A parsed `application/x-www-form-urlencoded` body.
 pub(crate) struct FormData(Vec<(String, String)>);
 
+/// A form body that carried this session's CSRF token, as a handler argument; a
+/// failure ends the session (see [`JournalistState::csrf_failure`]).
+pub(crate) struct CheckedForm(pub(crate) FormData);
+
+impl axum::extract::FromRequest<JournalistState> for CheckedForm {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, app: &JournalistState) -> Result<Self, Response> {
+        let session = req.extensions().get::<SessionCtx>().cloned();
+        let body = Bytes::from_request(req, app).await.map_err(IntoResponse::into_response)?;
+        let Some(session) = session else { return Err(Redirect::to("/login").into_response()) };
+        app.checked_form(&session, &body).map(Self)
+    }
+}
+
 impl FormData {
     pub(crate) fn parse(body: &[u8]) -> Self {
         Self(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
@@ -24,6 +39,11 @@ impl FormData {
     pub(crate) fn all(&self, name: &str) -> Vec<String> {
         let bracketed = format!("{name}[]");
         self.0.iter().filter(|(k, _)| *k == name || *k == bracketed).map(|(_, v)| v.clone()).collect()
+    }
+
+    /// Every field in order, to repeat a form on a confirmation page.
+    pub(crate) fn pairs(&self) -> &[(String, String)] {
+        &self.0
     }
 
     /// A checkbox: present and not "false"/"0"/"".

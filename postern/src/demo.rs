@@ -77,6 +77,9 @@ fn demo_device(dir: &Path, config: &PosternConfig) -> anyhow::Result<postern_oni
     let file = dir.join(DEMO_DEVICE_KEY_FILE);
     let kept = std::fs::read_to_string(&file).ok();
     if let Some(key) = kept.and_then(|t| postern_onion::ClientKey::from_private_base32(&t)) {
+        // Authorised again in case its key file was removed.
+        postern_onion::authorize_client(&config.tor.journalist_devices_dir, DEMO_DEVICE, &key)
+            .context("unable to authorise the demo device")?;
         return Ok(key);
     }
     let key = crate::onion::add_device(&config.tor.journalist_devices_dir, DEMO_DEVICE)?;

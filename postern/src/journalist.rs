@@ -85,8 +85,10 @@ fn device(config: &PosternConfig, command: &DeviceCommand) -> anyhow::Result<()>
                 bail!("there is no device called {name}");
             }
             say(&format!(
-                "Revoked device {name}. The running service republishes its descriptor without it; \
-                 a Tor client that already holds a descriptor may keep access until it expires (hours)."
+                "Revoked device {name}. The running service republishes its descriptor without it \
+                 within a minute or two; a Tor client that already holds the old descriptor can keep \
+                 reaching the introduction points until they rotate (up to about a day). If the \
+                 device was lost, also reset the passphrase and 2FA of the journalists who used it."
             ));
         }
         DeviceCommand::List => {

@@ -13,12 +13,22 @@ use postern_store::files::replace_file;
 
 /// Where the journalist onion address is written for the administrator (mode 0600).
 pub(crate) const JOURNALIST_ADDRESS_FILE: &str = "journalist-onion-address";
+/// Tor's default introduction burst (`HiddenServiceEnableIntroDoSBurstPerSec`).
+const TOR_DEFAULT_INTRO_BURST: u32 = 200;
 /// How long to wait for a new service's first descriptor before going on anyway.
 const FIRST_PUBLISH_WAIT: Duration = Duration::from_secs(60);
 
 /// Connects to Tor with this process's own state (one arti state directory per role:
 /// two processes cannot share one).
 pub(crate) async fn bootstrap(config: &PosternConfig, role: &str) -> anyhow::Result<Tor> {
+    let wants_pow = (config.source.onion.enabled && config.source.onion.enable_pow)
+        || (config.journalist.onion.enabled && config.journalist.onion.enable_pow);
+    if wants_pow && !postern_onion::POW_AVAILABLE {
+        anyhow::bail!(
+            "enable_pow is set, but this postern was built without proof of work; \
+             rebuild with `--features postern-onion/pow` or set enable_pow = false"
+        );
+    }
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -32,7 +42,10 @@ fn service_options(nickname: &str, c: &OnionConfig, devices: Option<PathBuf>) ->
     ServiceOptions {
         nickname: nickname.to_owned(),
         num_intro_points: c.num_intro_points,
-        intro_rate_limit: (c.intro_rate_per_second > 0).then_some((c.intro_rate_per_second, c.intro_burst.max(1))),
+        intro_rate_limit: (c.intro_rate_per_second > 0).then(|| {
+            let default_burst = TOR_DEFAULT_INTRO_BURST.max(c.intro_rate_per_second);
+            (c.intro_rate_per_second, if c.intro_burst == 0 { default_burst } else { c.intro_burst })
+        }),
         max_streams_per_circuit: c.max_streams_per_circuit,
         enable_pow: c.enable_pow,
         authorized_clients_dir: devices,

@@ -13,7 +13,12 @@ use postern_tests::{BOUNDARY, Gpg, Part, Running, codename_of, gunzip_restoring_
 
 use crate::postern_binary;
 
-/// Retries `f` every `pause` until it returns `Some`, or panics after `limit`.
+/// The whole test's hard limit, from the start of the network.
+const SUITE_LIMIT: Duration = Duration::from_secs(330);
+static DEADLINE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// Retries `f` every `pause` until it returns `Some`, or panics after `limit` or when
+/// the suite's deadline passes.
 fn retry_every<T>(what: &str, pause: Duration, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
     let started = Instant::now();
     loop {
@@ -21,6 +26,7 @@ fn retry_every<T>(what: &str, pause: Duration, limit: Duration, mut f: impl FnMu
             return v;
         }
         assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        assert!(DEADLINE.get().is_none_or(|d| Instant::now() < *d), "{what}: the onion suite ran out of time");
         std::thread::sleep(pause);
     }
 }
@@ -91,6 +97,7 @@ fn device(config: &Path, action: &str, name: &str) -> String {
 #[test]
 fn onion_services_work_inside_a_private_tor_network() {
     let t0 = Instant::now();
+    DEADLINE.get_or_init(|| t0 + SUITE_LIMIT);
     let mut tor = PrivateTor::start();
     let network_ready = t0.elapsed();
     let work = tempfile::tempdir().unwrap();
@@ -189,10 +196,10 @@ fn onion_services_work_inside_a_private_tor_network() {
     let stdout = std::fs::read_to_string(demo.stderr.with_file_name("stdout")).unwrap_or_default();
     let stderr = demo.stderr_text();
     assert!(!stdout.contains(&journalist_onion) && !stderr.contains(&journalist_onion), "never printed or logged");
-    assert!(
-        !tor.fresh_client_reaches(None, &journalist_onion, Duration::from_secs(60)),
-        "without a key a client cannot even find the journalist onion"
-    );
+    let address_file = demo_dir.join("tor/journalist-onion-address");
+    assert_eq!(std::fs::read_to_string(&address_file).unwrap(), journalist_onion, "written for the administrator");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&address_file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "readable by the service user only");
     let auth_dir = work.path().join("auth-demo");
     std::fs::create_dir_all(&auth_dir).unwrap();
     let auth_line = facts["journalist_device_auth_private"].as_str().unwrap();
@@ -211,6 +218,13 @@ fn onion_services_work_inside_a_private_tor_network() {
     assert_eq!(res.status, 303, "logged in over the journalist onion");
     let sources = get(with_key, &journalist_onion, "/", &mut jcookie).unwrap();
     assert!(sources.text().contains(source.designation.as_str()), "and sees the source that wrote over Tor");
+    // Now that a device has proved the service is up: without a key a client cannot
+    // even read the descriptor; Tor says so with reply 0xF4.
+    assert_eq!(
+        tor.fresh_client_connects(None, &journalist_onion, Duration::from_secs(60)),
+        Err(Some(0xF4)),
+        "without a key the journalist onion cannot be found"
+    );
 
     // The device added at the start reaches it once the new descriptor is out; then it
     // is revoked, and Chromium runs while the service republishes without it.
@@ -218,7 +232,7 @@ fn onion_services_work_inside_a_private_tor_network() {
         "a newly authorised device reaches the journalist onion",
         Duration::from_secs(5),
         REPUBLISH_LIMIT,
-        || tor.fresh_client_reaches(Some(&laptop_dir), &journalist_onion, Duration::from_secs(30)).then_some(()),
+        || tor.fresh_client_connects(Some(&laptop_dir), &journalist_onion, Duration::from_secs(30)).ok(),
     );
     device(&config, "revoke", "laptop");
 
@@ -241,19 +255,27 @@ fn onion_services_work_inside_a_private_tor_network() {
     drop(browser);
     assert_eq!(store.sources_for_journalist(0).unwrap().len(), 2, "the browser's source submitted too");
 
+    // Refused for its key (0xF5), not for any other failure.
     retry_every(
         "a revoked device no longer finds the journalist onion",
         Duration::from_secs(5),
         REPUBLISH_LIMIT,
-        || (!tor.fresh_client_reaches(Some(&laptop_dir), &journalist_onion, Duration::from_secs(30))).then_some(()),
+        || {
+            let outcome = tor.fresh_client_connects(Some(&laptop_dir), &journalist_onion, Duration::from_secs(30));
+            (outcome == Err(Some(0xF5))).then_some(())
+        },
     );
-    assert!(
-        tor.fresh_client_reaches(Some(&auth_dir), &journalist_onion, Duration::from_secs(60)),
+    assert_eq!(
+        tor.fresh_client_connects(Some(&auth_dir), &journalist_onion, Duration::from_secs(60)),
+        Ok(()),
         "the other device keeps access"
     );
 
-    // --- 4. A restart keeps both addresses.
+    // --- 4. A restart keeps both addresses; this run logs at debug level, and still
+    // never writes the journalist address anywhere but its file.
     assert!(demo.interrupt(), "the demo stops on Ctrl-C");
+    let config_text = std::fs::read_to_string(&config).unwrap().replace("level = \"warn\"", "level = \"debug\"");
+    std::fs::write(&config, config_text).unwrap();
     let again = start_demo(&demo_dir, &tor);
     let facts2 = demo_facts(&demo_dir, Duration::from_secs(180));
     assert_eq!(facts2["source_onion"], onion.as_str());
@@ -262,6 +284,13 @@ fn onion_services_work_inside_a_private_tor_network() {
     retry("the restarted source onion serves /", Duration::from_secs(90), || {
         get(fresh, &onion, "/", &mut String::new()).ok().filter(|r| r.status == 200)
     });
+    let logged = format!(
+        "{}{}",
+        again.stderr_text(),
+        std::fs::read_to_string(again.stderr.with_file_name("stdout")).unwrap_or_default()
+    );
+    assert!(logged.contains("DEBUG"), "the restarted demo logs at debug level");
+    assert!(!logged.contains(journalist_onion.trim_end_matches(".onion")), "not even at debug level");
     drop(again);
 
     timings.insert("whole_test_s".into(), t0.elapsed().as_secs_f64().into());

@@ -20,16 +20,36 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tor/private-network")
 }
 
-/// A block of 50 free loopback ports, from an offset unlikely to collide between runs.
+/// A block of 50 free loopback ports below the ephemeral range (32768+), from an offset
+/// unlikely to collide between concurrent runs.
 fn free_port_block() -> u16 {
-    for attempt in 0..50u16 {
-        let base = 20_000 + ((std::process::id() as u16 % 300) + attempt * 7) % 300 * 100;
-        let free = |p: u16| TcpListener::bind(("127.0.0.1", p)).is_ok();
-        if [0, 10, 20, 30, 40, 41, 42, 43, 44].iter().all(|o| free(base + o)) {
+    const BLOCKS: u32 = 120; // 20000..32000
+    for attempt in 0..BLOCKS {
+        let block = (std::process::id() + attempt * 7) % BLOCKS;
+        let base = u16::try_from(20_000 + block * 100).unwrap();
+        if (0..50).all(|o| TcpListener::bind(("127.0.0.1", base + o)).is_ok()) {
             return base;
         }
     }
     panic!("no free port block for the private Tor network");
+}
+
+/// A SOCKS5 refusal, with Tor's reply code (0xF4: the onion service needs client
+/// authorisation; 0xF5: the client's key is not authorised; see Tor's prop 304).
+#[derive(Debug)]
+pub struct SocksRefused(pub u8);
+
+impl std::fmt::Display for SocksRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SOCKS: connect refused with reply {:#04x}", self.0)
+    }
+}
+
+impl std::error::Error for SocksRefused {}
+
+/// The SOCKS reply code of a refused connection, if that is what `err` is.
+pub fn refusal_code(err: &std::io::Error) -> Option<u8> {
+    err.get_ref().and_then(|e| e.downcast_ref::<SocksRefused>()).map(|r| r.0)
 }
 
 impl PrivateTor {
@@ -37,13 +57,12 @@ impl PrivateTor {
     pub fn start() -> Self {
         let dir = tempfile::Builder::new().prefix("postern-tor-").tempdir_in("/var/tmp").unwrap();
         let base_port = free_port_block();
-        let net = dir.path().join("net");
-        let out =
-            Command::new(script()).args(["start"]).arg(&net).env("BASE_PORT", base_port.to_string()).output().unwrap();
-        // On failure the script has already stopped what it started.
-        assert!(out.status.success(), "private network: {}", String::from_utf8_lossy(&out.stderr));
-        let socks_port = std::fs::read_to_string(net.join("socks-port")).unwrap().trim().parse().unwrap();
-        Self { dir, base_port, socks_port, clients: 1 }
+        // Made first, so that its Drop stops the daemons whatever fails below.
+        let mut tor = Self { dir, base_port, socks_port: 0, clients: 1 };
+        assert!(tor.script_command("start").status().unwrap().success(), "the private Tor network did not start");
+        let port = std::fs::read_to_string(tor.dir.path().join("net/socks-port")).unwrap();
+        tor.socks_port = port.trim().parse().unwrap();
+        tor
     }
 
     /// The arti overlay file for `postern --tor-network`.
@@ -72,12 +91,18 @@ impl PrivateTor {
         let _ = self.script_command("stop-client").arg(name).status();
     }
 
-    /// Whether a brand-new client (with `auth_dir` keys) can open a stream to `onion`.
-    pub fn fresh_client_reaches(&mut self, auth_dir: Option<&Path>, onion: &str, limit: Duration) -> bool {
+    /// Whether a brand-new client (with `auth_dir` keys) can open a stream to `onion`:
+    /// `Ok`, or the SOCKS refusal code (`None` for any other failure).
+    pub fn fresh_client_connects(
+        &mut self,
+        auth_dir: Option<&Path>,
+        onion: &str,
+        limit: Duration,
+    ) -> Result<(), Option<u8>> {
         let (name, port) = self.fresh_client(auth_dir);
-        let reached = socks_connect(port, onion, 80, limit).is_ok();
+        let outcome = socks_connect(port, onion, 80, limit).map(|_| ()).map_err(|e| refusal_code(&e));
         self.stop_client(&name);
-        reached
+        outcome
     }
 
     /// The launcher with `action DIR`, its output kept out of our pipes (tor daemons
@@ -87,6 +112,8 @@ impl PrivateTor {
         cmd.arg(action)
             .arg(self.dir.path().join("net"))
             .env("BASE_PORT", self.base_port.to_string())
+            // The daemons exit with this test process, even if it is killed.
+            .env("OWNER_PID", std::process::id().to_string())
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::inherit());
@@ -118,7 +145,7 @@ pub fn socks_connect(socks_port: u16, host: &str, port: u16, timeout: Duration) 
     let mut head = [0u8; 4];
     s.read_exact(&mut head)?;
     if head[1] != 0 {
-        return Err(std::io::Error::other(format!("SOCKS: connect failed with reply {:#04x}", head[1])));
+        return Err(std::io::Error::other(SocksRefused(head[1])));
     }
     let skip = match head[3] {
         1 => 4,

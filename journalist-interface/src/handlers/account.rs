@@ -4,15 +4,14 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use bytes::Bytes;
 use postern_core::MAX_NAME_CHARS;
 use postern_crypto::{OtpSecret, generate_password, hash_password, is_acceptable_password, verify_hotp, verify_totp};
 use postern_store::{JournalistRecord, OtpKind, Store, StoreError};
 use rand::rngs::OsRng;
 
 use super::html;
-use crate::auth::{LoginError, unix_now, verify_login};
-use crate::form::FormData;
+use crate::auth::{Journalist, LoginError, unix_now, verify_login};
+use crate::form::{CheckedForm, FormData};
 use crate::session::{Notice, SessionCtx};
 use crate::state::JournalistState;
 use crate::views::account::{self, Enrolment};
@@ -24,11 +23,8 @@ const OWN_PASSWORD: &str = "own";
 pub(crate) async fn account_page(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
+    Journalist(j): Journalist,
 ) -> Response {
-    let j = match app.current_journalist(&session).await {
-        Ok(j) => j,
-        Err(res) => return res,
-    };
     let password = generate_password(&mut OsRng);
     session.set_pending_password(&app.inner.sessions, OWN_PASSWORD, password.clone());
     let ctx = app.page_ctx(&session, Some(&j)).await;
@@ -39,12 +35,9 @@ pub(crate) async fn account_page(
 pub(crate) async fn change_name(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Journalist(j): Journalist,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.post_guard(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let Some((first, last)) = names(&form) else {
         session.notice(&app.inner.sessions, Notice::error("Names have at most 100 characters."));
         return Redirect::to("/account/account").into_response();
@@ -64,12 +57,9 @@ pub(crate) async fn change_name(
 pub(crate) async fn new_password(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Journalist(j): Journalist,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.post_guard(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let refuse = |text: &str| {
         session.notice(&app.inner.sessions, Notice::error(text));
         Redirect::to("/account/account").into_response()
@@ -116,12 +106,9 @@ pub(crate) fn set_password(s: &Store, username: &str, password: &str) -> Result<
 pub(crate) async fn reset_totp(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Journalist(j): Journalist,
+    CheckedForm(_): CheckedForm,
 ) -> Response {
-    let (j, _) = match app.post_guard(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     app.enrol_page(&session, &j, "/account/verify-2fa-totp", None, &j.username, NewFactor::fresh_totp()).await
 }
 
@@ -129,12 +116,9 @@ pub(crate) async fn reset_totp(
 pub(crate) async fn reset_hotp(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Journalist(j): Journalist,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.post_guard(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     match NewFactor::hotp(form.get("otp_secret")) {
         Some(factor) => app.enrol_page(&session, &j, "/account/verify-2fa-hotp", None, &j.username, factor).await,
         None => {
@@ -148,12 +132,9 @@ pub(crate) async fn reset_hotp(
 pub(crate) async fn verify_factor(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Journalist(j): Journalist,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.post_guard(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     match app.apply_new_factor(&j, &form).await {
         Ok(true) => {
             app.inner.sessions.end_all_for(j.id);

@@ -14,7 +14,8 @@ use rand::rngs::OsRng;
 
 use super::account::{NewFactor, names, set_password};
 use super::html;
-use crate::auth::WorkError;
+use crate::auth::{Admin, WorkError};
+use crate::form::CheckedForm;
 use crate::session::{Notice, SessionCtx};
 use crate::state::JournalistState;
 use crate::views::admin;
@@ -29,11 +30,11 @@ const MAX_ORG_CHARS: usize = 64;
 const MAX_MIN_MESSAGE_LEN: u32 = 100_000;
 
 /// `GET /admin/`.
-pub(crate) async fn index(State(app): State<JournalistState>, Extension(session): Extension<SessionCtx>) -> Response {
-    let j = match app.current_admin(&session).await {
-        Ok(j) => j,
-        Err(res) => return res,
-    };
+pub(crate) async fn index(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    Admin(j): Admin,
+) -> Response {
     match app.with_store(|s| s.journalists()).await {
         Ok(users) => {
             let ctx = app.page_ctx(&session, Some(&j)).await;
@@ -47,11 +48,8 @@ pub(crate) async fn index(State(app): State<JournalistState>, Extension(session)
 pub(crate) async fn add_form(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
+    Admin(j): Admin,
 ) -> Response {
-    let j = match app.current_admin(&session).await {
-        Ok(j) => j,
-        Err(res) => return res,
-    };
     let password = generate_password(&mut OsRng);
     session.set_pending_password(&app.inner.sessions, NEW_USER_PASSWORD, password.clone());
     let ctx = app.page_ctx(&session, Some(&j)).await;
@@ -63,12 +61,9 @@ pub(crate) async fn add_form(
 pub(crate) async fn add(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Admin(j): Admin,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.admin_post(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let refuse = |text: &str| {
         session.notice(&app.inner.sessions, Notice::error(text));
         Redirect::to("/admin/add").into_response()
@@ -122,11 +117,8 @@ pub(crate) async fn edit_form(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
     Path(id): Path<i64>,
+    Admin(j): Admin,
 ) -> Response {
-    let j = match app.current_admin(&session).await {
-        Ok(j) => j,
-        Err(res) => return res,
-    };
     let user = match app.target(&session, &j, id).await {
         Ok(u) => u,
         Err(res) => return res,
@@ -142,12 +134,9 @@ pub(crate) async fn edit(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
     Path(id): Path<i64>,
-    body: Bytes,
+    Admin(j): Admin,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.admin_post(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let user = match app.target(&session, &j, id).await {
         Ok(u) => u,
         Err(res) => return res,
@@ -181,12 +170,9 @@ pub(crate) async fn edit_password(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
     Path(id): Path<i64>,
-    body: Bytes,
+    Admin(j): Admin,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.admin_post(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let user = match app.other_user(&session, &j, id).await {
         Ok(u) => u,
         Err(res) => return res,
@@ -218,12 +204,9 @@ pub(crate) async fn delete(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
     Path(id): Path<i64>,
-    body: Bytes,
+    Admin(j): Admin,
+    CheckedForm(_): CheckedForm,
 ) -> Response {
-    let (j, _) = match app.admin_post(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let user = match app.other_user(&session, &j, id).await {
         Ok(u) => u,
         Err(res) => return res,
@@ -246,12 +229,9 @@ pub(crate) async fn delete(
 pub(crate) async fn reset_totp(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Admin(j): Admin,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.admin_post(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let user = match app.target(&session, &j, form.get("userid").parse().unwrap_or(-1)).await {
         Ok(u) => u,
         Err(res) => return res,
@@ -263,12 +243,9 @@ pub(crate) async fn reset_totp(
 pub(crate) async fn reset_hotp(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Admin(j): Admin,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.admin_post(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let user = match app.target(&session, &j, form.get("userid").parse().unwrap_or(-1)).await {
         Ok(u) => u,
         Err(res) => return res,
@@ -286,12 +263,9 @@ pub(crate) async fn reset_hotp(
 pub(crate) async fn verify_factor(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Admin(j): Admin,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.admin_post(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let user = match app.target(&session, &j, form.get("userid").parse().unwrap_or(-1)).await {
         Ok(u) => u,
         Err(res) => return res,
@@ -325,11 +299,11 @@ pub(crate) async fn verify_factor(
 }
 
 /// `GET /admin/config`.
-pub(crate) async fn config(State(app): State<JournalistState>, Extension(session): Extension<SessionCtx>) -> Response {
-    let j = match app.current_admin(&session).await {
-        Ok(j) => j,
-        Err(res) => return res,
-    };
+pub(crate) async fn config(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    Admin(j): Admin,
+) -> Response {
     match app.with_store(|s| s.instance_settings()).await {
         Ok(settings) => {
             let ctx = app.page_ctx(&session, Some(&j)).await;
@@ -343,12 +317,9 @@ pub(crate) async fn config(State(app): State<JournalistState>, Extension(session
 pub(crate) async fn update_org_name(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Admin(_): Admin,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (_, form) = match app.admin_post(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let name = form.get("organization_name").trim().to_owned();
     if name.is_empty() || name.chars().count() > MAX_ORG_CHARS || name.chars().any(char::is_control) {
         return app.config_notice(&session, Notice::error("The organization name has 1 to 64 characters."));
@@ -361,12 +332,9 @@ pub(crate) async fn update_org_name(
 pub(crate) async fn update_preferences(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Admin(_): Admin,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (_, form) = match app.admin_post(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let min_len = if form.flag("prevent_short_messages") {
         match form.get("min_message_length").trim().parse::<u32>() {
             Ok(n) if n <= MAX_MIN_MESSAGE_LEN => n,
@@ -393,12 +361,10 @@ pub(crate) async fn update_preferences(
 pub(crate) async fn upload_logo(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
+    Admin(_): Admin,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(res) = app.current_admin(&session).await {
-        return res;
-    }
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let Ok(boundary) = multer::parse_boundary(content_type) else {
         return app.config_notice(&session, Notice::error("The logo form was malformed. Nothing was changed."));
@@ -455,17 +421,6 @@ fn is_png(bytes: &[u8]) -> bool {
 }
 
 impl JournalistState {
-    /// A POST from an administrator with a valid CSRF token.
-    async fn admin_post(
-        &self,
-        session: &SessionCtx,
-        body: &Bytes,
-    ) -> Result<(JournalistRecord, crate::form::FormData), Response> {
-        let j = self.current_admin(session).await?;
-        let form = self.checked_form(session, body)?;
-        Ok((j, form))
-    }
-
     /// The account `id`, or a "not found" page (the placeholder is never editable).
     async fn target(
         &self,

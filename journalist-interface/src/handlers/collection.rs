@@ -4,24 +4,23 @@
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use bytes::Bytes;
 use postern_core::journalist_filename;
 use postern_store::{Collection, CollectionItem, ItemKind, JournalistRecord, Store, StoreError};
 
 use super::html;
-use crate::auth::unix_now;
+use crate::auth::{Journalist, unix_now};
 use crate::bulk::{self, ZipEntry};
-use crate::form::FormData;
+use crate::form::{CheckedForm, FormData};
 use crate::session::{Notice, SessionCtx};
 use crate::state::JournalistState;
 use crate::views::newsroom;
 
 /// `GET /`: the source list.
-pub(crate) async fn index(State(app): State<JournalistState>, Extension(session): Extension<SessionCtx>) -> Response {
-    let j = match app.current_journalist(&session).await {
-        Ok(j) => j,
-        Err(res) => return res,
-    };
+pub(crate) async fn index(
+    State(app): State<JournalistState>,
+    Extension(session): Extension<SessionCtx>,
+    Journalist(j): Journalist,
+) -> Response {
     let id = j.id;
     match app.with_store(move |s| s.sources_for_journalist(id)).await {
         Ok(sources) => {
@@ -37,11 +36,8 @@ pub(crate) async fn collection(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
     Path(uuid): Path<String>,
+    Journalist(j): Journalist,
 ) -> Response {
-    let j = match app.current_journalist(&session).await {
-        Ok(j) => j,
-        Err(res) => return res,
-    };
     let id = j.id;
     match app.with_store(move |s| s.collection(&uuid, id)).await {
         Ok(Some(c)) => {
@@ -58,9 +54,10 @@ pub(crate) async fn add_star(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
     Path(uuid): Path<String>,
-    body: Bytes,
+    Journalist(j): Journalist,
+    CheckedForm(_): CheckedForm,
 ) -> Response {
-    star(app, session, uuid, body, true).await
+    star(app, session, j, uuid, true).await
 }
 
 /// `POST /col/remove_star/<uuid>`.
@@ -68,16 +65,13 @@ pub(crate) async fn remove_star(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
     Path(uuid): Path<String>,
-    body: Bytes,
+    Journalist(j): Journalist,
+    CheckedForm(_): CheckedForm,
 ) -> Response {
-    star(app, session, uuid, body, false).await
+    star(app, session, j, uuid, false).await
 }
 
-async fn star(app: JournalistState, session: SessionCtx, uuid: String, body: Bytes, starred: bool) -> Response {
-    let j = match app.post_guard(&session, &body).await {
-        Ok((j, _)) => j,
-        Err(res) => return res,
-    };
+async fn star(app: JournalistState, session: SessionCtx, j: JournalistRecord, uuid: String, starred: bool) -> Response {
     let back = format!("/col/{uuid}");
     match app.with_store(move |s| set_star(s, &[uuid], starred)).await {
         Ok(0) => app.not_found_for(&session, &j, "There is no such source; it may have been deleted.").await,
@@ -91,12 +85,9 @@ pub(crate) async fn delete_source(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
     Path(uuid): Path<String>,
-    body: Bytes,
+    Journalist(j): Journalist,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.post_guard(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     if !form.flag("confirm") {
         return app
             .confirm(
@@ -104,7 +95,7 @@ pub(crate) async fn delete_source(
                 &j,
                 "This deletes the source's account, messages, files and replies.",
                 &format!("/col/delete/{uuid}"),
-                &body,
+                &form,
             )
             .await;
     }
@@ -122,12 +113,9 @@ pub(crate) async fn delete_source(
 pub(crate) async fn process(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Journalist(j): Journalist,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.post_guard(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let uuids = form.all("cols_selected");
     if uuids.is_empty() {
         session.notice(&app.inner.sessions, Notice::error("No sources selected."));
@@ -155,7 +143,7 @@ pub(crate) async fn process(
             } else {
                 "This deletes all messages, files and replies of the selected sources; their accounts stay."
             };
-            return app.confirm(&session, &j, what, "/col/process", &body).await;
+            return app.confirm(&session, &j, what, "/col/process", &form).await;
         }
         "delete" => app
             .with_store(move |s| delete_sources(s, &uuids))
@@ -186,12 +174,9 @@ pub(crate) async fn process(
 pub(crate) async fn bulk(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Journalist(j): Journalist,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.post_guard(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let uuid = form.get("filesystem_id").to_owned();
     let back = format!("/col/{uuid}");
     let names = form.all("doc_names_selected");
@@ -206,7 +191,7 @@ pub(crate) async fn bulk(
     }
     if action == "delete" && !form.flag("confirm") {
         return app
-            .confirm(&session, &j, "This deletes the selected messages, files and replies.", "/bulk", &body)
+            .confirm(&session, &j, "This deletes the selected messages, files and replies.", "/bulk", &form)
             .await;
     }
     let journalist = j.id;
@@ -237,11 +222,8 @@ pub(crate) async fn download_unread(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
     Path(uuid): Path<String>,
+    Journalist(j): Journalist,
 ) -> Response {
-    let j = match app.current_journalist(&session).await {
-        Ok(j) => j,
-        Err(res) => return res,
-    };
     app.download(&session, &j, vec![uuid], true, None, "").await
 }
 
@@ -268,30 +250,17 @@ fn delete_sources(s: &Store, uuids: &[String]) -> Result<usize, StoreError> {
 }
 
 impl JournalistState {
-    /// A POST from a logged-in journalist with a valid CSRF token.
-    pub(crate) async fn post_guard(
-        &self,
-        session: &SessionCtx,
-        body: &Bytes,
-    ) -> Result<(JournalistRecord, FormData), Response> {
-        let j = self.current_journalist(session).await?;
-        let form = self.checked_form(session, body)?;
-        Ok((j, form))
-    }
-
-    /// The "are you sure?" page repeating `body`'s fields.
+    /// The "are you sure?" page repeating the form's fields.
     async fn confirm(
         &self,
         session: &SessionCtx,
         j: &JournalistRecord,
         what: &str,
         action: &str,
-        body: &Bytes,
+        form: &FormData,
     ) -> Response {
-        let fields: Vec<(String, String)> =
-            form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         let ctx = self.page_ctx(session, Some(j)).await;
-        html(newsroom::confirm(&ctx, what, action, &fields)).into_response()
+        html(newsroom::confirm(&ctx, what, action, form.pairs())).into_response()
     }
 
     /// A zip of the chosen items of the given sources: `only` names items (else all),

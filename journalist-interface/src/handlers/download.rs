@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::Journalist;
 use crate::bulk;
 use crate::session::SessionCtx;
 use crate::state::JournalistState;
@@ -14,11 +15,8 @@ pub(crate) async fn download_one(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
     Path((uuid, filename)): Path<(String, String)>,
+    Journalist(j): Journalist,
 ) -> Response {
-    let j = match app.current_journalist(&session).await {
-        Ok(j) => j,
-        Err(res) => return res,
-    };
     let journalist = j.id;
     let wanted = filename.clone();
     let found = app

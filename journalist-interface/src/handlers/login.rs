@@ -4,10 +4,10 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use bytes::Bytes;
 
 use super::html;
 use crate::auth::{LoginError, unix_now, verify_login};
+use crate::form::CheckedForm;
 use crate::session::{Notice, SessionCtx};
 use crate::state::JournalistState;
 use crate::views::account;
@@ -29,12 +29,8 @@ pub(crate) async fn login_form(
 pub(crate) async fn login(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let form = match app.checked_form(&session, &body) {
-        Ok(form) => form,
-        Err(res) => return res,
-    };
     let (username, password, token) =
         (form.get("username").trim().to_owned(), form.get("password").to_owned(), form.get("token").to_owned());
     let result = app.with_password_work(move |s| Ok(verify_login(s, &username, &password, &token, unix_now()))).await;
@@ -68,11 +64,8 @@ pub(crate) async fn login(
 pub(crate) async fn logout(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    CheckedForm(_): CheckedForm,
 ) -> Response {
-    if let Err(res) = app.checked_form(&session, &body) {
-        return res;
-    }
     session.restart_with(&app.inner.sessions, Notice::info("You have been logged out."));
     Redirect::to("/login").into_response()
 }

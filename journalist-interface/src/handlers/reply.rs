@@ -6,12 +6,13 @@ use std::io::Write;
 use axum::Extension;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use bytes::Bytes;
 use postern_core::{ErrorKind, HasKind};
 use postern_crypto::{CryptoError, SourceCert, SubmissionKey, encrypt_reply};
 use postern_store::{Store, StoreError};
 use zeroize::Zeroizing;
 
+use crate::auth::Journalist;
+use crate::form::CheckedForm;
 use crate::session::{Notice, SessionCtx};
 use crate::state::JournalistState;
 
@@ -40,12 +41,9 @@ impl HasKind for ReplyError {
 pub(crate) async fn reply(
     State(app): State<JournalistState>,
     Extension(session): Extension<SessionCtx>,
-    body: Bytes,
+    Journalist(j): Journalist,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (j, form) = match app.post_guard(&session, &body).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
     let uuid = form.get("filesystem_id").to_owned();
     let back = format!("/col/{uuid}");
     let text = Zeroizing::new(form.get("message").to_owned());

@@ -81,16 +81,31 @@ impl Default for SourceConfig {
 pub struct OnionConfig {
     /// Host this interface as a Tor onion service in-process (arti).
     pub enabled: bool,
-    /// Introduction points (1–20).
+    /// Introduction points (3–20).
     pub num_intro_points: u8,
     /// Introduction requests per second the introduction points let through (0: Tor's default).
     pub intro_rate_per_second: u32,
-    /// Burst of introduction requests allowed (0: Tor's default).
+    /// Burst of introduction requests allowed (0: Tor's default of 200, or the rate if
+    /// higher); at least the rate, or introduction points ignore the limit.
     pub intro_burst: u32,
     /// Streams one client circuit may have open at once before it is closed.
     pub max_streams_per_circuit: u32,
     /// Ask clients for proof of work under load (needs a build with the `pow` feature).
     pub enable_pow: bool,
+}
+
+impl OnionConfig {
+    fn validate(&self, points_key: &'static str, burst_key: &'static str) -> Result<(), ConfigError> {
+        // arti accepts 3 to 20 introduction points (C tor's range).
+        if !(3..=20).contains(&self.num_intro_points) {
+            return Err(ConfigError::Invalid { key: points_key, problem: "must be from 3 to 20" });
+        }
+        // Introduction points switch the limit off when the burst is below the rate.
+        if self.intro_burst > 0 && self.intro_burst < self.intro_rate_per_second {
+            return Err(ConfigError::Invalid { key: burst_key, problem: "must be at least intro_rate_per_second" });
+        }
+        Ok(())
+    }
 }
 
 impl Default for OnionConfig {
@@ -232,14 +247,8 @@ impl PosternConfig {
         if self.source.session_lifetime_minutes == 0 {
             return Err(ConfigError::Invalid { key: "source.session_lifetime_minutes", problem: "must be positive" });
         }
-        for (key, onion) in [
-            ("source.onion.num_intro_points", &self.source.onion),
-            ("journalist.onion.num_intro_points", &self.journalist.onion),
-        ] {
-            if !(1..=20).contains(&onion.num_intro_points) {
-                return Err(ConfigError::Invalid { key, problem: "must be from 1 to 20" });
-            }
-        }
+        self.source.onion.validate("source.onion.num_intro_points", "source.onion.intro_burst")?;
+        self.journalist.onion.validate("journalist.onion.num_intro_points", "journalist.onion.intro_burst")?;
         if self.journalist.session_lifetime_minutes == 0 {
             return Err(ConfigError::Invalid {
                 key: "journalist.session_lifetime_minutes",
@@ -278,6 +287,16 @@ mod tests {
         let c = PosternConfig::parse("[instance]\ndata_dir = \"data\"\n").unwrap().resolved_against(Path::new("/x"));
         assert_eq!(c.instance.data_dir, PathBuf::from("/x/data"));
         assert_eq!(c.instance.submission_key, PathBuf::from("/etc/postern/submission-key.asc"));
+    }
+
+    #[test]
+    fn onion_limits_that_tor_would_ignore_or_refuse_are_errors() {
+        let c = PosternConfig::parse("[journalist.onion]\nnum_intro_points = 2\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("journalist.onion.num_intro_points"));
+        let c = PosternConfig::parse("[source.onion]\nintro_rate_per_second = 25\nintro_burst = 10\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("source.onion.intro_burst"));
+        let c = PosternConfig::parse("[source.onion]\nintro_rate_per_second = 25\n").unwrap();
+        assert!(c.validate().is_ok(), "burst 0 means Tor's default");
     }
 
     #[test]

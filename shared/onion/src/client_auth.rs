@@ -54,10 +54,11 @@ impl ClientKey {
     }
 }
 
-/// Checks a device name: it becomes a file name and arti's client nickname.
+/// Checks a device name: it becomes a file name and arti's client nickname, which
+/// allows lower-case letters, digits, '-' and '_', not starting with '-'.
 fn device_file(dir: &Path, name: &str) -> Result<PathBuf, OnionError> {
-    let ok =
-        (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_';
+    let ok = (1..=64).contains(&name.len()) && name.bytes().all(allowed) && !name.starts_with('-');
     if !ok {
         return Err(OnionError::BadDeviceName);
     }
@@ -75,7 +76,9 @@ pub fn authorize_client(dir: &Path, name: &str, key: &ClientKey) -> Result<(), O
     let path = device_file(dir, name)?;
     let temp = dir.join(format!(".{name}.auth.tmp"));
     let write = || -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temp)?;
+        // A stale temporary file would keep its old mode: start from none.
+        let _ = std::fs::remove_file(&temp);
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
         writeln!(file, "{}", key.public_line())?;
         file.sync_all()?;
         std::fs::rename(&temp, &path)
@@ -136,7 +139,9 @@ mod tests {
         authorize_client(&devices, "laptop-1", &ClientKey::generate()).unwrap();
         authorize_client(&devices, "phone", &ClientKey::generate()).unwrap();
         assert_eq!(authorized_clients(&devices).unwrap(), ["laptop-1", "phone"]);
-        assert!(matches!(authorize_client(&devices, "../x", &ClientKey::generate()), Err(OnionError::BadDeviceName)));
+        for bad in ["../x", "Laptop", "-x", ""] {
+            assert!(matches!(authorize_client(&devices, bad, &ClientKey::generate()), Err(OnionError::BadDeviceName)));
+        }
         assert!(revoke_client(&devices, "phone").unwrap());
         assert!(!revoke_client(&devices, "phone").unwrap());
         assert_eq!(authorized_clients(&devices).unwrap(), ["laptop-1"]);

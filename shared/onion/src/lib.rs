@@ -27,6 +27,9 @@ use tor_rtcompat::PreferredRuntime;
 
 pub use client_auth::{ClientKey, authorize_client, authorized_clients, revoke_client};
 
+/// Whether this build can ask clients for proof of work (the `pow` feature).
+pub const POW_AVAILABLE: bool = cfg!(feature = "pow");
+
 /// The onion service's virtual port (HTTP).
 const VIRTUAL_PORT: u16 = 80;
 /// A client must send its request headers within this time (as on loopback).
@@ -58,7 +61,7 @@ pub enum OnionError {
         cause: std::io::Error,
     },
     /// A device name is not usable as a file name and client nickname.
-    #[error("a device name has 1 to 64 letters, digits, '-' or '_'")]
+    #[error("a device name has 1 to 64 lower-case letters, digits, '-' or '_', and does not start with '-'")]
     BadDeviceName,
 }
 

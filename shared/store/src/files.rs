@@ -27,13 +27,10 @@ pub fn replace_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), Store
     let dir = path.parent().ok_or(StoreError::Bug("a file path without a directory"))?;
     let name = path.file_name().ok_or(StoreError::Bug("a file path without a name"))?;
     let temp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .open(&temp)
-        .map_err(io("create a file"))?;
+    // A stale temporary file (a crash) would keep its old mode: start from none.
+    let _ = std::fs::remove_file(&temp);
+    let mut file =
+        OpenOptions::new().write(true).create_new(true).mode(mode).open(&temp).map_err(io("create a file"))?;
     let written = file.write_all(contents).and_then(|()| file.sync_all());
     if let Err(e) = written {
         let _ = std::fs::remove_file(&temp);
