@@ -25,12 +25,11 @@ const FALLBACK_ORG: &str = "Postern";
 impl JournalistState {
     /// The frame facts of a page for `user` (or nobody).
     pub(crate) async fn page_ctx(&self, session: &SessionCtx, user: Option<&JournalistRecord>) -> PageCtx {
-        let org = self
-            .with_store(|s| s.instance_settings())
+        // One trip to the blocking pool for both frame facts.
+        let (org, has_logo) = self
+            .with_store(|s| Ok((s.instance_settings()?.organization_name, s.has_logo())))
             .await
-            .map(|s| s.organization_name)
-            .unwrap_or_else(|_| FALLBACK_ORG.to_owned());
-        let has_logo = self.with_store(|s| Ok(s.has_logo())).await.unwrap_or(false);
+            .unwrap_or_else(|_| (FALLBACK_ORG.to_owned(), false));
         PageCtx {
             org,
             user: user.map(|u| (u.username.clone(), u.is_admin)),

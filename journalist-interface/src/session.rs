@@ -9,8 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
-use rand::RngCore;
-use rand::rngs::OsRng;
+use postern_core::{constant_time_eq, random_token};
 use zeroize::Zeroizing;
 
 /// Cookie name (SecureDrop's journalist interface uses `js`).
@@ -272,20 +271,6 @@ fn cookie_value(headers: &HeaderMap) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, value)| *name == COOKIE_NAME && value.len() == 64)
         .map(|(_, value)| value.to_owned())
-}
-
-/// 32 random bytes from the OS, as 64 hex digits.
-pub(crate) fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -19,15 +19,14 @@ const FALLBACK_ORG: &str = "Postern";
 impl AppState {
     /// The frame facts of a page: organisation name and this session's pending notices.
     pub(crate) async fn page_ctx(&self, session: &SessionCtx, error: Option<String>) -> PageCtx<'_> {
-        let org = self
-            .with_store(|s| s.instance_settings())
+        // One trip to the blocking pool for both frame facts.
+        let (org, has_logo) = self
+            .with_store(|s| Ok((s.instance_settings()?.organization_name, s.has_logo())))
             .await
-            .map(|s| s.organization_name)
-            .unwrap_or_else(|_| FALLBACK_ORG.to_owned());
+            .unwrap_or_else(|_| (FALLBACK_ORG.to_owned(), false));
         let tr = &self.inner.tr;
         let notices = session.take_flashes(&self.inner.sessions).iter().map(|f| flash_text(tr, f)).collect();
         let logout_csrf = session.logged_in(&self.inner.sessions).map(|l| l.csrf);
-        let has_logo = self.with_store(|s| Ok(s.has_logo())).await.unwrap_or(false);
         PageCtx { tr, org, notices, error, logout_csrf, has_logo }
     }
 

@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 use postern_core::Codename;
+use postern_core::{constant_time_eq, random_token};
 use postern_crypto::{SealedSourceKey, SourceKeyPad, SourceReplyKey};
 use postern_store::SourceId;
-use rand::RngCore;
-use rand::rngs::OsRng;
 
 /// Cookie name (SecureDrop's source interface uses `ss`).
 pub(crate) const COOKIE_NAME: &str = "ss";
@@ -330,23 +329,10 @@ fn cookie_value(headers: &HeaderMap) -> Option<(String, Option<SourceKeyPad>)> {
     (id.len() == 64).then(|| (id.to_owned(), pad))
 }
 
-/// 32 random bytes from the OS, as 64 hex digits.
-pub(crate) fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::rngs::OsRng;
 
     fn test_seal() -> (SealedSourceKey, SourceKeyPad) {
         let secrets = postern_crypto::InstanceSecrets::generate(&mut OsRng);

@@ -8,6 +8,7 @@ mod error;
 mod filename;
 mod sensitive;
 mod time;
+mod token;
 
 pub use account::{MAX_NAME_CHARS, RESERVED_USERNAME, is_valid_username};
 pub use codename::{CODENAME_WORDS, Codename, MAX_CODENAME_INPUT, ParseCodenameError, wordlist};
@@ -20,3 +21,4 @@ pub use error::{ErrorKind, HasKind};
 pub use filename::secure_filename;
 pub use sensitive::Sensitive;
 pub use time::UtcDateTime;
+pub use token::{constant_time_eq, random_token};

@@ -4,6 +4,7 @@
 //! Codes are never accepted twice: a TOTP code must belong to a later step than the
 //! last accepted one, and an HOTP code moves the counter past itself.
 
+use postern_core::constant_time_eq;
 use rand::{CryptoRng, RngCore};
 use totp_rs::{Algorithm, TOTP};
 use zeroize::Zeroizing;
@@ -129,10 +130,6 @@ pub fn verify_hotp(secret: &OtpSecret, input: &str, counter: u64) -> Option<u64>
         }
     }
     matched
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

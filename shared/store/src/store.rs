@@ -16,7 +16,7 @@ use crate::error::{db, io};
 use crate::{StoreError, sql};
 
 /// The reserved user name of the account that inherits deleted journalists' replies.
-pub const PLACEHOLDER_USERNAME: &str = "deleted";
+pub const PLACEHOLDER_USERNAME: &str = postern_core::RESERVED_USERNAME;
 
 /// How often we redraw a designation that is already taken.
 const DESIGNATION_ATTEMPTS: usize = 50;

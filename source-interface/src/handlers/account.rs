@@ -10,7 +10,9 @@ use rand::rngs::OsRng;
 use serde::Deserialize;
 
 use super::html;
-use crate::session::{Flash, SessionCtx, random_token};
+use postern_core::random_token;
+
+use crate::session::{Flash, SessionCtx};
 use crate::state::AppState;
 use crate::views::pages::{self, TOR2WEB_CANARY};
 
