@@ -25,7 +25,7 @@ impl AppState {
             .await
             .unwrap_or_else(|_| (FALLBACK_ORG.to_owned(), false));
         let tr = &self.inner.tr;
-        let notices = session.take_flashes(&self.inner.sessions).iter().map(|f| flash_text(tr, f)).collect();
+        let notices = session.take_flashes(&self.inner.sessions).iter().flat_map(|f| flash_texts(tr, f)).collect();
         let logout_csrf = session.logged_in(&self.inner.sessions).map(|l| l.csrf);
         PageCtx { tr, org, notices, error, logout_csrf, has_logo }
     }
@@ -49,8 +49,35 @@ impl AppState {
     }
 }
 
+fn flash_texts(tr: &crate::i18n::Tr, flash: &Flash) -> Vec<String> {
+    match flash {
+        Flash::Cleaned(files) => files.iter().map(|f| cleaning_text(tr, f)).collect(),
+        other => vec![flash_text(tr, other)],
+    }
+}
+
+/// What the opt-in cleaning did to one file, in categories only.
+fn cleaning_text(tr: &crate::i18n::Tr, file: &crate::upload::FileCleaning) -> String {
+    use crate::upload::CleaningResult;
+    let name = file.name.expose().as_str();
+    let what = |categories: &[postern_scrub::Category]| {
+        categories.iter().map(|c| tr.get(&format!("scrub-category-{}", c.key()))).collect::<Vec<_>>().join("; ")
+    };
+    match &file.result {
+        CleaningResult::Removed(categories) => tr.get2("scrub-removed", ("file", name), ("what", what(categories))),
+        CleaningResult::NothingFound => tr.get1("scrub-nothing-found", "file", name),
+        CleaningResult::NotAPhoto => tr.get1("scrub-not-a-photo", "file", name),
+        CleaningResult::Damaged(categories) if categories.is_empty() => tr.get1("scrub-damaged", "file", name),
+        CleaningResult::Damaged(categories) => {
+            tr.get2("scrub-damaged-partly", ("file", name), ("what", what(categories)))
+        }
+        CleaningResult::TooLarge => tr.get1("scrub-too-large", "file", name),
+    }
+}
+
 fn flash_text(tr: &crate::i18n::Tr, flash: &Flash) -> String {
     match flash {
+        Flash::Cleaned(_) => String::new(),
         Flash::SessionExpired => tr.get("session-expired"),
         Flash::TemporaryProblem => tr.get("session-temporary-problem"),
         Flash::AlreadyLoggedIn => tr.get("generate-already-logged-in"),

@@ -36,6 +36,19 @@ impl Tr {
         self.format(id, Some(&args))
     }
 
+    /// The message `id` with two arguments.
+    pub(crate) fn get2<'a>(
+        &self,
+        id: &str,
+        (name1, value1): (&'a str, impl Into<FluentValue<'a>>),
+        (name2, value2): (&'a str, impl Into<FluentValue<'a>>),
+    ) -> String {
+        let mut args = FluentArgs::new();
+        args.set(name1, value1);
+        args.set(name2, value2);
+        self.format(id, Some(&args))
+    }
+
     fn format(&self, id: &str, args: Option<&FluentArgs<'_>>) -> String {
         let Some(pattern) = self.bundle.get_message(id).and_then(|m| m.value()) else {
             return id.to_owned();

@@ -31,6 +31,8 @@ pub(crate) enum Flash {
     AlreadyLoggedIn,
     /// A submission was stored (Fluent selector for what it held).
     Thanks { first: bool, what: &'static str },
+    /// What the opt-in cleaning did to each file of that submission.
+    Cleaned(Vec<crate::upload::FileCleaning>),
     /// The source hid one reply, or all.
     ReplyDeleted { all: bool },
 }

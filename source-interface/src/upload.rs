@@ -16,8 +16,10 @@ use std::future::Future;
 
 use axum::body::Body;
 use bytes::Bytes;
+use postern_core::Sensitive;
 use postern_core::{Codename, secure_filename};
-use postern_crypto::{encrypt_document, encrypt_message};
+use postern_crypto::{encrypt_document, encrypt_message, encrypt_scrubbed_document};
+use postern_scrub::{Category, NotCleaned, StreamOutcome, StreamScrubber};
 use postern_store::{FinishedBlob, SourceRecord, SubmissionKind};
 use zeroize::Zeroizing;
 
@@ -42,6 +44,45 @@ const MAX_PARTS: usize = MAX_FILES + 16;
 pub(crate) struct Received {
     pub(crate) message: bool,
     pub(crate) files: usize,
+    /// What the opt-in cleaning did to each file (empty when the source turned it off).
+    pub(crate) cleaning: Vec<FileCleaning>,
+}
+
+/// What the opt-in cleaning did to one file: shown once to the source on the next
+/// page, in categories only, and never stored or logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileCleaning {
+    /// The (sanitised) file name the source chose.
+    pub(crate) name: Sensitive<String>,
+    /// What happened.
+    pub(crate) result: CleaningResult,
+}
+
+/// The outcome of cleaning one file, as the source is told it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CleaningResult {
+    /// These kinds of information were found and removed.
+    Removed(Vec<Category>),
+    /// A photo with nothing to remove.
+    NothingFound,
+    /// Not a JPEG, PNG or WebP photo: sent as it was.
+    NotAPhoto,
+    /// Part of the photo could not be read: that part was sent as it was.
+    Damaged(Vec<Category>),
+    /// Too large to clean here (WebP): sent as it was.
+    TooLarge,
+}
+
+impl CleaningResult {
+    fn of(outcome: &StreamOutcome) -> Self {
+        match outcome {
+            StreamOutcome::Cleaned(o) if o.removed.is_empty() => Self::NothingFound,
+            StreamOutcome::Cleaned(o) => Self::Removed(o.removed_categories()),
+            StreamOutcome::NotCleaned { reason: NotCleaned::TooLarge { .. }, .. } => Self::TooLarge,
+            StreamOutcome::NotCleaned { format, .. } if !format.is_streamable_image() => Self::NotAPhoto,
+            StreamOutcome::NotCleaned { removed, .. } => Self::Damaged(postern_scrub::categories_of(removed)),
+        }
+    }
 }
 
 /// Why a submission was refused; nothing of it is stored.
@@ -116,6 +157,10 @@ pub(crate) async fn receive(
     };
 
     let mut csrf_ok = false;
+    // Our form puts the cleaning checkbox before the file field: an unchecked box
+    // sends nothing, so "not seen before a file" means "off".
+    let mut clean_photos = false;
+    let mut cleaning = Vec::new();
     let mut refusal = None;
     let mut parts = 0;
     let mut message = Zeroizing::new(String::new());
@@ -137,6 +182,7 @@ pub(crate) async fn receive(
         match name.as_str() {
             _ if refusal.is_some() => drain_field(&mut field, &meter).await.map_err(refuse_or)?,
             "csrf_token" => {}
+            "scrub" => clean_photos = read_small(&mut field, &meter).await.map_err(refuse_or)? == "1",
             "text" => {
                 if !read_small(&mut field, &meter).await.map_err(refuse_or)?.trim().is_empty() {
                     refusal = Some(Refusal::Honeypot);
@@ -148,8 +194,14 @@ pub(crate) async fn receive(
             },
             "fh" if rules.allow_uploads && field.file_name().is_some_and(|n| !n.is_empty()) => {
                 let filename = secure_filename(field.file_name().unwrap_or_default());
-                match encrypt_field(app, source, filename, &mut field, &meter).await {
-                    Ok(blob) => files.push(blob),
+                match encrypt_field(app, source, &filename, clean_photos, &mut field, &meter).await {
+                    Ok((blob, outcome)) => {
+                        files.push(blob);
+                        if let Some(outcome) = outcome {
+                            let result = CleaningResult::of(&outcome);
+                            cleaning.push(FileCleaning { name: Sensitive::new(filename), result });
+                        }
+                    }
                     Err(FieldError::Body(e)) => return Err(refuse_or(e)),
                     Err(FieldError::Failed(e)) => {
                         // Read the rest, so the browser gets the error page.
@@ -180,7 +232,7 @@ pub(crate) async fn receive(
     items.extend(files.into_iter().map(|f| (SubmissionKind::Document, f)));
     let id = source.id;
     app.with_store(move |s| s.record_submission(id, items)).await?;
-    Ok(Received { message: has_message, files: count })
+    Ok(Received { message: has_message, files: count, cleaning })
 }
 
 /// Reads and discards what is left of a request body, at most `cap` bytes, so the
@@ -406,7 +458,9 @@ enum FieldError {
     Failed(AppError),
 }
 
-/// Streams one file field through gzip and encryption into a finished blob.
+/// Streams one file field through gzip and encryption into a finished blob; with
+/// `clean`, through the metadata scrubber first (same pass, bounded memory), and
+/// the gzip header says what it did.
 ///
 /// Encryption runs here, on the async worker, chunk by chunk (about a millisecond
 /// each): sequoia allocates two 4 MiB packet buffers per stream, and on a fresh
@@ -416,22 +470,34 @@ enum FieldError {
 async fn encrypt_field(
     app: &AppState,
     source: &SourceRecord,
-    filename: String,
+    filename: &str,
+    clean: bool,
     field: &mut multer::Field<'static>,
     meter: &BodyMeter,
-) -> Result<FinishedBlob, FieldError> {
+) -> Result<(FinishedBlob, Option<StreamOutcome>), FieldError> {
     let failed = |e: AppError| FieldError::Failed(e);
+    let sink = |e: std::io::Error| failed(postern_crypto::CryptoError::Sink(e).into());
     let key = app.inner.key.clone().map_err(|p| failed(postern_crypto::CryptoError::from(p).into()))?;
     let mut blob = app.inner.store.begin_blob(source).map_err(|e| failed(e.into()))?;
-    {
-        let mut plain = encrypt_document(&key, &filename, &mut blob).map_err(|e| failed(e.into()))?;
-        // On any error the blob is dropped below, which removes the partial ciphertext.
+    // On any error the blob is dropped below, which removes the partial ciphertext.
+    let outcome = if clean {
+        let mut plain = encrypt_scrubbed_document(&key, filename, &mut blob).map_err(|e| failed(e.into()))?;
+        let mut scrubber = StreamScrubber::new(&mut plain);
         while let Some(chunk) = next_chunk(field, meter).await.map_err(FieldError::Body)? {
-            plain.write_all(&chunk).map_err(|e| failed(postern_crypto::CryptoError::Sink(e).into()))?;
+            scrubber.write_all(&chunk).map_err(sink)?;
+        }
+        let (_, outcome) = scrubber.finish().map_err(sink)?;
+        plain.finish_with_note(Some(&outcome.note())).map_err(|e| failed(e.into()))?;
+        Some(outcome)
+    } else {
+        let mut plain = encrypt_document(&key, filename, &mut blob).map_err(|e| failed(e.into()))?;
+        while let Some(chunk) = next_chunk(field, meter).await.map_err(FieldError::Body)? {
+            plain.write_all(&chunk).map_err(sink)?;
         }
         plain.finish().map_err(|e| failed(e.into()))?;
-    }
-    finish_blob(blob).await.map_err(failed)
+        None
+    };
+    Ok((finish_blob(blob).await.map_err(failed)?, outcome))
 }
 
 /// fsyncs and closes a blob off the async threads.

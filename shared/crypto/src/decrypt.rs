@@ -34,8 +34,14 @@ pub(crate) fn decrypt_with_cert(cert: &Cert, ciphertext: &[u8]) -> Result<Vec<u8
     Ok(out)
 }
 
-struct Helper<'a> {
+pub(crate) struct Helper<'a> {
     cert: &'a Cert,
+}
+
+impl<'a> Helper<'a> {
+    pub(crate) fn new(cert: &'a Cert) -> Self {
+        Self { cert }
+    }
 }
 
 impl VerificationHelper for Helper<'_> {

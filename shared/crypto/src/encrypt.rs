@@ -42,9 +42,21 @@ impl Write for PlaintextWriter<'_> {
 impl PlaintextWriter<'_> {
     /// Completes the gzip member (if any) and the OpenPGP message, and flushes the sink.
     pub fn finish(self) -> Result<(), CryptoError> {
+        self.finish_with_note(None)
+    }
+
+    /// As [`PlaintextWriter::finish`]; a document also gets `note` as the comment of
+    /// an empty last gzip member (see `SCRUB_NOTE_HEADER`).
+    pub fn finish_with_note(self, note: Option<&str>) -> Result<(), CryptoError> {
         let message = match self.inner {
             Inner::Literal(m) => m,
-            Inner::Gzip(g) => g.finish().map_err(CryptoError::Sink)?,
+            Inner::Gzip(g) => {
+                let message = g.finish().map_err(CryptoError::Sink)?;
+                match note {
+                    Some(note) => crate::gzip::write_comment_member(message, note).map_err(CryptoError::Sink)?,
+                    None => message,
+                }
+            }
         };
         message.finalize().map_err(|e| match e.downcast::<io::Error>() {
             Ok(io) => CryptoError::Sink(io),
@@ -76,6 +88,28 @@ where
 {
     let literal = literal_to(key, sink)?;
     let gzip = StoredGzip::new(literal, filename).map_err(CryptoError::Sink)?;
+    Ok(PlaintextWriter { inner: Inner::Gzip(gzip) })
+}
+
+/// The header comment of a document whose source asked the server to remove hidden
+/// information before encryption; what was done (it is known only at the end) is the
+/// comment of the last gzip member.
+pub const SCRUB_NOTE_HEADER: &str = "postern: the source asked the server to remove hidden information before \
+     encryption; the last gzip member's comment says what was done";
+
+/// As [`encrypt_document`], for a document the server is cleaning on the way:
+/// the gzip header says so ([`SCRUB_NOTE_HEADER`]); finish it with
+/// [`PlaintextWriter::finish_with_note`].
+pub fn encrypt_scrubbed_document<'a, W>(
+    key: &'a SubmissionKey,
+    filename: &str,
+    sink: W,
+) -> Result<PlaintextWriter<'a>, CryptoError>
+where
+    W: Write + Send + Sync + 'a,
+{
+    let literal = literal_to(key, sink)?;
+    let gzip = StoredGzip::with_comment(literal, filename, Some(SCRUB_NOTE_HEADER)).map_err(CryptoError::Sink)?;
     Ok(PlaintextWriter { inner: Inner::Gzip(gzip) })
 }
 
@@ -152,6 +186,28 @@ mod tests {
         }
         w.finish().unwrap();
         out
+    }
+
+    #[test]
+    fn a_scrubbed_document_says_so_and_lists_what_went_in_its_last_member() {
+        let pair = generate_submission_key_pair("t", false).unwrap();
+        let key = SubmissionKey::from_armored(&pair.public_armored).unwrap();
+        let mut ct = Vec::new();
+        let mut w = encrypt_scrubbed_document(&key, "photo.jpg", &mut ct).unwrap();
+        w.write_all(b"cleaned image bytes").unwrap();
+        w.finish_with_note(Some("postern-scrub removed: location, device")).unwrap();
+        let gz = decrypt_message(&pair.secret_armored, &ct).unwrap();
+        let mut data = Vec::new();
+        let members = crate::read_gzip_members(&gz[..], &mut data).unwrap();
+        assert_eq!(data, b"cleaned image bytes");
+        assert_eq!(members.len(), 2);
+        assert_eq!(members[0].name.as_deref(), Some(&b"photo.jpg"[..]));
+        assert_eq!(members[0].comment.as_deref(), Some(crate::SCRUB_NOTE_HEADER.as_bytes()));
+        assert_eq!(members[1].comment.as_deref(), Some(&b"postern-scrub removed: location, device"[..]));
+        // Every gunzip reads both members as one file.
+        let mut all = Vec::new();
+        flate2::read::MultiGzDecoder::new(&gz[..]).read_to_end(&mut all).unwrap();
+        assert_eq!(all, b"cleaned image bytes");
     }
 
     #[test]

@@ -12,6 +12,8 @@ use std::io::{self, Write};
 const MAX_BLOCK: usize = 65_535;
 /// Header flag: an original file name follows.
 const FNAME: u8 = 0x08;
+/// Header flag: a comment follows.
+const FCOMMENT: u8 = 0x10;
 /// Operating system "unknown", as Python's gzip writes it: says nothing about the server.
 const OS_UNKNOWN: u8 = 255;
 
@@ -26,11 +28,21 @@ pub(crate) struct StoredGzip<W: Write> {
 impl<W: Write> StoredGzip<W> {
     /// Writes the header with `filename` (ASCII, no NUL: callers pass a sanitised name)
     /// and modification time 0.
-    pub(crate) fn new(mut inner: W, filename: &str) -> io::Result<Self> {
+    pub(crate) fn new(inner: W, filename: &str) -> io::Result<Self> {
+        Self::with_comment(inner, filename, None)
+    }
+
+    /// As [`StoredGzip::new`], with a header comment (ASCII; NULs are dropped).
+    pub(crate) fn with_comment(mut inner: W, filename: &str, comment: Option<&str>) -> io::Result<Self> {
         let name: Vec<u8> = filename.bytes().filter(|b| *b != 0).collect();
-        inner.write_all(&[0x1f, 0x8b, 8, FNAME, 0, 0, 0, 0, 0, OS_UNKNOWN])?;
+        let flags = if comment.is_some() { FNAME | FCOMMENT } else { FNAME };
+        inner.write_all(&[0x1f, 0x8b, 8, flags, 0, 0, 0, 0, 0, OS_UNKNOWN])?;
         inner.write_all(&name)?;
         inner.write_all(&[0])?;
+        if let Some(comment) = comment {
+            inner.write_all(&comment.bytes().filter(|b| *b != 0).collect::<Vec<u8>>())?;
+            inner.write_all(&[0])?;
+        }
         Ok(Self { inner, crc: crc32fast::Hasher::new(), size: 0, block: Vec::with_capacity(MAX_BLOCK) })
     }
 
@@ -52,6 +64,47 @@ impl<W: Write> StoredGzip<W> {
         self.inner.write_all(&crc.to_le_bytes())?;
         self.inner.write_all(&self.size.to_le_bytes())?;
         Ok(self.inner)
+    }
+}
+
+/// Appends an empty gzip member whose header carries `comment`. Every gunzip
+/// (RFC 1952 allows several members) yields the same data; readers that look at
+/// every member's header find the comment. Used to say, after a document's data,
+/// what the server removed from it: that is only known at the end.
+pub(crate) fn write_comment_member<W: Write>(mut inner: W, comment: &str) -> io::Result<W> {
+    inner.write_all(&[0x1f, 0x8b, 8, FCOMMENT, 0, 0, 0, 0, 0, OS_UNKNOWN])?;
+    inner.write_all(&comment.bytes().filter(|b| *b != 0).collect::<Vec<u8>>())?;
+    // The comment's end, one final empty stored block, CRC-32 0 and size 0.
+    inner.write_all(&[0, 1, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0])?;
+    Ok(inner)
+}
+
+/// One gzip member's header fields, as [`read_gzip_members`] finds them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GzipMember {
+    /// FNAME, as bytes (Latin-1 by the standard; sanitise before use).
+    pub name: Option<Vec<u8>>,
+    /// FCOMMENT, as bytes.
+    pub comment: Option<Vec<u8>>,
+}
+
+/// Decompresses a (multi-member) gzip stream from `input` into `output`, returning
+/// each member's header. Stops with an error on anything that is not gzip.
+pub fn read_gzip_members<R: io::BufRead, W: Write>(input: R, mut output: W) -> io::Result<Vec<GzipMember>> {
+    let mut decoder = flate2::bufread::GzDecoder::new(input);
+    let mut members = Vec::new();
+    loop {
+        io::copy(&mut decoder, &mut output)?;
+        let header = decoder.header().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not gzip data"))?;
+        members.push(GzipMember {
+            name: header.filename().map(<[u8]>::to_vec),
+            comment: header.comment().map(<[u8]>::to_vec),
+        });
+        let mut rest = decoder.into_inner();
+        if rest.fill_buf()?.is_empty() {
+            return Ok(members);
+        }
+        decoder = flate2::bufread::GzDecoder::new(rest);
     }
 }
 

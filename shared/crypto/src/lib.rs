@@ -10,10 +10,15 @@ mod otp;
 mod password;
 mod source_key;
 mod submission_key;
+mod viewing;
 
 pub use decrypt::{PacketVersions, decrypt_message, packet_versions};
-pub use encrypt::{PlaintextWriter, SourceCert, encrypt_document, encrypt_message, encrypt_reply};
+pub use encrypt::{
+    PlaintextWriter, SCRUB_NOTE_HEADER, SourceCert, encrypt_document, encrypt_message, encrypt_reply,
+    encrypt_scrubbed_document,
+};
 pub use error::{CryptoError, KeyProblem};
+pub use gzip::{GzipMember, read_gzip_members};
 pub use kdf::{InstanceSecrets, KdfWorkspace, SourceIdentity, derive_source_identity, derive_source_identity_in};
 pub use keygen::{GeneratedKeyPair, generate_submission_key_pair};
 pub use otp::{HOTP_LOOK_AHEAD, OtpSecret, normalize_code, totp_code, verify_hotp, verify_totp};
@@ -22,3 +27,4 @@ pub use source_key::{
     SealedSourceKey, SourceKeyPad, SourcePublicKey, SourceReplyKey, decrypt_reply, derive_source_public_key,
 };
 pub use submission_key::SubmissionKey;
+pub use viewing::{ViewingKey, ViewingKeyProblem, generate_protected_key_pair};

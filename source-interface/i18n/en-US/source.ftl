@@ -37,6 +37,7 @@ lookup-first-hint = Your first submission must contain a message of at least { $
 lookup-codename-reminder = Remember, your codename is:
 lookup-msg-label = Message
 lookup-fh-label = Files (you may choose several)
+lookup-scrub-label = Remove hidden photo information — location, camera, time — before your files are encrypted. Journalists may use this information to verify a photo; leave it on unless you want them to see it.
 lookup-max-upload = Maximum total upload size: { $size }.
 lookup-honeypot = Anti-spam check. Do not fill this in!
 lookup-submit = Submit
@@ -65,6 +66,32 @@ submit-too-short = Your first message must be at least { $min } characters long.
 submit-codename = Please do not submit your codename!
 submit-malformed = Your submission could not be read. Please try again.
 submit-too-many-files = You can send at most { $max } files at a time. Please submit the rest separately.
+
+## What the optional photo cleaning did (one notice per file)
+scrub-removed = { $file }: we removed hidden information before encrypting it: { $what }.
+scrub-nothing-found = { $file }: we found no hidden photo information to remove.
+scrub-not-a-photo = { $file } was sent as it was: we can only remove hidden information from JPEG, PNG and WebP photos. Documents such as PDF or Office files can contain names, dates and the name of your computer; if that matters, remove it before sending them (for example with Metadata Cleaner in Tails).
+scrub-damaged = { $file } could not be cleaned: it could not be read as a photo, so it was sent as it was. If that matters, send a screenshot of it instead.
+scrub-damaged-partly = { $file } could only be partly cleaned: we removed { $what }, but part of it could not be read as a photo and was sent as it was. If that matters, send a screenshot of it instead.
+scrub-too-large = { $file } was sent as it was: WebP photos over 32 MB cannot be cleaned here. If that matters, send it as a JPEG or a screenshot instead.
+scrub-category-location = location (GPS coordinates or place names)
+scrub-category-device = camera or device details (make, model, serial numbers)
+scrub-category-people = names of people (owner, author, editor)
+scrub-category-times = dates and times
+scrub-category-software = software and editing history
+scrub-category-thumbnail = small preview images (which can show parts you cropped out)
+scrub-category-xmp = XMP metadata
+scrub-category-iptc = captions, credits and places (IPTC)
+scrub-category-colour-profile = colour profile
+scrub-category-comments = comments
+scrub-category-trailing-data = hidden data after the end of the picture
+scrub-category-document-ids = identifiers that link copies of the file
+scrub-category-earlier-revisions = earlier versions of the file
+scrub-category-tracked-changes = tracked changes and their authors
+scrub-category-edit-sessions = editing-session identifiers
+scrub-category-custom-properties = custom properties
+scrub-category-embedded-content = embedded files or links
+scrub-category-other = other information not needed to show the picture
 
 ## Logout
 logout-heading = You are logged out

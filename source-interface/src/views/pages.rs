@@ -110,6 +110,12 @@ pub(crate) fn lookup(ctx: &PageCtx<'_>, v: &LookupView) -> Markup {
                 label for="msg" { (tr.get("lookup-msg-label")) }
                 textarea #msg name="msg" rows="10" maxlength="100000" {}
                 @if v.allow_uploads {
+                    // Before the file field: the server reads the choice before the files.
+                    p.option {
+                        input #scrub type="checkbox" name="scrub" value="1" checked;
+                        " "
+                        label for="scrub" { (tr.get("lookup-scrub-label")) }
+                    }
                     label for="fh" { (tr.get("lookup-fh-label")) }
                     input #fh type="file" name="fh" multiple;
                     p.hint { (tr.get1("lookup-max-upload", "size", v.max_upload.as_str())) }

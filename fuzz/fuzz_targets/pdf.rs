@@ -1,0 +1,11 @@
+//! PDF objects (through lopdf): inspect and scrub must never panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut input = b"%PDF-1.7\n".to_vec();
+    input.extend_from_slice(data);
+    let _ = postern_scrub::inspect_bytes(&input);
+    let _ = postern_scrub::scrub_bytes(&input);
+});

@@ -1,0 +1,139 @@
+//! WebP: RIFF chunks.
+//!
+//! Kept: `VP8 `, `VP8L`, `VP8X` (its ICC/EXIF/XMP flags corrected), `ALPH`, `ANIM`
+//! and `ANMF`. Replaced: `EXIF`, by one holding only the orientation (extended
+//! files only: a simple file has nowhere to declare it). Dropped: `ICCP`, `XMP `,
+//! unknown chunks and anything after the RIFF container.
+//!
+//! The RIFF header states the size of everything after it, which changes when
+//! chunks go, and metadata chunks come after the image data; so the whole
+//! container is read before any of it is written, up to a limit.
+
+use std::io::Write;
+
+use super::{Found, Mode, Parser, Step};
+use crate::{Category, Finding, Format, NotCleaned, ScrubError, exif, xmp};
+
+const VP8X_ICC: u8 = 0x20;
+const VP8X_EXIF: u8 = 0x08;
+const VP8X_XMP: u8 = 0x04;
+
+/// The WebP parser.
+#[derive(Debug)]
+pub(crate) struct Webp {
+    limit: u64,
+    ended: bool,
+}
+
+impl Webp {
+    /// A parser that refuses containers larger than `limit` bytes.
+    pub(crate) fn new(limit: u64) -> Self {
+        Self { limit, ended: false }
+    }
+}
+
+impl Parser for Webp {
+    fn step(&mut self, buf: &[u8], out: &mut dyn Write, found: &mut Found) -> Result<Step, ScrubError> {
+        if self.ended {
+            return Ok(Step::Done { consumed: 0, then: Mode::Trailer });
+        }
+        if buf.len() < 12 {
+            return Ok(Step::Need(12));
+        }
+        if &buf[..4] != b"RIFF" || &buf[8..12] != b"WEBP" {
+            return Err(malformed("it does not start with a WebP header"));
+        }
+        let size = u64::from(u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]));
+        let total = 8 + size;
+        if total > self.limit {
+            return Err(NotCleaned::TooLarge { limit_mib: self.limit / (1024 * 1024) }.into());
+        }
+        // total <= limit, which the caller keeps within memory (and usize).
+        let total = total as usize;
+        if buf.len() < total {
+            return Ok(Step::Need(total));
+        }
+        let cleaned = rewrite(&buf[12..total], found)?;
+        out.write_all(&cleaned)?;
+        self.ended = true;
+        Ok(Step::Done { consumed: total, then: Mode::Trailer })
+    }
+
+    fn max_need(&self) -> usize {
+        usize::try_from(self.limit).unwrap_or(usize::MAX)
+    }
+
+    fn complete(&self) -> bool {
+        self.ended
+    }
+
+    fn format(&self) -> Format {
+        Format::Webp
+    }
+}
+
+/// The cleaned container for the chunks in `body` (everything after "WEBP").
+fn rewrite(body: &[u8], found: &mut Found) -> Result<Vec<u8>, ScrubError> {
+    let mut out = Vec::with_capacity(body.len() + 12);
+    out.extend_from_slice(b"RIFF\0\0\0\0WEBP");
+    let mut vp8x_flags_at = None;
+    let mut has_image = false;
+    let mut orientation = None;
+    let mut pos = 0;
+    while pos < body.len() {
+        let header = body.get(pos..pos + 8).ok_or_else(|| malformed("a chunk header is cut short"))?;
+        let fourcc: [u8; 4] = [header[0], header[1], header[2], header[3]];
+        let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        let data = body.get(pos + 8..pos + 8 + len).ok_or_else(|| malformed("a chunk is longer than the file"))?;
+        // Chunks are padded to even sizes; a missing final pad byte is tolerated.
+        let padded = (len + (len & 1)).min(body.len() - pos - 8);
+        let whole = &body[pos..pos + 8 + padded];
+        let place = format!("WebP {}", String::from_utf8_lossy(&fourcc).trim_end());
+        match &fourcc {
+            b"VP8X" => {
+                if len < 10 || vp8x_flags_at.is_some() {
+                    return Err(malformed("the extended header is invalid"));
+                }
+                vp8x_flags_at = Some(out.len() + 8);
+                out.extend_from_slice(whole);
+            }
+            b"VP8 " | b"VP8L" | b"ANMF" => {
+                has_image = true;
+                out.extend_from_slice(whole);
+            }
+            b"ALPH" | b"ANIM" => out.extend_from_slice(whole),
+            b"ICCP" => found.removed.push(Finding::new(Category::ColourProfile, place, "ICC profile")),
+            b"EXIF" => {
+                let tiff = data.strip_prefix(b"Exif\0\0").unwrap_or(data);
+                let summary = exif::summarise(tiff, &place);
+                found.removed.extend(summary.findings);
+                orientation = orientation.or(summary.orientation);
+            }
+            b"XMP " => found.removed.extend(xmp::summarise(data, &place)),
+            _ => found.removed.push(Finding::new(Category::Other, place, "unknown chunk")),
+        }
+        pos += 8 + padded;
+    }
+    if !has_image {
+        return Err(malformed("it holds no image data"));
+    }
+    if let Some(at) = vp8x_flags_at {
+        let mut flags = out[at] & !(VP8X_ICC | VP8X_EXIF | VP8X_XMP);
+        if let Some(o) = orientation {
+            let tiff = exif::orientation_only(o);
+            out.extend_from_slice(b"EXIF");
+            out.extend_from_slice(&(tiff.len() as u32).to_le_bytes());
+            out.extend_from_slice(&tiff);
+            flags |= VP8X_EXIF;
+            found.kept.push(exif::kept_orientation("WebP EXIF", o));
+        }
+        out[at] = flags;
+    }
+    let riff_size = u32::try_from(out.len() - 8).map_err(|_| malformed("the file is too large"))?;
+    out[4..8].copy_from_slice(&riff_size.to_le_bytes());
+    Ok(out)
+}
+
+fn malformed(detail: &str) -> ScrubError {
+    ScrubError::malformed(Format::Webp, detail)
+}

@@ -1,0 +1,120 @@
+//! Metadata inspection and lossless scrubbing of photos and documents.
+//!
+//! Pure: no network, no async, no files of its own; everything goes through
+//! `Read`/`Write`. Scrubbing rewrites containers with allow-lists (keep what a viewer
+//! needs to render, drop the rest) and never re-encodes image data, so pixels stay
+//! byte-identical. JPEG, PNG and WebP also scrub as a stream ([`StreamScrubber`]) in
+//! bounded memory, for the source interface's opt-in pass before encryption.
+//!
+//! Anything that cannot be cleaned with confidence is refused with a reason
+//! ([`NotCleaned`]); a file is never reported clean when it is not. Hostile input
+//! gives an error: never a panic, a hang or memory beyond the stated limits.
+
+mod exif;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
+pub mod image;
+mod ooxml;
+mod pdf;
+mod report;
+mod sniff;
+mod stream;
+mod xmp;
+
+use std::io::{Read, Seek, SeekFrom, Write};
+
+pub use report::{
+    Category, Finding, Format, MAX_VALUE_CHARS, NotCleaned, Report, ScrubError, ScrubOutcome, categories_of, printable,
+};
+pub use sniff::sniff;
+pub use stream::{StreamOutcome, StreamScrubber};
+
+/// Largest document (PDF, Office) read into memory to inspect or clean; images stream.
+pub const MAX_DOCUMENT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The format of `input`, from its content; reads what it needs and rewinds to the start.
+pub fn detect<R: Read + Seek>(input: &mut R) -> Result<Format, ScrubError> {
+    let start = input.stream_position()?;
+    let mut head = [0u8; 64];
+    let n = read_up_to(input, &mut head)?;
+    input.seek(SeekFrom::Start(start))?;
+    let format = sniff(&head[..n]);
+    if format != Format::Zip {
+        return Ok(format);
+    }
+    let data = read_document(input, Format::Zip)?;
+    input.seek(SeekFrom::Start(start))?;
+    Ok(ooxml::detect(&data).unwrap_or(Format::Zip))
+}
+
+/// What identifying information `input` carries.
+pub fn inspect<R: Read + Seek>(mut input: R) -> Result<Report, ScrubError> {
+    let format = detect(&mut input)?;
+    match format {
+        Format::Jpeg | Format::Png | Format::Webp => image::inspect_stream(input),
+        Format::Pdf => pdf::inspect(&read_document(&mut input, format)?),
+        Format::Docx | Format::Xlsx | Format::Pptx => ooxml::inspect(&read_document(&mut input, format)?, format),
+        other => Ok(Report {
+            format: other,
+            findings: Vec::new(),
+            unchecked: vec![format!("{} files are not inspected", other.name())],
+            not_cleanable: Some(if other == Format::Unknown {
+                NotCleaned::UnknownFormat
+            } else {
+                NotCleaned::Unsupported(other)
+            }),
+        }),
+    }
+}
+
+/// Writes a cleaned copy of `input` to `output`; on error, what was written to
+/// `output` must be discarded.
+pub fn scrub<R: Read + Seek, W: Write>(mut input: R, mut output: W) -> Result<ScrubOutcome, ScrubError> {
+    let format = detect(&mut input)?;
+    match format {
+        Format::Jpeg | Format::Png | Format::Webp => image::scrub_stream(input, output),
+        Format::Pdf => pdf::scrub(&read_document(&mut input, format)?, &mut output),
+        Format::Docx | Format::Xlsx | Format::Pptx => {
+            ooxml::scrub(&read_document(&mut input, format)?, format, &mut output)
+        }
+        Format::Unknown => Err(NotCleaned::UnknownFormat.into()),
+        other => Err(NotCleaned::Unsupported(other).into()),
+    }
+}
+
+/// [`inspect`] on bytes in memory.
+pub fn inspect_bytes(data: &[u8]) -> Result<Report, ScrubError> {
+    inspect(std::io::Cursor::new(data))
+}
+
+/// [`scrub`] on bytes in memory: the cleaned bytes and what was removed.
+pub fn scrub_bytes(data: &[u8]) -> Result<(Vec<u8>, ScrubOutcome), ScrubError> {
+    let mut out = Vec::with_capacity(data.len());
+    let outcome = scrub(std::io::Cursor::new(data), &mut out)?;
+    Ok((out, outcome))
+}
+
+/// Reads a whole document, refusing more than [`MAX_DOCUMENT_BYTES`].
+fn read_document<R: Read>(input: &mut R, format: Format) -> Result<Vec<u8>, ScrubError> {
+    let _ = format;
+    let mut data = Vec::new();
+    input.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut data)?;
+    if data.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(NotCleaned::TooLarge { limit_mib: MAX_DOCUMENT_BYTES / (1024 * 1024) }.into());
+    }
+    Ok(data)
+}
+
+/// Fills `buf` as far as the input allows; returns how much was read.
+fn read_up_to<R: Read>(input: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
