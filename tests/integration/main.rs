@@ -13,6 +13,7 @@ mod crash_safety;
 mod gpg_interop;
 mod journalist_flow;
 mod journalist_pages;
+mod metadata;
 mod no_leaks;
 mod onion;
 mod pages;

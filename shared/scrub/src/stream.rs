@@ -140,6 +140,15 @@ impl StreamOutcome {
                 let kept = if outcome.kept.is_empty() { "" } else { "; kept: orientation" };
                 format!("postern-scrub: {} cleaned; removed: {}{kept}", outcome.format.name(), keys(&outcome.removed))
             }
+            Self::NotCleaned { format, reason: NotCleaned::Unsupported(_), removed }
+                if removed.is_empty() && format.is_cleanable() =>
+            {
+                format!(
+                    "postern-scrub: {} not cleaned on the server (only JPEG, PNG and WebP photos are); \
+                     svs inspect and svs scrub can check and clean it",
+                    format.name()
+                )
+            }
             Self::NotCleaned { format, reason, removed } if removed.is_empty() => {
                 format!("postern-scrub: {} NOT cleaned: {reason}", format.name())
             }
