@@ -569,9 +569,24 @@ impl RawSource {
     /// Starts `POST /submit` of one file of `size` bytes: sends the headers and the
     /// multipart head, and returns the stream and the multipart tail still to send.
     pub fn start_upload(&self, host: &str, size: u64) -> std::io::Result<(std::net::TcpStream, String)> {
+        self.start_upload_with(host, size, false)
+    }
+
+    /// As [`RawSource::start_upload`]; with `scrub`, the photo-cleaning box is ticked.
+    pub fn start_upload_with(
+        &self,
+        host: &str,
+        size: u64,
+        scrub: bool,
+    ) -> std::io::Result<(std::net::TcpStream, String)> {
         use std::io::Write;
+        let scrub_part = if scrub {
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"scrub\"\r\n\r\n1\r\n")
+        } else {
+            String::new()
+        };
         let head = format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n\
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n{scrub_part}\
              --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fh\"; filename=\"upload.bin\"\r\n\
              Content-Type: application/octet-stream\r\n\r\n",
             self.csrf

@@ -20,7 +20,7 @@ use std::io::{self, Read, Write};
 use crate::{Finding, Format, NotCleaned, Report, ScrubError, ScrubOutcome, sniff};
 
 /// Largest WebP the streaming scrubber buffers (the source interface's per-upload memory).
-pub const STREAM_WEBP_LIMIT: u64 = 32 * 1024 * 1024;
+pub const STREAM_WEBP_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// What a parser does next with the bytes in front of it.
 #[derive(Debug)]

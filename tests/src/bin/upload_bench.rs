@@ -8,7 +8,13 @@
 //! cargo build --release -p postern -p postern-tests
 //! target/release/upload-bench            # 256 MiB and 1 GiB
 //! target/release/upload-bench 64 256     # other sizes, in MiB
+//! target/release/upload-bench --scrub 256 # JPEGs with the photo-cleaning box ticked
 //! ```
+//!
+//! With `--scrub`, each input is a JPEG (the EXIF/GPS fixture's segments, then
+//! incompressible scan data) and the upload asks the server to clean it on the way;
+//! the raw column is then postern-scrub's streaming scrubber followed by
+//! postern-crypto, in one thread, without HTTP.
 #![expect(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, reason = "a benchmark's report")]
 
 use std::fs::File;
@@ -23,7 +29,10 @@ use rand::{RngCore, SeedableRng};
 const MIB: u64 = 1024 * 1024;
 
 fn main() {
-    let sizes: Vec<u64> = std::env::args().skip(1).map(|a| a.parse().expect("sizes in MiB")).collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let scrub = args.iter().any(|a| a == "--scrub");
+    let sizes: Vec<u64> =
+        args.iter().filter(|a| *a != "--scrub").map(|a| a.parse().expect("sizes in MiB")).collect();
     let sizes = if sizes.is_empty() { vec![256, 1024] } else { sizes };
     let work = tempfile::Builder::new().prefix("postern-bench-").tempdir_in("/var/tmp").unwrap();
     let bin_dir = std::env::current_exe().unwrap().parent().unwrap().to_owned();
@@ -57,17 +66,17 @@ fn main() {
     println!("|---|---|---|---|---|---|---|");
     for size in sizes {
         let input = work.path().join(format!("input-{size}"));
-        make_input(&input, size * MIB);
+        make_input(&input, size * MIB, scrub);
         let mbs = |s: f64| (size * MIB) as f64 / 1e6 / s;
         let (mut pipeline, mut raw, mut gpg, mut peak, mut before) = (Vec::new(), Vec::new(), Vec::new(), 0, 0);
         for _ in 0..REPS {
             let source = RawSource::create(&url).unwrap();
             before = before.max(rss_kib(server.id(), "VmRSS"));
             reset_peak_rss(server.id());
-            pipeline.push(mbs(upload(&url, &source, &input, size * MIB)));
+            pipeline.push(mbs(upload(&url, &source, &input, size * MIB, scrub)));
             peak = peak.max(rss_kib(server.id(), "VmHWM"));
             clear_store(&demo_dir);
-            raw.push(mbs(raw_crypto_secs(&key, &input, &work.path().join("raw.gpg"))));
+            raw.push(mbs(raw_crypto_secs(&key, &input, &work.path().join("raw.gpg"), scrub)));
             gpg.push(mbs(gpg_secs(&public_key, &key.fingerprint(), &input, work.path())));
         }
         println!(
@@ -130,23 +139,48 @@ fn wait_for_demo(dir: &Path) -> serde_json::Value {
     }
 }
 
-/// Pseudo-random, incompressible input (like real documents after compression).
-fn make_input(path: &Path, bytes: u64) {
+/// Pseudo-random, incompressible input (like real documents after compression); with
+/// `jpeg`, wrapped as a JPEG: the fixture's metadata and tables, random scan data
+/// without markers, and an end marker.
+fn make_input(path: &Path, bytes: u64, jpeg: bool) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(bytes);
     let mut out = BufWriter::new(File::create(path).unwrap());
     let mut buf = vec![0u8; MIB as usize];
-    for _ in 0..bytes / MIB {
+    let head = jpeg_head();
+    let mut left = bytes;
+    if jpeg {
+        out.write_all(head).unwrap();
+        left -= head.len() as u64 + 2;
+    }
+    while left > 0 {
         rng.fill_bytes(&mut buf);
-        out.write_all(&buf).unwrap();
+        let n = left.min(MIB) as usize;
+        if jpeg {
+            // No 0xFF in scan data: it would start a marker.
+            buf[..n].iter_mut().filter(|b| **b == 0xff).for_each(|b| *b = 0xfe);
+        }
+        out.write_all(&buf[..n]).unwrap();
+        left -= n as u64;
+    }
+    if jpeg {
+        out.write_all(&[0xff, 0xd9]).unwrap();
     }
     // On disk before anything is timed: background writeback would slow the runs' fsyncs.
     out.into_inner().unwrap().sync_all().unwrap();
 }
 
+/// The fixture JPEG up to and including its (last) start-of-scan header.
+fn jpeg_head() -> &'static [u8] {
+    let jpeg = postern_scrub::fixtures::PHOTO_JPEG;
+    let sos = jpeg.windows(2).rposition(|w| w == [0xff, 0xda]).unwrap();
+    let len = usize::from(u16::from_be_bytes([jpeg[sos + 2], jpeg[sos + 3]]));
+    &jpeg[..sos + 2 + len]
+}
+
 /// One timed upload of `input` as a file submission; returns its seconds.
-fn upload(host: &str, source: &RawSource, input: &Path, size: u64) -> f64 {
+fn upload(host: &str, source: &RawSource, input: &Path, size: u64, scrub: bool) -> f64 {
     let started = Instant::now();
-    let (mut stream, tail) = source.start_upload(host, size).unwrap();
+    let (mut stream, tail) = source.start_upload_with(host, size, scrub).unwrap();
     copy_file(input, &mut stream);
     stream.write_all(tail.as_bytes()).unwrap();
     let mut status = String::new();
@@ -185,12 +219,21 @@ fn reset_peak_rss(pid: u32) {
 
 /// postern-crypto alone on the same file and key: gzip of stored blocks + SEIPD into a
 /// fsynced file, as the server writes it.
-fn raw_crypto_secs(key: &postern_crypto::SubmissionKey, input: &Path, out: &Path) -> f64 {
+fn raw_crypto_secs(key: &postern_crypto::SubmissionKey, input: &Path, out: &Path, scrub: bool) -> f64 {
     let started = Instant::now();
     let mut sink = BufWriter::with_capacity(256 * 1024, File::create(out).unwrap());
-    let mut plain = postern_crypto::encrypt_document(key, "bench.bin", &mut sink).unwrap();
-    copy_file(input, &mut plain);
-    plain.finish().unwrap();
+    if scrub {
+        let mut plain = postern_crypto::encrypt_scrubbed_document(key, "bench.jpg", &mut sink).unwrap();
+        let mut scrubber = postern_scrub::StreamScrubber::new(&mut plain);
+        copy_file(input, &mut scrubber);
+        let (_, outcome) = scrubber.finish().unwrap();
+        assert!(matches!(outcome, postern_scrub::StreamOutcome::Cleaned(_)), "{outcome:?}");
+        plain.finish_with_note(Some(&outcome.note())).unwrap();
+    } else {
+        let mut plain = postern_crypto::encrypt_document(key, "bench.bin", &mut sink).unwrap();
+        copy_file(input, &mut plain);
+        plain.finish().unwrap();
+    }
     sink.into_inner().unwrap().sync_all().unwrap();
     let secs = started.elapsed().as_secs_f64();
     std::fs::remove_file(out).unwrap();

@@ -207,7 +207,7 @@ fn a_huge_webp_is_refused_by_the_stream_before_it_is_buffered() {
     head.extend_from_slice(&[0; 100]);
     let (out, outcome) = stream(&head, 16);
     assert_eq!(out, head);
-    assert!(matches!(outcome, StreamOutcome::NotCleaned { reason: NotCleaned::TooLarge { limit_mib: 32 }, .. }));
+    assert!(matches!(outcome, StreamOutcome::NotCleaned { reason: NotCleaned::TooLarge { limit_mib: 16 }, .. }));
 }
 
 fn mutated(fixture: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
