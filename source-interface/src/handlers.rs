@@ -67,11 +67,9 @@ fn cleaning_text(tr: &crate::i18n::Tr, file: &crate::upload::FileCleaning) -> St
         CleaningResult::Removed(categories) => tr.get2("scrub-removed", ("file", name), ("what", what(categories))),
         CleaningResult::NothingFound => tr.get1("scrub-nothing-found", "file", name),
         CleaningResult::NotAPhoto => tr.get1("scrub-not-a-photo", "file", name),
-        CleaningResult::Damaged(categories) if categories.is_empty() => tr.get1("scrub-damaged", "file", name),
-        CleaningResult::Damaged(categories) => {
-            tr.get2("scrub-damaged-partly", ("file", name), ("what", what(categories)))
-        }
-        CleaningResult::TooLarge => tr.get1("scrub-too-large", "file", name),
+        CleaningResult::UnsupportedPhoto => tr.get1("scrub-photo-not-supported", "file", name),
+        CleaningResult::NotSentDamaged => tr.get1("scrub-not-sent-damaged", "file", name),
+        CleaningResult::NotSentTooLarge => tr.get1("scrub-not-sent-too-large", "file", name),
     }
 }
 

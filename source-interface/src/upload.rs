@@ -19,7 +19,7 @@ use bytes::Bytes;
 use postern_core::Sensitive;
 use postern_core::{Codename, secure_filename};
 use postern_crypto::{encrypt_document, encrypt_message, encrypt_scrubbed_document};
-use postern_scrub::{Category, NotCleaned, StreamOutcome, StreamScrubber};
+use postern_scrub::{Category, Format, NotCleaned, StreamOutcome, StreamScrubber};
 use postern_store::{FinishedBlob, SourceRecord, SubmissionKind};
 use zeroize::Zeroizing;
 
@@ -67,10 +67,13 @@ pub(crate) enum CleaningResult {
     NothingFound,
     /// Not a JPEG, PNG or WebP photo: sent as it was.
     NotAPhoto,
-    /// Part of the photo could not be read: that part was sent as it was.
-    Damaged(Vec<Category>),
-    /// Too large to clean here (WebP): sent as it was.
-    TooLarge,
+    /// A photo of a kind not cleaned here (HEIC, TIFF, GIF): sent as it was.
+    UnsupportedPhoto,
+    /// A photo that could not be read to its end: not stored (the source asked for it
+    /// to be cleaned, and that could not be done with confidence).
+    NotSentDamaged,
+    /// A WebP too large to clean here: not stored.
+    NotSentTooLarge,
 }
 
 impl CleaningResult {
@@ -78,10 +81,18 @@ impl CleaningResult {
         match outcome {
             StreamOutcome::Cleaned(o) if o.removed.is_empty() => Self::NothingFound,
             StreamOutcome::Cleaned(o) => Self::Removed(o.removed_categories()),
-            StreamOutcome::NotCleaned { reason: NotCleaned::TooLarge { .. }, .. } => Self::TooLarge,
+            StreamOutcome::NotCleaned { format: Format::Heif | Format::Tiff | Format::Gif, .. } => {
+                Self::UnsupportedPhoto
+            }
             StreamOutcome::NotCleaned { format, .. } if !format.is_streamable_image() => Self::NotAPhoto,
-            StreamOutcome::NotCleaned { removed, .. } => Self::Damaged(postern_scrub::categories_of(removed)),
+            StreamOutcome::NotCleaned { reason: NotCleaned::TooLarge { .. }, .. } => Self::NotSentTooLarge,
+            StreamOutcome::NotCleaned { .. } => Self::NotSentDamaged,
         }
+    }
+
+    /// Whether the file was dropped instead of stored.
+    fn not_sent(&self) -> bool {
+        matches!(self, Self::NotSentDamaged | Self::NotSentTooLarge)
     }
 }
 
@@ -196,7 +207,7 @@ pub(crate) async fn receive(
                 let filename = secure_filename(field.file_name().unwrap_or_default());
                 match encrypt_field(app, source, &filename, clean_photos, &mut field, &meter).await {
                     Ok((blob, outcome)) => {
-                        files.push(blob);
+                        files.extend(blob);
                         if let Some(outcome) = outcome {
                             let result = CleaningResult::of(&outcome);
                             cleaning.push(FileCleaning { name: Sensitive::new(filename), result });
@@ -221,6 +232,10 @@ pub(crate) async fn receive(
     }
     if let Some(refusal) = refusal {
         return Err(SubmitError::Refused(refusal));
+    }
+    if message.trim().is_empty() && files.is_empty() && cleaning.iter().any(|c| c.result.not_sent()) {
+        // Only photos that could not be cleaned: nothing is stored, and the next page says why.
+        return Ok(Received { message: false, files: 0, cleaning });
     }
     check_rules(app, source, rules, &message, files.len()).await?;
     let mut items = Vec::with_capacity(files.len() + 1);
@@ -460,7 +475,8 @@ enum FieldError {
 
 /// Streams one file field through gzip and encryption into a finished blob; with
 /// `clean`, through the metadata scrubber first (same pass, bounded memory), and
-/// the gzip header says what it did.
+/// the gzip header says what it did. A photo that cannot be cleaned with confidence
+/// is not stored (`None`): the source asked for its hidden information to go.
 ///
 /// Encryption runs here, on the async worker, chunk by chunk (about a millisecond
 /// each): sequoia allocates two 4 MiB packet buffers per stream, and on a fresh
@@ -474,7 +490,7 @@ async fn encrypt_field(
     clean: bool,
     field: &mut multer::Field<'static>,
     meter: &BodyMeter,
-) -> Result<(FinishedBlob, Option<StreamOutcome>), FieldError> {
+) -> Result<(Option<FinishedBlob>, Option<StreamOutcome>), FieldError> {
     let failed = |e: AppError| FieldError::Failed(e);
     let sink = |e: std::io::Error| failed(postern_crypto::CryptoError::Sink(e).into());
     let key = app.inner.key.clone().map_err(|p| failed(postern_crypto::CryptoError::from(p).into()))?;
@@ -487,6 +503,12 @@ async fn encrypt_field(
             scrubber.write_all(&chunk).map_err(sink)?;
         }
         let (_, outcome) = scrubber.finish().map_err(sink)?;
+        if CleaningResult::of(&outcome).not_sent() {
+            // Dropping the unfinished blob removes its partial ciphertext.
+            drop(plain);
+            drop(blob);
+            return Ok((None, Some(outcome)));
+        }
         plain.finish_with_note(Some(&outcome.note())).map_err(|e| failed(e.into()))?;
         Some(outcome)
     } else {
@@ -497,7 +519,7 @@ async fn encrypt_field(
         plain.finish().map_err(|e| failed(e.into()))?;
         None
     };
-    Ok((finish_blob(blob).await.map_err(failed)?, outcome))
+    Ok((Some(finish_blob(blob).await.map_err(failed)?), outcome))
 }
 
 /// fsyncs and closes a blob off the async threads.

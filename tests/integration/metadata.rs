@@ -201,7 +201,10 @@ async fn opted_in_photos_are_cleaned_before_encryption_and_svs_restores_them() {
     assert!(
         page.contains("memo.pdf was sent as it was: we can only remove hidden information from JPEG, PNG and WebP")
     );
-    assert!(page.contains("broken.jpg could only be partly cleaned"), "{page}");
+    assert!(
+        page.contains("broken.jpg was NOT sent: it looks like a photo, but part of it could not be read"),
+        "{page}"
+    );
     for value in ["52 deg", "SN-0042-XYZ", "Jane Source", "PosternCam"] {
         assert!(!page.contains(value), "the page shows categories, never values");
     }
@@ -210,7 +213,7 @@ async fn opted_in_photos_are_cleaned_before_encryption_and_svs_restores_them() {
 
     // svs on the viewing station: names restored, notes shown, cleaned bytes as the library makes them.
     let items = stack.instance.submissions_of(&source.codename);
-    assert_eq!(items.len(), 6);
+    assert_eq!(items.len(), 5, "the message and four files; the damaged photo was not stored");
     let out = tempfile::tempdir().unwrap();
     let out_dir = out.path().to_string_lossy().into_owned();
     let key = fixture_secret_key();
@@ -222,7 +225,6 @@ async fn opted_in_photos_are_cleaned_before_encryption_and_svs_restores_them() {
     assert!(table.contains("message"));
     assert!(table.contains("postern-scrub: JPEG cleaned; removed: location, device, people, times"), "{table}");
     assert!(table.contains("postern-scrub: PDF not cleaned on the server"), "{table}");
-    assert!(table.contains("postern-scrub: JPEG only partly cleaned"), "{table}");
     let read = |name: &str| std::fs::read(out.path().join(name)).unwrap();
     for (name, original) in [("holiday.jpg", PHOTO_JPEG), ("screen.png", PHOTO_PNG), ("sticker.webp", PHOTO_WEBP)] {
         assert_eq!(read(name), postern_scrub::scrub_bytes(original).unwrap().0, "{name}: streamed = library result");
@@ -231,10 +233,7 @@ async fn opted_in_photos_are_cleaned_before_encryption_and_svs_restores_them() {
         assert_eq!(pixel_signature(&out.path().join(name)), pixel_signature(&original_path), "{name}: pixels");
     }
     assert_eq!(read("memo.pdf"), pdf, "a document the server cannot clean arrives as sent");
-    // The damaged photo: the part before the damage was cleaned, the rest kept as sent.
-    let broken = read("broken.jpg");
-    assert!(!String::from_utf8_lossy(&broken).contains("PosternCam"));
-    assert!(broken.ends_with(b"\xff\x00garbage"));
+    assert!(!out.path().join("broken.jpg").exists());
 
     // The server learned nothing: no file name or finding in its logs or files.
     let log = logs.contents();
@@ -248,6 +247,53 @@ async fn opted_in_photos_are_cleaned_before_encryption_and_svs_restores_them() {
             assert!(!text.contains(secret), "{secret} is in {}", file.display());
         }
     }
+}
+
+#[tokio::test]
+async fn a_photo_that_cannot_be_cleaned_is_not_stored_and_the_source_is_told() {
+    let stack = Stack::new();
+    let mut source = stack.new_source().await;
+    let mut damaged = PHOTO_PNG[..PHOTO_PNG.len() / 2].to_vec();
+    damaged.extend_from_slice(b"cut off");
+    // A WebP whose header announces 17 MiB: refused from its first 12 bytes, before any
+    // buffering (the rest of it need not arrive for that).
+    let huge_webp = {
+        let mut w = b"RIFF".to_vec();
+        w.extend_from_slice(&(17u32 * 1024 * 1024).to_le_bytes());
+        w.extend_from_slice(b"WEBPVP8 ");
+        w.resize(4096, 0);
+        w
+    };
+    let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic plus the rest of an iPhone photo";
+    let res = source
+        .submit(&[
+            Part::Text("scrub", "1"),
+            Part::File("fh", "cut.png", &damaged),
+            Part::File("fh", "big.webp", &huge_webp),
+            Part::File("fh", "iphone.heic", heic),
+        ])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let page = source.client.get("/lookup").await.text();
+    assert!(page.contains("cut.png was NOT sent"), "{page}");
+    assert!(page.contains("big.webp was NOT sent: WebP photos over 16 MB cannot be cleaned here"));
+    assert!(
+        page.contains("iphone.heic was sent as it was: we cannot remove hidden information from this kind of photo")
+    );
+    assert!(page.contains("Thank you for sending this information to us"), "the HEIC was stored: {page}");
+    let items = stack.instance.submissions_of(&source.codename);
+    assert_eq!(items.len(), 1);
+    assert_eq!(stack.instance.stored_files().len(), 1, "no partial ciphertext is left behind");
+
+    // Only uncleanable photos: nothing stored, no thanks, the notice says why.
+    let mut other = stack.new_source().await;
+    let res = other.submit(&[Part::Text("scrub", "1"), Part::File("fh", "cut.png", &damaged)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let page = other.client.get("/lookup").await.text();
+    assert!(page.contains("cut.png was NOT sent"));
+    assert!(!page.contains("Thank"));
+    assert!(stack.instance.submissions_of(&other.codename).is_empty());
+    assert!(stack.instance.source_of(&other.codename).unwrap().pending, "still a pending source");
 }
 
 #[tokio::test]

@@ -1,8 +1,19 @@
 //! EXIF (a TIFF structure) inventory, and the one-tag EXIF we write back.
-
-use exif::{Context, In, Tag};
+//!
+//! Our own small IFD walker, not a general EXIF library: it reads tag numbers and
+//! at most a short prefix of each value we name, follows the Exif, GPS, Interop and
+//! next-IFD pointers once each, and stops after [`MAX_ENTRIES`]. Hostile blocks (a
+//! thousand tags pointing at one long run of bytes, loops between IFDs) cost time and
+//! memory in proportion to their size, never more.
 
 use crate::{Category, Finding};
+
+/// Most IFD entries read from one EXIF block.
+const MAX_ENTRIES: usize = 4096;
+/// Most IFDs visited in one EXIF block.
+const MAX_IFDS: usize = 16;
+/// Most bytes of one value looked at.
+const MAX_VALUE_BYTES: usize = 256;
 
 /// What an EXIF block holds that matters to us.
 #[derive(Debug, Default)]
@@ -12,47 +23,140 @@ pub(crate) struct ExifSummary {
     pub(crate) orientation: Option<u16>,
 }
 
-/// Inventories a TIFF-structured EXIF block (starting at the byte-order mark).
-/// `place` names where it was found, e.g. "JPEG APP1 EXIF".
-pub(crate) fn summarise(tiff: &[u8], place: &str) -> ExifSummary {
-    let mut summary = ExifSummary::default();
-    // kamadak-exif is a careful parser, but the input is hostile: a panic becomes "unreadable".
-    let parsed = std::panic::catch_unwind(|| {
-        let mut reader = exif::Reader::new();
-        reader.continue_on_error(true);
-        match reader.read_raw(tiff.to_vec()) {
-            Ok(e) => Some(e),
-            Err(exif::Error::PartialResult(p)) => Some(p.into_inner().0),
-            Err(_) => None,
-        }
-    });
-    let Ok(Some(parsed)) = parsed else {
-        summary.findings.push(Finding::new(Category::Other, place, "EXIF (unreadable, removed whole)"));
-        return summary;
-    };
-    let mut other = 0usize;
-    let mut thumbnail = false;
-    for field in parsed.fields() {
-        if field.ifd_num == In::THUMBNAIL {
-            thumbnail = true;
-            continue;
-        }
-        if field.tag == Tag::Orientation {
-            summary.orientation =
-                field.value.get_uint(0).and_then(|v| u16::try_from(v).ok()).filter(|v| (2..=8).contains(v));
-            continue;
-        }
-        match classify(field.tag) {
-            Some(category) => {
-                let value = field.display_value().to_string();
-                let name = tag_name(field.tag);
-                summary.findings.push(Finding::with_value(category, ifd_place(place, field.tag), name, &value));
-            }
-            None => other += 1,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ifd {
+    Zeroth,
+    Exif,
+    Gps,
+    Interop,
+    Thumbnail,
+}
+
+impl Ifd {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Zeroth => "IFD0",
+            Self::Exif => "Exif IFD",
+            Self::Gps => "GPS IFD",
+            Self::Interop => "Interop IFD",
+            Self::Thumbnail => "IFD1",
         }
     }
-    if thumbnail {
-        summary.findings.push(Finding::new(Category::Thumbnail, format!("{place} IFD1"), "thumbnail image"));
+}
+
+/// A TIFF byte order.
+#[derive(Clone, Copy)]
+struct Tiff<'a> {
+    data: &'a [u8],
+    little: bool,
+}
+
+impl Tiff<'_> {
+    fn u16_at(&self, at: usize) -> Option<u16> {
+        let b = self.data.get(at..at.checked_add(2)?)?;
+        Some(if self.little { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) })
+    }
+
+    fn u32_at(&self, at: usize) -> Option<u32> {
+        let b = self.data.get(at..at.checked_add(4)?)?;
+        let b = [b[0], b[1], b[2], b[3]];
+        Some(if self.little { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+    }
+}
+
+/// One IFD entry, with (a prefix of) its value.
+struct Entry<'a> {
+    tag: u16,
+    kind: u16,
+    count: u32,
+    value: &'a [u8],
+    /// The value's offset field read as a number (pointers to other IFDs).
+    offset: u32,
+}
+
+/// Bytes per value of a TIFF field type.
+fn type_size(kind: u16) -> Option<usize> {
+    Some(match kind {
+        1 | 2 | 6 | 7 => 1,
+        3 | 8 => 2,
+        4 | 9 | 11 | 13 => 4,
+        5 | 10 | 12 => 8,
+        _ => return None,
+    })
+}
+
+/// Inventories a TIFF-structured EXIF block (starting at the byte-order mark).
+/// `place` names where it was found, e.g. "JPEG APP1 EXIF".
+pub(crate) fn summarise(data: &[u8], place: &str) -> ExifSummary {
+    let mut summary = ExifSummary::default();
+    let little = match data.get(..4) {
+        Some(b"II*\0") => true,
+        Some(b"MM\0*") => false,
+        _ => {
+            summary.findings.push(Finding::new(Category::Other, place, "EXIF (unreadable, removed whole)"));
+            return summary;
+        }
+    };
+    let tiff = Tiff { data, little };
+    let mut queue: Vec<(u32, Ifd)> = tiff.u32_at(4).map(|o| vec![(o, Ifd::Zeroth)]).unwrap_or_default();
+    let mut visited: Vec<u32> = Vec::new();
+    let mut entries = 0usize;
+    let mut other = 0usize;
+    let mut unreadable = false;
+    while let Some((offset, ifd)) = queue.pop() {
+        if offset == 0 || visited.contains(&offset) || visited.len() >= MAX_IFDS {
+            continue;
+        }
+        visited.push(offset);
+        if ifd == Ifd::Thumbnail {
+            summary.findings.push(Finding::new(Category::Thumbnail, format!("{place} IFD1"), "thumbnail image"));
+            continue;
+        }
+        let start = offset as usize;
+        let Some(count) = tiff.u16_at(start) else {
+            unreadable = true;
+            continue;
+        };
+        for i in 0..usize::from(count) {
+            if entries >= MAX_ENTRIES {
+                unreadable = true;
+                break;
+            }
+            entries += 1;
+            let Some(entry) = read_entry(&tiff, start + 2 + 12 * i) else {
+                unreadable = true;
+                break;
+            };
+            match (ifd, entry.tag) {
+                (Ifd::Zeroth, 0x8769) => queue.push((entry.offset, Ifd::Exif)),
+                (Ifd::Zeroth, 0x8825) => queue.push((entry.offset, Ifd::Gps)),
+                (Ifd::Exif, 0xa005) => queue.push((entry.offset, Ifd::Interop)),
+                (Ifd::Zeroth, 0x0112) => {
+                    summary.orientation = if entry.kind == 3 { tiff_u16(&tiff, entry.value) } else { None }
+                        .filter(|v| (2..=8).contains(v));
+                }
+                _ => match classify(ifd, entry.tag) {
+                    Some((name, category)) => {
+                        let value = display(&tiff, ifd, &entry);
+                        let place = format!("{place} {}", ifd.name());
+                        summary.findings.push(match value {
+                            Some(v) => Finding::with_value(category, place, name, &v),
+                            None => Finding::new(category, place, name),
+                        });
+                    }
+                    None => other += 1,
+                },
+            }
+        }
+        if ifd == Ifd::Zeroth {
+            let next = start + 2 + 12 * usize::from(count);
+            if let Some(o) = tiff.u32_at(next) {
+                queue.push((o, Ifd::Thumbnail));
+            }
+        }
+    }
+    if unreadable {
+        summary.findings.push(Finding::new(Category::Other, place, "EXIF (partly unreadable, removed whole)"));
     }
     if other > 0 {
         summary.findings.push(Finding::with_value(
@@ -65,59 +169,130 @@ pub(crate) fn summarise(tiff: &[u8], place: &str) -> ExifSummary {
     summary
 }
 
-/// The tag's name (kamadak-exif names most; a few it does not know are named here).
-fn tag_name(tag: Tag) -> String {
-    match (tag.context(), tag.number()) {
-        (Context::Tiff, 0x013c) => "HostComputer".to_owned(),
-        (Context::Exif, 0x927c) => "MakerNote".to_owned(),
-        _ => tag.to_string(),
-    }
-}
-
-fn ifd_place(place: &str, tag: Tag) -> String {
-    let ifd = match tag.context() {
-        Context::Tiff => "IFD0",
-        Context::Exif => "Exif IFD",
-        Context::Gps => "GPS IFD",
-        Context::Interop => "Interop IFD",
-        _ => "IFD",
+fn read_entry<'a>(tiff: &Tiff<'a>, at: usize) -> Option<Entry<'a>> {
+    let tag = tiff.u16_at(at)?;
+    let kind = tiff.u16_at(at + 2)?;
+    let count = tiff.u32_at(at + 4)?;
+    let offset = tiff.u32_at(at + 8)?;
+    let size = type_size(kind).map(|s| s.saturating_mul(count as usize)).unwrap_or(0);
+    let shown = size.min(MAX_VALUE_BYTES);
+    let value = if size <= 4 {
+        tiff.data.get(at + 8..at + 8 + shown)?
+    } else {
+        let start = offset as usize;
+        // A value that runs past the end is shown as far as it goes.
+        let end = start.saturating_add(shown).min(tiff.data.len());
+        tiff.data.get(start..end).unwrap_or_default()
     };
-    format!("{place} {ifd}")
+    Some(Entry { tag, kind, count, value, offset })
 }
 
-/// The category of an identifying tag; `None` for technical tags (counted as "other").
-fn classify(tag: Tag) -> Option<Category> {
-    const MAKER_NOTE: u16 = 0x927c;
-    const HOST_COMPUTER: u16 = 0x013c;
-    if tag.context() == Context::Gps {
-        return Some(Category::Location);
+fn tiff_u16(tiff: &Tiff<'_>, value: &[u8]) -> Option<u16> {
+    let b = value.get(..2)?;
+    Some(if tiff.little { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) })
+}
+
+/// The value as short text, for the tags we name.
+fn display(tiff: &Tiff<'_>, ifd: Ifd, entry: &Entry<'_>) -> Option<String> {
+    let local = Tiff { data: entry.value, little: tiff.little };
+    let n = (entry.count as usize).min(4);
+    match entry.kind {
+        2 => {
+            let end = entry.value.iter().position(|b| *b == 0).unwrap_or(entry.value.len());
+            Some(String::from_utf8_lossy(&entry.value[..end]).into_owned())
+        }
+        1 if ifd == Ifd::Gps => Some(entry.value.iter().take(n).map(u8::to_string).collect::<Vec<_>>().join(".")),
+        7 if entry.tag == 0x9286 || (ifd == Ifd::Gps && matches!(entry.tag, 0x1b | 0x1c)) => {
+            // An 8-byte character-code header, then the text.
+            let text = entry.value.get(8..).unwrap_or_default();
+            let text = String::from_utf8_lossy(text).trim_end_matches('\0').to_owned();
+            Some(text)
+        }
+        1 | 6 | 7 => Some(format!("({} bytes)", entry.count)),
+        3 | 8 => Some((0..n).filter_map(|i| local.u16_at(2 * i)).map(|v| v.to_string()).collect::<Vec<_>>().join(", ")),
+        4 | 9 => Some((0..n).filter_map(|i| local.u32_at(4 * i)).map(|v| v.to_string()).collect::<Vec<_>>().join(", ")),
+        5 | 10 => Some(
+            (0..n.min(3))
+                .filter_map(|i| Some((local.u32_at(8 * i)?, local.u32_at(8 * i + 4)?)))
+                .map(|(num, den)| rational(num, den, entry.kind == 10))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        _ => None,
     }
-    let category = match tag {
-        Tag::Make
-        | Tag::Model
-        | Tag::BodySerialNumber
-        | Tag::LensSerialNumber
-        | Tag::LensMake
-        | Tag::LensModel
-        | Tag::LensSpecification => Category::Device,
-        Tag::Artist | Tag::Copyright | Tag::CameraOwnerName => Category::People,
-        Tag::DateTime
-        | Tag::DateTimeOriginal
-        | Tag::DateTimeDigitized
-        | Tag::OffsetTime
-        | Tag::OffsetTimeOriginal
-        | Tag::OffsetTimeDigitized
-        | Tag::SubSecTime
-        | Tag::SubSecTimeOriginal
-        | Tag::SubSecTimeDigitized => Category::Times,
-        Tag::Software => Category::Software,
-        Tag::ImageUniqueID => Category::DocumentIds,
-        Tag::UserComment | Tag::ImageDescription => Category::Comments,
-        Tag(Context::Exif, MAKER_NOTE) => Category::Device,
-        Tag(Context::Tiff, HOST_COMPUTER) => Category::Software,
+}
+
+fn rational(num: u32, den: u32, signed: bool) -> String {
+    // Signed rationals are two's-complement i32 pairs.
+    let (num, den) =
+        if signed { (f64::from(num as i32), f64::from(den as i32)) } else { (f64::from(num), f64::from(den)) };
+    if den == 0.0 {
+        return "undefined".to_owned();
+    }
+    let v = num / den;
+    if v.fract() == 0.0 { format!("{v}") } else { format!("{v:.4}") }
+}
+
+/// The name and category of an identifying tag; `None` for technical tags (counted as "other").
+fn classify(ifd: Ifd, tag: u16) -> Option<(&'static str, Category)> {
+    use Category::{Comments, Device, DocumentIds, Location, People, Software, Times};
+    let known = match (ifd, tag) {
+        (Ifd::Gps, _) => (gps_name(tag), Location),
+        (Ifd::Zeroth, 0x010e) => ("ImageDescription", Comments),
+        (Ifd::Zeroth, 0x010f) => ("Make", Device),
+        (Ifd::Zeroth, 0x0110) => ("Model", Device),
+        (Ifd::Zeroth, 0x0131) => ("Software", Software),
+        (Ifd::Zeroth, 0x0132) => ("DateTime", Times),
+        (Ifd::Zeroth, 0x013b) => ("Artist", People),
+        (Ifd::Zeroth, 0x013c) => ("HostComputer", Software),
+        (Ifd::Zeroth, 0x8298) => ("Copyright", People),
+        (Ifd::Zeroth, 0x9c9b) => ("XPTitle", Comments),
+        (Ifd::Zeroth, 0x9c9c) => ("XPComment", Comments),
+        (Ifd::Zeroth, 0x9c9d) => ("XPAuthor", People),
+        (Ifd::Zeroth, 0x9c9e) => ("XPKeywords", Comments),
+        (Ifd::Zeroth, 0x9c9f) => ("XPSubject", Comments),
+        (Ifd::Exif, 0x9003) => ("DateTimeOriginal", Times),
+        (Ifd::Exif, 0x9004) => ("DateTimeDigitized", Times),
+        (Ifd::Exif, 0x9010) => ("OffsetTime", Times),
+        (Ifd::Exif, 0x9011) => ("OffsetTimeOriginal", Times),
+        (Ifd::Exif, 0x9012) => ("OffsetTimeDigitized", Times),
+        (Ifd::Exif, 0x9290) => ("SubSecTime", Times),
+        (Ifd::Exif, 0x9291) => ("SubSecTimeOriginal", Times),
+        (Ifd::Exif, 0x9292) => ("SubSecTimeDigitized", Times),
+        (Ifd::Exif, 0x927c) => ("MakerNote", Device),
+        (Ifd::Exif, 0x9286) => ("UserComment", Comments),
+        (Ifd::Exif, 0xa420) => ("ImageUniqueID", DocumentIds),
+        (Ifd::Exif, 0xa430) => ("CameraOwnerName", People),
+        (Ifd::Exif, 0xa431) => ("BodySerialNumber", Device),
+        (Ifd::Exif, 0xa432) => ("LensSpecification", Device),
+        (Ifd::Exif, 0xa433) => ("LensMake", Device),
+        (Ifd::Exif, 0xa434) => ("LensModel", Device),
+        (Ifd::Exif, 0xa435) => ("LensSerialNumber", Device),
         _ => return None,
     };
-    Some(category)
+    Some(known)
+}
+
+fn gps_name(tag: u16) -> &'static str {
+    match tag {
+        0x00 => "GPSVersionID",
+        0x01 => "GPSLatitudeRef",
+        0x02 => "GPSLatitude",
+        0x03 => "GPSLongitudeRef",
+        0x04 => "GPSLongitude",
+        0x05 => "GPSAltitudeRef",
+        0x06 => "GPSAltitude",
+        0x07 => "GPSTimeStamp",
+        0x0c => "GPSSpeedRef",
+        0x0d => "GPSSpeed",
+        0x10 => "GPSImgDirectionRef",
+        0x11 => "GPSImgDirection",
+        0x12 => "GPSMapDatum",
+        0x1b => "GPSProcessingMethod",
+        0x1c => "GPSAreaInformation",
+        0x1d => "GPSDateStamp",
+        _ => "GPS tag",
+    }
 }
 
 /// Human words for an orientation value, for the "kept" list.
@@ -168,6 +343,40 @@ mod tests {
         let s = summarise(&orientation_only(6), "t");
         assert_eq!(s.orientation, Some(6));
         assert!(s.findings.is_empty(), "{:?}", s.findings);
+    }
+
+    #[test]
+    fn a_thousand_tags_pointing_at_one_long_value_cost_nothing() {
+        // IFD0 with 4000 ASCII entries, each claiming a 1 MB value at the same offset.
+        let mut t = b"MM\0\x2a\0\0\0\x08".to_vec();
+        let n: u16 = 4000;
+        t.extend_from_slice(&n.to_be_bytes());
+        let value_at = 8 + 2 + 12 * u32::from(n) + 4;
+        for _ in 0..n {
+            t.extend_from_slice(&0x010fu16.to_be_bytes());
+            t.extend_from_slice(&2u16.to_be_bytes());
+            t.extend_from_slice(&1_000_000u32.to_be_bytes());
+            t.extend_from_slice(&value_at.to_be_bytes());
+        }
+        t.extend_from_slice(&0u32.to_be_bytes());
+        t.extend_from_slice(&[0u8; 40_000]);
+        let s = summarise(&t, "t");
+        assert_eq!(s.findings.len(), 4000);
+        assert!(s.findings.iter().all(|f| f.value.as_deref() == Some("")));
+    }
+
+    #[test]
+    fn loops_between_ifds_end() {
+        // IFD0's next-IFD pointer and its Exif pointer both point back at IFD0.
+        let mut t = b"II\x2a\0\x08\0\0\0".to_vec();
+        t.extend_from_slice(&1u16.to_le_bytes());
+        t.extend_from_slice(&0x8769u16.to_le_bytes());
+        t.extend_from_slice(&4u16.to_le_bytes());
+        t.extend_from_slice(&1u32.to_le_bytes());
+        t.extend_from_slice(&8u32.to_le_bytes());
+        t.extend_from_slice(&8u32.to_le_bytes());
+        let s = summarise(&t, "t");
+        assert!(s.findings.len() <= 2, "{:?}", s.findings);
     }
 
     #[test]

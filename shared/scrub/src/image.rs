@@ -44,11 +44,42 @@ pub(crate) enum Mode {
     Trailer,
 }
 
+/// Most distinct findings kept for one file; a hostile file of a million tiny
+/// segments costs a count, not a million findings.
+const MAX_FINDINGS: usize = 1000;
+
 /// Where a parser records what it removed and kept.
 #[derive(Debug, Default)]
 pub(crate) struct Found {
     pub(crate) removed: Vec<Finding>,
     pub(crate) kept: Vec<Finding>,
+    /// (category, place, field) of every finding in `removed`.
+    seen: std::collections::HashSet<(crate::Category, String, String)>,
+    /// Findings not kept: repeats, or beyond [`MAX_FINDINGS`].
+    more: u64,
+}
+
+impl Found {
+    /// Records a removed finding, once per category, place and field.
+    pub(crate) fn remove(&mut self, finding: Finding) {
+        let key = (finding.category, finding.place.clone(), finding.field.clone());
+        if self.seen.contains(&key) {
+            return;
+        }
+        if self.removed.len() >= MAX_FINDINGS {
+            self.more += 1;
+            return;
+        }
+        self.seen.insert(key);
+        self.removed.push(finding);
+    }
+
+    /// Records several removed findings.
+    pub(crate) fn remove_all(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        for f in findings {
+            self.remove(f);
+        }
+    }
 }
 
 /// A format's push parser.
@@ -117,6 +148,10 @@ impl Driver {
                 NotCleaned::malformed(self.parser.format(), "the file ends before the image does"),
                 buf,
             ));
+        }
+        if self.found.more > 0 {
+            let more = self.found.more.to_string();
+            self.found.removed.push(Finding::with_value(crate::Category::Other, "throughout", "more items", &more));
         }
         if self.trailing > 0 {
             self.found.removed.push(Finding::new(
@@ -199,16 +234,16 @@ impl From<Failure> for ScrubError {
 }
 
 /// Reads `input` in pieces through a driver for its format.
-fn run<R: Read>(mut input: R, out: &mut dyn Write, webp_limit: u64) -> Result<ScrubOutcome, (ScrubError, Found)> {
+fn run<R: Read>(mut input: R, out: &mut dyn Write, webp_limit: u64) -> Result<ScrubOutcome, (ScrubError, Vec<Finding>)> {
     let mut head = [0u8; crate::sniff::SNIFF_BYTES];
-    let n = crate::read_up_to(&mut input, &mut head).map_err(|e| (e.into(), Found::default()))?;
+    let n = crate::read_up_to(&mut input, &mut head).map_err(|e| (e.into(), Vec::new()))?;
     let format = sniff(&head[..n]);
     let Some(mut driver) = Driver::for_format(format, webp_limit) else {
         let reason =
             if format == Format::Unknown { NotCleaned::UnknownFormat } else { NotCleaned::Unsupported(format) };
-        return Err((reason.into(), Found::default()));
+        return Err((reason.into(), Vec::new()));
     };
-    let fail = |f: Failure, d: &mut Driver| (ScrubError::from(f), std::mem::take(&mut d.found));
+    let fail = |f: Failure, d: &mut Driver| (ScrubError::from(f), std::mem::take(&mut d.found.removed));
     if let Err(f) = driver.push(&head[..n], out) {
         return Err(fail(f, &mut driver));
     }
@@ -218,7 +253,7 @@ fn run<R: Read>(mut input: R, out: &mut dyn Write, webp_limit: u64) -> Result<Sc
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err((e.into(), std::mem::take(&mut driver.found))),
+            Err(e) => return Err((e.into(), std::mem::take(&mut driver.found.removed))),
         };
         if let Err(f) = driver.push(&chunk[..n], out) {
             return Err(fail(f, &mut driver));
@@ -247,7 +282,7 @@ pub(crate) fn inspect_stream<R: Read>(input: R) -> Result<Report, ScrubError> {
             };
             Ok(Report {
                 format,
-                findings: found.removed,
+                findings: found,
                 unchecked: vec!["the rest of the file could not be read".to_owned()],
                 not_cleanable: Some(reason),
             })

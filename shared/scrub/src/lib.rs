@@ -118,3 +118,52 @@ fn read_up_to<R: Read>(input: &mut R, buf: &mut [u8]) -> std::io::Result<usize> 
     }
     Ok(filled)
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A fixture with a few bytes changed and possibly cut short.
+    fn damaged(fixture: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+        let len = fixture.len();
+        (proptest::collection::vec((0..len, any::<u8>()), 1..6), 1..=len).prop_map(move |(flips, cut)| {
+            let mut data = fixture[..cut].to_vec();
+            for (at, byte) in flips {
+                if let Some(b) = data.get_mut(at) {
+                    *b = byte;
+                }
+            }
+            data
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Damaged documents give a report or an error, never a panic or a hang.
+        #[test]
+        fn damaged_documents_never_panic(
+            data in prop_oneof![damaged(fixtures::pdf_with_everything()), damaged(fixtures::docx_with_everything())],
+        ) {
+            let _ = inspect_bytes(&data);
+            let _ = scrub_bytes(&data);
+        }
+    }
+
+    #[test]
+    fn formats_are_recognised_by_content_not_name() {
+        let detect_bytes = |d: &[u8]| detect(&mut std::io::Cursor::new(d)).unwrap();
+        assert_eq!(detect_bytes(&fixtures::docx_with_everything()), Format::Docx);
+        assert_eq!(detect_bytes(&fixtures::pdf_with_everything()), Format::Pdf);
+        assert_eq!(detect_bytes(fixtures::PHOTO_WEBP), Format::Webp);
+        assert_eq!(detect_bytes(b"PK\x03\x04 not really a zip"), Format::Zip);
+        let heic = inspect_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").unwrap();
+        assert_eq!(heic.not_cleanable, Some(NotCleaned::Unsupported(Format::Heif)));
+        assert!(matches!(
+            scrub_bytes(b"GIF89a...."),
+            Err(ScrubError::NotCleaned(NotCleaned::Unsupported(Format::Gif)))
+        ));
+    }
+}

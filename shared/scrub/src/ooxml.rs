@@ -111,6 +111,8 @@ const WORD_REMOVED: &[(&str, Category, &str)] = &[
     ("rsids", Category::EditSessions, RSID_FIELD),
     ("attachedTemplate", Category::Software, "w:attachedTemplate"),
     ("docVars", Category::CustomProperties, "w:docVars"),
+    // Mail-merge data source: its connection string and query name files and folders.
+    ("mailMerge", Category::Other, "w:mailMerge"),
 ];
 
 const CORE_FIELDS: &[(&str, Category, &str)] = &[
@@ -363,6 +365,11 @@ fn dropped_by_name(key: &str) -> Option<Dropped> {
         Dropped::People
     } else if key.starts_with("xl/revisions/") {
         Dropped::Revisions
+    } else if key.starts_with("ppt/changesinfos/") {
+        // PowerPoint co-authoring history: names, account ids and providers of editors.
+        Dropped::Plain(Category::People, "co-authoring change history")
+    } else if key == "ppt/revisioninfo.xml" {
+        Dropped::Plain(Category::DocumentIds, "revision info")
     } else if file == "websettings.xml" {
         Dropped::Plain(Category::Other, "web settings")
     } else if file == "viewprops.xml" {
@@ -914,6 +921,10 @@ fn examine(
     } else if local == b"docId" && ns.starts_with(WORD_EXT_NS) {
         action = Action::Remove;
         notes.add(Category::DocumentIds, "docId", None);
+    } else if local == b"creationId" {
+        // a16:/p14:creationId: GUIDs kept across saves that link copies, like paraId.
+        action = Action::Remove;
+        notes.add(Category::DocumentIds, "creationId", None);
     } else if local == b"revisionPtr" && ns.starts_with(EXCEL_EXT_NS) {
         action = Action::Remove;
         notes.add(Category::DocumentIds, "xr:revisionPtr", None);
@@ -940,6 +951,11 @@ fn examine(
             // Random per paragraph but kept across saves, so they tie a copy to its original.
             // Word needs them only for comments, which are dropped, and makes new ones.
             notes.add(Category::DocumentIds, "w14:paraId", None);
+            removed_attrs.push(index);
+        } else if name == b"userName" || (word && (name == b"ed" || name == b"edGrp")) {
+            // Excel's fileSharing user, Word's editors allowed in a protected range.
+            let who = value(&attr, e, format)?;
+            notes.add(Category::People, "editor or sharing user name", Some(who.as_str()));
             removed_attrs.push(index);
         } else if name == b"refreshedBy" {
             let who = value(&attr, e, format)?;
@@ -1398,6 +1414,49 @@ mod tests {
         assert_eq!(detect(&renamed), Some(Format::Docx));
         assert_eq!(detect(&build(&[("notes.txt", b"hello".to_vec())])), None);
         assert_eq!(detect(b"not a zip at all"), None);
+    }
+
+    #[test]
+    fn presentations_and_workbooks_lose_coauthors_and_sharing_names() {
+        let types = br#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/ppt/changesInfos/changesInfo1.xml" ContentType="application/vnd.ms-powerpoint.changesinfo+xml"/><Override PartName="/ppt/revisionInfo.xml" ContentType="application/vnd.ms-powerpoint.revisioninfo+xml"/></Types>"#;
+        let pptx = build(&[
+            ("[Content_Types].xml", types.to_vec()),
+            (
+                "ppt/presentation.xml",
+                br#"<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:p14="http://schemas.microsoft.com/office/powerpoint/2010/main"><p:extLst><p:ext uri="x"><p14:creationId val="3141592653"/></p:ext></p:extLst></p:presentation>"#.to_vec(),
+            ),
+            (
+                "ppt/changesInfos/changesInfo1.xml",
+                br#"<pc:chgInfo xmlns:pc="http://schemas.microsoft.com/office/powerpoint/2013/main/command"><pc:docChgLst><pc:chgData name="Carol Coauthor" userId="carol@example.org" providerId="AD"/></pc:docChgLst></pc:chgInfo>"#.to_vec(),
+            ),
+            ("ppt/revisionInfo.xml", br#"<p1510:revInfo xmlns:p1510="http://schemas.microsoft.com/office/powerpoint/2015/10/main"><p1510:revLst><p1510:client id="{0042}" v="2"/></p1510:revLst></p1510:revInfo>"#.to_vec()),
+        ]);
+        assert_eq!(detect(&pptx), Some(Format::Pptx));
+        let report = inspect(&pptx, Format::Pptx).unwrap();
+        assert!(report.findings.iter().any(|f| f.field == "co-authoring change history"), "{:?}", report.findings);
+        let mut out = Vec::new();
+        scrub(&pptx, Format::Pptx, &mut out).unwrap();
+        let names: Vec<String> = members(&out).into_iter().map(|(n, _, _)| n).collect();
+        assert!(!names.iter().any(|n| n.contains("changesInfo") || n.contains("revisionInfo")), "{names:?}");
+        let all: Vec<u8> = members(&out).into_iter().flat_map(|(_, d, _)| d).collect();
+        let text = String::from_utf8_lossy(&all);
+        for gone in ["Carol", "carol@example.org", "3141592653", "changesInfo", "revisionInfo"] {
+            assert!(!text.contains(gone), "{gone} survived: {text}");
+        }
+
+        let xlsx = build(&[
+            ("[Content_Types].xml", br#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#.to_vec()),
+            (
+                "xl/workbook.xml",
+                br#"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fileSharing readOnlyRecommended="1" userName="Dave Sharer"/><sheets/></workbook>"#.to_vec(),
+            ),
+        ]);
+        let mut out = Vec::new();
+        let outcome = scrub(&xlsx, Format::Xlsx, &mut out).unwrap();
+        assert!(outcome.removed.iter().any(|f| f.value.as_deref() == Some("Dave Sharer")));
+        let all: Vec<u8> = members(&out).into_iter().flat_map(|(_, d, _)| d).collect();
+        let text = String::from_utf8_lossy(&all);
+        assert!(!text.contains("Dave Sharer") && text.contains("readOnlyRecommended"), "{text}");
     }
 
     #[test]

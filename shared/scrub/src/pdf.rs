@@ -42,6 +42,8 @@ const REMOVED_KEYS: &[(&[u8], Category)] = &[
     // These two are keys only of the catalog's name dictionary.
     (b"JavaScript", Category::EmbeddedContent),
     (b"EmbeddedFiles", Category::EmbeddedContent),
+    // Associated files (PDF 2.0, PDF/A-3): embedded files hung on any object.
+    (b"AF", Category::EmbeddedContent),
     // Document security store: certificates and revocation data of signers.
     (b"DSS", Category::People),
 ];
@@ -280,7 +282,7 @@ fn survey_dict(dict: &Dictionary, listed: bool, place: &str, s: &mut Survey) {
             s.findings.push(finding(category, place, key, (key == b"LastModified").then_some(value)));
         }
     }
-    if dict.has_type(b"EmbeddedFile") {
+    if dict.has_type(b"EmbeddedFile") || is_file_spec(dict) {
         s.findings.push(Finding::new(Category::EmbeddedContent, place, "embedded file"));
     }
     if is_signature(dict) {
@@ -443,6 +445,12 @@ struct Plan {
     annotations: Annotations,
 }
 
+/// A file specification that embeds a file (its `/EF` streams need no `/Type`, so the
+/// specification, which also names the file, goes; the streams become unreferenced).
+fn is_file_spec(dict: &Dictionary) -> bool {
+    dict.has(b"EF") || dict.has_type(b"Filespec")
+}
+
 fn plan(doc: &Document) -> Plan {
     let annotations = annotations(doc);
     let (mut delete, mut scripts) = (HashSet::new(), HashSet::new());
@@ -453,7 +461,7 @@ fn plan(doc: &Document) -> Plan {
             _ => continue,
         };
         let annotation = dict.has_type(b"Annot") || annotations.ids.contains(&id);
-        if (annotation && dropped(dict)) || dict.has_type(b"EmbeddedFile") || is_signature(dict) {
+        if (annotation && dropped(dict)) || dict.has_type(b"EmbeddedFile") || is_file_spec(dict) || is_signature(dict) {
             delete.insert(id);
         }
         if is_script(dict) {
@@ -741,6 +749,29 @@ mod tests {
         for word in crate::fixtures::IDENTIFYING_STRINGS.iter().chain(&["Jane Source", "LibreOffice", "ledger"]) {
             assert!(find(out, word.as_bytes()).is_none(), "{word} survived");
         }
+    }
+
+    #[test]
+    fn associated_files_go_with_their_names() {
+        let mut doc = sample();
+        // PDF/A-3 style: /AF on the catalog → a file specification → an /EF stream
+        // without /Type (the key is optional).
+        let stream = doc.add_object(Stream::new(Dictionary::new(), b"attached spreadsheet by Jane Source".to_vec()));
+        let spec = doc.add_object(dict(vec![
+            ("F", text("salaries-jane.xlsx")),
+            ("UF", text("salaries-jane.xlsx")),
+            ("EF", Object::Dictionary(dict(vec![("F", Object::Reference(stream))]))),
+        ]));
+        let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
+        doc.get_dictionary_mut(root).unwrap().set("AF", Object::Array(vec![Object::Reference(spec)]));
+        let data = save(&mut doc);
+        let report = inspect(&data).unwrap();
+        assert!(report.categories().contains(&Category::EmbeddedContent));
+        let mut out = Vec::new();
+        scrub(&data, &mut out).unwrap();
+        assert!(find(&out, b"salaries-jane").is_none());
+        assert!(find(&out, b"attached spreadsheet").is_none());
+        assert_clean(&out);
     }
 
     #[test]

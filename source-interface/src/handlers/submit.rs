@@ -56,7 +56,9 @@ pub(crate) async fn submit(
     };
     match upload::receive(&app, &session, &source, content_type, body, &rules).await {
         Ok(received) => {
-            session.flash(&app.inner.sessions, Flash::Thanks { first: rules.first, what: thanks_for(&received) });
+            if received.message || received.files > 0 {
+                session.flash(&app.inner.sessions, Flash::Thanks { first: rules.first, what: thanks_for(&received) });
+            }
             if !received.cleaning.is_empty() {
                 session.flash(&app.inner.sessions, Flash::Cleaned(received.cleaning));
             }

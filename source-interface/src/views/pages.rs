@@ -116,6 +116,7 @@ pub(crate) fn lookup(ctx: &PageCtx<'_>, v: &LookupView) -> Markup {
                         " "
                         label for="scrub" { (tr.get("lookup-scrub-label")) }
                     }
+                    p.hint { (tr.get("lookup-scrub-hint")) }
                     label for="fh" { (tr.get("lookup-fh-label")) }
                     input #fh type="file" name="fh" multiple;
                     p.hint { (tr.get1("lookup-max-upload", "size", v.max_upload.as_str())) }

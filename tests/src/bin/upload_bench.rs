@@ -31,8 +31,7 @@ const MIB: u64 = 1024 * 1024;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let scrub = args.iter().any(|a| a == "--scrub");
-    let sizes: Vec<u64> =
-        args.iter().filter(|a| *a != "--scrub").map(|a| a.parse().expect("sizes in MiB")).collect();
+    let sizes: Vec<u64> = args.iter().filter(|a| *a != "--scrub").map(|a| a.parse().expect("sizes in MiB")).collect();
     let sizes = if sizes.is_empty() { vec![256, 1024] } else { sizes };
     let work = tempfile::Builder::new().prefix("postern-bench-").tempdir_in("/var/tmp").unwrap();
     let bin_dir = std::env::current_exe().unwrap().parent().unwrap().to_owned();

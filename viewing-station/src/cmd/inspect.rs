@@ -52,7 +52,7 @@ fn inspect(path: &Path) -> Result<Report, String> {
 
 fn print_human(r: &FileReport, out: &mut dyn Write) -> std::io::Result<()> {
     let Some(report) = &r.report else {
-        return writeln!(out, "{}: FAILED: {}", r.file, r.error.as_deref().unwrap_or_default());
+        return writeln!(out, "{}: FAILED: {}", r.file, escaped(r.error.as_deref().unwrap_or_default()));
     };
     let categories = report.categories();
     let summary = if categories.is_empty() {
@@ -78,10 +78,10 @@ fn print_human(r: &FileReport, out: &mut dyn Write) -> std::io::Result<()> {
         }
     }
     for note in &report.unchecked {
-        writeln!(out, "  not checked: {note}")?;
+        writeln!(out, "  not checked: {}", escaped(note))?;
     }
     match &report.not_cleanable {
         None => writeln!(out, "  svs scrub can clean it."),
-        Some(reason) => writeln!(out, "  svs scrub cannot clean it: {reason}."),
+        Some(reason) => writeln!(out, "  svs scrub cannot clean it: {}.", escaped(&reason.to_string())),
     }
 }

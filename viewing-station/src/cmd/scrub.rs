@@ -29,7 +29,7 @@ pub(crate) fn run(args: &ScrubArgs, out: &mut dyn Write) -> Result<Done, SvsErro
             }
             Err(e) => {
                 failures += 1;
-                table.row(vec![shown(path), "-".to_owned(), format!("NOT CLEANED: {e}")]);
+                table.row(vec![shown(path), "-".to_owned(), format!("NOT CLEANED: {}", escaped(&e))]);
             }
         }
     }

@@ -101,7 +101,8 @@ impl Jpeg {
         if len < 2 {
             return Err(malformed("a segment has an impossible length"));
         }
-        let rendering = matches!(marker, 0xc0..=0xcf | 0xda..=0xdf);
+        // SOF0–15 (not JPG, 0xC8), DHT, DAC, DQT, DRI, SOS, DNL: what a decoder reads.
+        let rendering = matches!(marker, 0xc0..=0xc7 | 0xc9..=0xcf | 0xda..=0xdd);
         if rendering {
             out.write_all(&buf[..4])?;
             if marker == 0xda {
@@ -128,7 +129,7 @@ impl Jpeg {
     ) -> Result<(), ScrubError> {
         let place =
             if marker == 0xfe { "JPEG comment".to_owned() } else { format!("JPEG APP{}", marker.wrapping_sub(0xe0)) };
-        let mut drop = |category, field: &str| found.removed.push(Finding::new(category, place.clone(), field));
+        let mut drop = |category, field: &str| found.remove(Finding::new(category, place.clone(), field));
         match marker {
             0xe0 if payload.starts_with(b"JFIF\0") && payload.len() >= 14 => {
                 let mut header = payload[..14].to_vec();
@@ -143,7 +144,7 @@ impl Jpeg {
             0xe1 if payload.starts_with(EXIF_ID) => {
                 let tiff = payload.get(6..).unwrap_or_default();
                 let summary = exif::summarise(tiff, &format!("{place} EXIF"));
-                found.removed.extend(summary.findings);
+                found.remove_all(summary.findings);
                 if let Some(o) = summary.orientation.filter(|_| !self.exif_written) {
                     let mut block = b"Exif\0\0".to_vec();
                     block.extend_from_slice(&exif::orientation_only(o));
@@ -153,7 +154,7 @@ impl Jpeg {
                 self.exif_written = true;
             }
             0xe1 if payload.starts_with(XMP_ID) => {
-                found.removed.extend(xmp::summarise(payload, &format!("{place} XMP")));
+                found.remove_all(xmp::summarise(payload, &format!("{place} XMP")));
             }
             0xe1 if payload.starts_with(XMP_EXTENSION_ID) => drop(Category::Xmp, "extended XMP"),
             0xe2 if payload.starts_with(b"ICC_PROFILE\0") => drop(Category::ColourProfile, "ICC profile"),
@@ -162,11 +163,17 @@ impl Jpeg {
             }
             0xe2 if payload.starts_with(b"FPXR\0") => drop(Category::Other, "FlashPix data"),
             0xed if payload.starts_with(b"Photoshop 3.0\0") => drop(Category::Iptc, "Photoshop IRB / IPTC-IIM"),
-            // Adobe's APP14 says whether the components are RGB, YCbCr or YCCK.
-            0xee if payload.starts_with(b"Adobe") => write_segment(out, 0xee, payload)?,
+            // Adobe's APP14 says whether the components are RGB, YCbCr or YCCK: its 12
+            // standard bytes are kept, anything after them is not.
+            0xee if payload.starts_with(b"Adobe") && payload.len() >= 12 => {
+                if payload.len() > 12 {
+                    found.remove(Finding::new(Category::Other, place.clone(), "data after the Adobe header"));
+                }
+                write_segment(out, 0xee, &payload[..12])?;
+            }
             0xfe => {
                 let text = String::from_utf8_lossy(payload);
-                found.removed.push(Finding::with_value(Category::Comments, place.clone(), "comment", &text));
+                found.remove(Finding::with_value(Category::Comments, place.clone(), "comment", &text));
             }
             _ => drop(Category::Other, "application segment"),
         }

@@ -94,6 +94,12 @@ impl Png {
             self.state = State::Ended;
             return Ok(Step::Done { consumed: 12, then: Mode::Parse });
         }
+        if KEPT.contains(&&kind) && len > max_kept_len(&kind) {
+            // A rendering chunk with room for more than its fields: not passed on.
+            let name = String::from_utf8_lossy(&kind).into_owned();
+            found.remove(Finding::new(Category::Other, format!("PNG {name}"), "oversized chunk"));
+            return Ok(Step::Done { consumed: 8, then: Mode::Skip(len as u64 + 4) });
+        }
         if KEPT.contains(&&kind) {
             out.write_all(&buf[..8])?;
             return Ok(Step::Done { consumed: 8, then: Mode::Pass(len as u64 + 4) });
@@ -119,7 +125,7 @@ impl Png {
                 b"tEXt" | b"zTXt" | b"iTXt" => "text (too large to read)",
                 _ => "chunk",
             };
-            found.removed.push(Finding::new(category, place, field));
+            found.remove(Finding::new(category, place, field));
             return Ok(Step::Done { consumed: 8, then: Mode::Skip(len as u64 + 4) });
         }
         let total = 12 + len;
@@ -129,16 +135,34 @@ impl Png {
         let data = &buf[8..8 + len];
         if &kind == b"eXIf" {
             let summary = exif::summarise(strip_exif_id(data), &place);
-            found.removed.extend(summary.findings);
+            found.remove_all(summary.findings);
             if let Some(o) = summary.orientation.filter(|_| !self.exif_written) {
                 write_chunk(out, b"eXIf", &exif::orientation_only(o))?;
                 found.kept.push(exif::kept_orientation(&place, o));
             }
             self.exif_written = true;
         } else {
-            found.removed.extend(text_findings(&kind, data, &place));
+            found.remove_all(text_findings(&kind, data, &place));
         }
         Ok(done(total))
+    }
+}
+
+/// The largest valid length of a kept chunk (the PNG specification's field sizes).
+fn max_kept_len(kind: &[u8; 4]) -> usize {
+    match kind {
+        b"gAMA" | b"cICP" => 4,
+        b"sRGB" => 1,
+        b"sBIT" => 4,
+        b"bKGD" => 6,
+        b"pHYs" => 9,
+        b"cLLI" | b"acTL" => 8,
+        b"mDCV" => 24,
+        b"fcTL" => 26,
+        b"cHRM" => 32,
+        b"tRNS" | b"hIST" => 512,
+        // IHDR, PLTE, IDAT, fdAT: image data.
+        _ => usize::MAX,
     }
 }
 

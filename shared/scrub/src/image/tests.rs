@@ -133,7 +133,7 @@ fn inspection_lists_values_for_the_journalist() {
     let report = crate::inspect_bytes(PHOTO_JPEG).unwrap();
     assert_eq!(report.format, Format::Jpeg);
     let serial = report.findings.iter().find(|f| f.field == "BodySerialNumber").unwrap();
-    assert_eq!(serial.value.as_deref(), Some("\"SN-0042-XYZ\""));
+    assert_eq!(serial.value.as_deref(), Some("SN-0042-XYZ"));
     assert!(report.findings.iter().any(|f| f.category == Category::Location && f.field == "GPSLatitude"));
     assert_eq!(report.not_cleanable, None);
 }
@@ -202,6 +202,17 @@ fn an_unknown_critical_png_chunk_is_not_cleaned() {
 }
 
 #[test]
+fn a_webp_too_short_for_its_own_header_is_an_error() {
+    for size in 0u32..4 {
+        let mut data = b"RIFF".to_vec();
+        data.extend_from_slice(&size.to_le_bytes());
+        data.extend_from_slice(b"WEBP");
+        assert!(scrub_bytes(&data).is_err());
+        assert!(inspect_bytes(&data).unwrap().not_cleanable.is_some());
+    }
+}
+
+#[test]
 fn a_huge_webp_is_refused_by_the_stream_before_it_is_buffered() {
     let mut head = b"RIFF\xf0\xff\xff\x7fWEBPVP8 ".to_vec();
     head.extend_from_slice(&[0; 100]);
@@ -249,4 +260,33 @@ proptest! {
             prop_assert_eq!(streamed, out);
         }
     }
+}
+
+#[test]
+fn many_tiny_segments_cost_a_count_not_a_list() {
+    let mut jpeg = b"\xff\xd8".to_vec();
+    for i in 0..100_000u32 {
+        jpeg.extend_from_slice(b"\xff\xe5\x00\x02");
+        jpeg.extend_from_slice(b"\xff\xfe\x00\x06");
+        jpeg.extend_from_slice(&i.to_be_bytes());
+    }
+    jpeg.extend_from_slice(&PHOTO_JPEG[2..]);
+    let (_, outcome) = scrub_bytes(&jpeg).unwrap();
+    assert!(outcome.removed.len() < 100, "repeats are counted once: {}", outcome.removed.len());
+
+    let mut png = PHOTO_PNG[..33].to_vec();
+    for i in 0..5000u32 {
+        let keyword = format!("k{i}\0v");
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(b"tEXt");
+        crc.update(keyword.as_bytes());
+        png.extend_from_slice(&(keyword.len() as u32).to_be_bytes());
+        png.extend_from_slice(b"tEXt");
+        png.extend_from_slice(keyword.as_bytes());
+        png.extend_from_slice(&crc.finalize().to_be_bytes());
+    }
+    png.extend_from_slice(&PHOTO_PNG[33..]);
+    let (_, outcome) = scrub_bytes(&png).unwrap();
+    assert!(outcome.removed.len() <= 1002, "{}", outcome.removed.len());
+    assert!(outcome.removed.iter().any(|f| f.field == "more items"));
 }

@@ -44,6 +44,9 @@ impl Parser for Webp {
             return Err(malformed("it does not start with a WebP header"));
         }
         let size = u64::from(u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]));
+        if size < 4 {
+            return Err(malformed("the container is too short to hold \"WEBP\""));
+        }
         let total = 8 + size;
         if total > self.limit {
             return Err(NotCleaned::TooLarge { limit_mib: self.limit / (1024 * 1024) }.into());
@@ -84,7 +87,9 @@ fn rewrite(body: &[u8], found: &mut Found) -> Result<Vec<u8>, ScrubError> {
         let header = body.get(pos..pos + 8).ok_or_else(|| malformed("a chunk header is cut short"))?;
         let fourcc: [u8; 4] = [header[0], header[1], header[2], header[3]];
         let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
-        let data = body.get(pos + 8..pos + 8 + len).ok_or_else(|| malformed("a chunk is longer than the file"))?;
+        let end =
+            pos.checked_add(8).and_then(|p| p.checked_add(len)).ok_or_else(|| malformed("a chunk is too long"))?;
+        let data = body.get(pos + 8..end).ok_or_else(|| malformed("a chunk is longer than the file"))?;
         // Chunks are padded to even sizes; a missing final pad byte is tolerated.
         let padded = (len + (len & 1)).min(body.len() - pos - 8);
         let whole = &body[pos..pos + 8 + padded];
@@ -102,15 +107,15 @@ fn rewrite(body: &[u8], found: &mut Found) -> Result<Vec<u8>, ScrubError> {
                 out.extend_from_slice(whole);
             }
             b"ALPH" | b"ANIM" => out.extend_from_slice(whole),
-            b"ICCP" => found.removed.push(Finding::new(Category::ColourProfile, place, "ICC profile")),
+            b"ICCP" => found.remove(Finding::new(Category::ColourProfile, place, "ICC profile")),
             b"EXIF" => {
                 let tiff = data.strip_prefix(b"Exif\0\0").unwrap_or(data);
                 let summary = exif::summarise(tiff, &place);
-                found.removed.extend(summary.findings);
+                found.remove_all(summary.findings);
                 orientation = orientation.or(summary.orientation);
             }
-            b"XMP " => found.removed.extend(xmp::summarise(data, &place)),
-            _ => found.removed.push(Finding::new(Category::Other, place, "unknown chunk")),
+            b"XMP " => found.remove_all(xmp::summarise(data, &place)),
+            _ => found.remove(Finding::new(Category::Other, place, "unknown chunk")),
         }
         pos += 8 + padded;
     }
