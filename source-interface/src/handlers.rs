@@ -70,6 +70,7 @@ fn cleaning_text(tr: &crate::i18n::Tr, file: &crate::upload::FileCleaning) -> St
         CleaningResult::UnsupportedPhoto => tr.get1("scrub-photo-not-supported", "file", name),
         CleaningResult::NotSentDamaged => tr.get1("scrub-not-sent-damaged", "file", name),
         CleaningResult::NotSentTooLarge => tr.get1("scrub-not-sent-too-large", "file", name),
+        CleaningResult::NotSentBusy => tr.get1("scrub-not-sent-busy", "file", name),
     }
 }
 

@@ -74,6 +74,8 @@ pub(crate) enum CleaningResult {
     NotSentDamaged,
     /// A WebP too large to clean here: not stored.
     NotSentTooLarge,
+    /// A WebP that came while the server held as many as it allows: not stored.
+    NotSentBusy,
 }
 
 impl CleaningResult {
@@ -86,13 +88,14 @@ impl CleaningResult {
             }
             StreamOutcome::NotCleaned { format, .. } if !format.is_streamable_image() => Self::NotAPhoto,
             StreamOutcome::NotCleaned { reason: NotCleaned::TooLarge { .. }, .. } => Self::NotSentTooLarge,
+            StreamOutcome::NotCleaned { reason: NotCleaned::Busy, .. } => Self::NotSentBusy,
             StreamOutcome::NotCleaned { .. } => Self::NotSentDamaged,
         }
     }
 
     /// Whether the file was dropped instead of stored.
     fn not_sent(&self) -> bool {
-        matches!(self, Self::NotSentDamaged | Self::NotSentTooLarge)
+        matches!(self, Self::NotSentDamaged | Self::NotSentTooLarge | Self::NotSentBusy)
     }
 }
 

@@ -22,6 +22,45 @@ use crate::{Finding, Format, NotCleaned, Report, ScrubError, ScrubOutcome, sniff
 /// Largest WebP the streaming scrubber buffers (the source interface's per-upload memory).
 pub const STREAM_WEBP_LIMIT: u64 = 16 * 1024 * 1024;
 
+/// Bytes all streaming scrubbers of a process may hold in WebP buffers at once.
+pub const STREAM_WEBP_BUDGET: u64 = 4 * STREAM_WEBP_LIMIT;
+
+/// A shared allowance of buffered bytes: WebPs are held whole, so many at once could
+/// take a lot of memory; beyond the allowance a WebP is refused as busy.
+#[derive(Debug)]
+pub struct Budget {
+    left: std::sync::atomic::AtomicU64,
+}
+
+impl Budget {
+    /// An allowance of `bytes`.
+    pub const fn new(bytes: u64) -> Self {
+        Self { left: std::sync::atomic::AtomicU64::new(bytes) }
+    }
+
+    /// Takes `bytes` if that many are left.
+    fn take(&self, bytes: u64) -> bool {
+        use std::sync::atomic::Ordering;
+        self.left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(bytes)).is_ok()
+    }
+
+    fn give_back(&self, bytes: u64) {
+        self.left.fetch_add(bytes, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The process-wide allowance the source interface's scrubbers share.
+pub static STREAM_BUDGET: Budget = Budget::new(STREAM_WEBP_BUDGET);
+
+/// What a driver may hold in memory for a WebP.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WebpLimits {
+    /// Largest container.
+    pub(crate) max_bytes: u64,
+    /// Shared allowance, if any.
+    pub(crate) budget: Option<&'static Budget>,
+}
+
 /// What a parser does next with the bytes in front of it.
 #[derive(Debug)]
 pub(crate) enum Step {
@@ -110,30 +149,35 @@ pub(crate) struct Driver {
     mode: Mode,
     trailing: u64,
     pub(crate) found: Found,
+    /// Bytes the parser last asked to see at once.
+    want: usize,
 }
 
 impl Driver {
     /// A driver for `format`, or `None` if it is not a streamable image.
-    pub(crate) fn for_format(format: Format, webp_limit: u64) -> Option<Self> {
+    pub(crate) fn for_format(format: Format, webp: WebpLimits) -> Option<Self> {
         let parser: Box<dyn Parser> = match format {
             Format::Jpeg => Box::new(jpeg::Jpeg::default()),
             Format::Png => Box::new(png::Png::default()),
-            Format::Webp => Box::new(webp::Webp::new(webp_limit)),
+            Format::Webp => Box::new(webp::Webp::new(webp)),
             _ => return None,
         };
-        Some(Self { parser, buf: Vec::new(), mode: Mode::Parse, trailing: 0, found: Found::default() })
+        Some(Self { parser, buf: Vec::new(), mode: Mode::Parse, trailing: 0, found: Found::default(), want: 0 })
     }
 
     /// Feeds `input`, writing the cleaned bytes to `out`.
     pub(crate) fn push(&mut self, input: &[u8], out: &mut dyn Write) -> Result<(), Failure> {
         if self.buf.is_empty() {
             let used = self.process(input, out)?;
+            // What the parser asked for is allocated once, not doubled into.
+            self.buf.reserve_exact(self.want.saturating_sub(self.buf.len()));
             self.buf.extend_from_slice(&input[used..]);
         } else {
             let mut data = std::mem::take(&mut self.buf);
             data.extend_from_slice(input);
             let used = self.process(&data, out)?;
             data.drain(..used);
+            data.reserve_exact(self.want.saturating_sub(data.len()));
             self.buf = data;
         }
         Ok(())
@@ -198,6 +242,7 @@ impl Driver {
                     }
                     match self.parser.step(rest, out, &mut self.found) {
                         Ok(Step::Need(n)) => {
+                            self.want = n;
                             if n > self.parser.max_need() {
                                 let reason =
                                     NotCleaned::malformed(self.parser.format(), "a part of the file is too large");
@@ -234,11 +279,16 @@ impl From<Failure> for ScrubError {
 }
 
 /// Reads `input` in pieces through a driver for its format.
-fn run<R: Read>(mut input: R, out: &mut dyn Write, webp_limit: u64) -> Result<ScrubOutcome, (ScrubError, Vec<Finding>)> {
+fn run<R: Read>(
+    mut input: R,
+    out: &mut dyn Write,
+    webp_limit: u64,
+) -> Result<ScrubOutcome, (ScrubError, Vec<Finding>)> {
     let mut head = [0u8; crate::sniff::SNIFF_BYTES];
     let n = crate::read_up_to(&mut input, &mut head).map_err(|e| (e.into(), Vec::new()))?;
     let format = sniff(&head[..n]);
-    let Some(mut driver) = Driver::for_format(format, webp_limit) else {
+    let limits = WebpLimits { max_bytes: webp_limit, budget: None };
+    let Some(mut driver) = Driver::for_format(format, limits) else {
         let reason =
             if format == Format::Unknown { NotCleaned::UnknownFormat } else { NotCleaned::Unsupported(format) };
         return Err((reason.into(), Vec::new()));

@@ -23,6 +23,7 @@ mod xmp;
 
 use std::io::{Read, Seek, SeekFrom, Write};
 
+pub use image::{Budget, STREAM_BUDGET, STREAM_WEBP_BUDGET, STREAM_WEBP_LIMIT};
 pub use report::{
     Category, Finding, Format, MAX_VALUE_CHARS, NotCleaned, Report, ScrubError, ScrubOutcome, categories_of, printable,
 };

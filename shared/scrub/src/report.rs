@@ -310,6 +310,9 @@ pub enum NotCleaned {
         /// The limit in MiB.
         limit_mib: u64,
     },
+    /// The server is holding as many large files as it allows; try again later.
+    #[error("the server is busy cleaning other large files")]
+    Busy,
     /// It contains something that cannot be cleaned with confidence.
     #[error("it contains {0}, which cannot be cleaned with confidence")]
     Uncleanable(String),

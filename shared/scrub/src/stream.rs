@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::image::{Driver, Failure, STREAM_WEBP_LIMIT};
+use crate::image::{Budget, Driver, Failure, STREAM_BUDGET, STREAM_WEBP_LIMIT, WebpLimits};
 use crate::sniff::SNIFF_BYTES;
 use crate::{Finding, Format, NotCleaned, ScrubOutcome, sniff};
 
@@ -38,12 +38,18 @@ enum State {
 pub struct StreamScrubber<W: Write> {
     inner: W,
     state: State,
+    budget: &'static Budget,
 }
 
 impl<W: Write> StreamScrubber<W> {
-    /// Starts a stream into `inner`.
+    /// Starts a stream into `inner`, sharing the process-wide WebP allowance.
     pub fn new(inner: W) -> Self {
-        Self { inner, state: State::Sniffing(Vec::with_capacity(SNIFF_BYTES)) }
+        Self::with_budget(inner, &STREAM_BUDGET)
+    }
+
+    /// Starts a stream into `inner` with its own WebP allowance.
+    pub fn with_budget(inner: W, budget: &'static Budget) -> Self {
+        Self { inner, state: State::Sniffing(Vec::with_capacity(SNIFF_BYTES)), budget }
     }
 
     /// Ends the stream: returns the sink and what was done.
@@ -69,7 +75,8 @@ impl<W: Write> StreamScrubber<W> {
 
     fn start(&mut self, head: Vec<u8>) -> io::Result<()> {
         let format = sniff(&head);
-        match Driver::for_format(format, STREAM_WEBP_LIMIT) {
+        let limits = WebpLimits { max_bytes: STREAM_WEBP_LIMIT, budget: Some(self.budget) };
+        match Driver::for_format(format, limits) {
             Some(driver) => {
                 self.state = State::Image(Box::new(driver), format);
                 self.feed(&head)

@@ -75,6 +75,7 @@ scrub-not-a-photo = { $file } was sent as it was: we can only remove hidden info
 scrub-photo-not-supported = { $file } was sent as it was: we cannot remove hidden information from this kind of photo (HEIC, TIFF or GIF) yet. If that matters, send a screenshot of it instead.
 scrub-not-sent-damaged = { $file } was NOT sent: it looks like a photo, but part of it could not be read, so we could not be sure to remove its hidden information. Send a screenshot of it instead, or untick "Remove hidden photo information" to send it exactly as it is.
 scrub-not-sent-too-large = { $file } was NOT sent: WebP photos over 16 MB cannot be cleaned here. Send it as a JPEG or a screenshot instead, or untick "Remove hidden photo information" to send it exactly as it is.
+scrub-not-sent-busy = { $file } was NOT sent: the server is busy cleaning other large WebP photos. Please try again in a few minutes, or send it as a JPEG.
 scrub-category-location = location (GPS coordinates or place names)
 scrub-category-device = camera or device details (make, model, serial numbers)
 scrub-category-people = names of people (owner, author, editor)

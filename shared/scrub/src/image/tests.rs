@@ -290,3 +290,27 @@ fn many_tiny_segments_cost_a_count_not_a_list() {
     assert!(outcome.removed.len() <= 1002, "{}", outcome.removed.len());
     assert!(outcome.removed.iter().any(|f| f.field == "more items"));
 }
+
+#[test]
+fn webp_buffers_share_a_budget_and_give_it_back() {
+    static BUDGET: crate::Budget = crate::Budget::new(3 * 1024 * 1024);
+    let header = |mib: u32| {
+        let mut h = b"RIFF".to_vec();
+        h.extend_from_slice(&(mib * 1024 * 1024).to_le_bytes());
+        h.extend_from_slice(b"WEBPVP8 ");
+        h
+    };
+    let mut first = StreamScrubber::with_budget(Vec::new(), &BUDGET);
+    first.write_all(&header(2)).unwrap();
+    let mut second = StreamScrubber::with_budget(Vec::new(), &BUDGET);
+    second.write_all(&header(2)).unwrap();
+    let (out, outcome) = second.finish().unwrap();
+    assert!(matches!(outcome, StreamOutcome::NotCleaned { reason: NotCleaned::Busy, .. }), "{outcome:?}");
+    assert_eq!(out, header(2), "a refused stream passes through");
+    drop(first);
+    // Given back: the same WebP now fits.
+    let mut third = StreamScrubber::with_budget(Vec::new(), &BUDGET);
+    third.write_all(&header(2)).unwrap();
+    let (_, outcome) = third.finish().unwrap();
+    assert!(!matches!(outcome, StreamOutcome::NotCleaned { reason: NotCleaned::Busy, .. }), "{outcome:?}");
+}

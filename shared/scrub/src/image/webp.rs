@@ -11,7 +11,7 @@
 
 use std::io::Write;
 
-use super::{Found, Mode, Parser, Step};
+use super::{Budget, Found, Mode, Parser, Step, WebpLimits};
 use crate::{Category, Finding, Format, NotCleaned, ScrubError, exif, xmp};
 
 const VP8X_ICC: u8 = 0x20;
@@ -22,13 +22,25 @@ const VP8X_XMP: u8 = 0x04;
 #[derive(Debug)]
 pub(crate) struct Webp {
     limit: u64,
+    budget: Option<&'static Budget>,
+    /// Bytes taken from the budget, given back when the parser goes.
+    taken: u64,
     ended: bool,
 }
 
 impl Webp {
-    /// A parser that refuses containers larger than `limit` bytes.
-    pub(crate) fn new(limit: u64) -> Self {
-        Self { limit, ended: false }
+    /// A parser that refuses containers larger than `limits.max_bytes`, and any the
+    /// shared budget has no room for.
+    pub(crate) fn new(limits: WebpLimits) -> Self {
+        Self { limit: limits.max_bytes, budget: limits.budget, taken: 0, ended: false }
+    }
+}
+
+impl Drop for Webp {
+    fn drop(&mut self) {
+        if let Some(budget) = self.budget {
+            budget.give_back(self.taken);
+        }
     }
 }
 
@@ -50,6 +62,12 @@ impl Parser for Webp {
         let total = 8 + size;
         if total > self.limit {
             return Err(NotCleaned::TooLarge { limit_mib: self.limit / (1024 * 1024) }.into());
+        }
+        if let (Some(budget), 0) = (self.budget, self.taken) {
+            if !budget.take(total) {
+                return Err(NotCleaned::Busy.into());
+            }
+            self.taken = total;
         }
         // total <= limit, which the caller keeps within memory (and usize).
         let total = total as usize;
