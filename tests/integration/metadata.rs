@@ -166,6 +166,16 @@ fn svs(args: &[&str]) -> (ExitCode, String) {
     (code, String::from_utf8(out).unwrap())
 }
 
+/// `svs decrypt` of stored submissions into `out`, with the fixture secret key.
+fn svs_decrypt(items: &[postern_store::SubmissionRecord], out: &Path) -> (ExitCode, String) {
+    let key = fixture_secret_key();
+    let out = out.to_string_lossy().into_owned();
+    let paths: Vec<String> = items.iter().map(|i| i.path.to_string_lossy().into_owned()).collect();
+    let mut args = vec!["decrypt", "--key", &key, "--out", &out];
+    args.extend(paths.iter().map(String::as_str));
+    svs(&args)
+}
+
 fn fixture_secret_key() -> String {
     postern_testing::fixture_path("gpg-submission-secret.asc").to_string_lossy().into_owned()
 }
@@ -215,12 +225,7 @@ async fn opted_in_photos_are_cleaned_before_encryption_and_svs_restores_them() {
     let items = stack.instance.submissions_of(&source.codename);
     assert_eq!(items.len(), 5, "the message and four files; the damaged photo was not stored");
     let out = tempfile::tempdir().unwrap();
-    let out_dir = out.path().to_string_lossy().into_owned();
-    let key = fixture_secret_key();
-    let paths: Vec<String> = items.iter().map(|i| i.path.to_string_lossy().into_owned()).collect();
-    let mut args = vec!["decrypt", "--key", &key, "--out", &out_dir];
-    args.extend(paths.iter().map(String::as_str));
-    let (code, table) = svs(&args);
+    let (code, table) = svs_decrypt(&items, out.path());
     assert_eq!(code, ExitCode::SUCCESS, "{table}");
     assert!(table.contains("message"));
     assert!(table.contains("postern-scrub: JPEG cleaned; removed: location, device, people, times"), "{table}");
@@ -314,12 +319,7 @@ async fn without_the_checkbox_files_arrive_exactly_as_sent() {
 
     let items = stack.instance.submissions_of(&source.codename);
     let out = tempfile::tempdir().unwrap();
-    let out_dir = out.path().to_string_lossy().into_owned();
-    let key = fixture_secret_key();
-    let paths: Vec<String> = items.iter().map(|i| i.path.to_string_lossy().into_owned()).collect();
-    let mut args = vec!["decrypt", "--key", &key, "--out", &out_dir];
-    args.extend(paths.iter().map(String::as_str));
-    let (code, table) = svs(&args);
+    let (code, table) = svs_decrypt(&items, out.path());
     assert_eq!(code, ExitCode::SUCCESS, "{table}");
     assert!(!table.contains("postern-scrub"));
     // The hostile name was made safe by the server and stays inside the output directory.

@@ -86,9 +86,7 @@ pub fn encrypt_document<'a, W>(
 where
     W: Write + Send + Sync + 'a,
 {
-    let literal = literal_to(key, sink)?;
-    let gzip = StoredGzip::new(literal, filename).map_err(CryptoError::Sink)?;
-    Ok(PlaintextWriter { inner: Inner::Gzip(gzip) })
+    gzip_document(key, filename, None, sink)
 }
 
 /// The header comment of a document whose source asked the server to remove hidden
@@ -108,8 +106,20 @@ pub fn encrypt_scrubbed_document<'a, W>(
 where
     W: Write + Send + Sync + 'a,
 {
+    gzip_document(key, filename, Some(SCRUB_NOTE_HEADER), sink)
+}
+
+fn gzip_document<'a, W>(
+    key: &'a SubmissionKey,
+    filename: &str,
+    comment: Option<&str>,
+    sink: W,
+) -> Result<PlaintextWriter<'a>, CryptoError>
+where
+    W: Write + Send + Sync + 'a,
+{
     let literal = literal_to(key, sink)?;
-    let gzip = StoredGzip::with_comment(literal, filename, Some(SCRUB_NOTE_HEADER)).map_err(CryptoError::Sink)?;
+    let gzip = StoredGzip::with_comment(literal, filename, comment).map_err(CryptoError::Sink)?;
     Ok(PlaintextWriter { inner: Inner::Gzip(gzip) })
 }
 

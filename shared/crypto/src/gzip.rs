@@ -28,11 +28,7 @@ pub(crate) struct StoredGzip<W: Write> {
 impl<W: Write> StoredGzip<W> {
     /// Writes the header with `filename` (ASCII, no NUL: callers pass a sanitised name)
     /// and modification time 0.
-    pub(crate) fn new(inner: W, filename: &str) -> io::Result<Self> {
-        Self::with_comment(inner, filename, None)
-    }
-
-    /// As [`StoredGzip::new`], with a header comment (ASCII; NULs are dropped).
+    /// `comment`, if any, goes in the header too (ASCII; NULs are dropped).
     pub(crate) fn with_comment(mut inner: W, filename: &str, comment: Option<&str>) -> io::Result<Self> {
         let name: Vec<u8> = filename.bytes().filter(|b| *b != 0).collect();
         let flags = if comment.is_some() { FNAME | FCOMMENT } else { FNAME };
@@ -134,7 +130,7 @@ mod tests {
     use super::*;
 
     fn gzip(name: &str, data: &[u8], chunk: usize) -> Vec<u8> {
-        let mut gz = StoredGzip::new(Vec::new(), name).unwrap();
+        let mut gz = StoredGzip::with_comment(Vec::new(), name, None).unwrap();
         for c in data.chunks(chunk.max(1)) {
             gz.write_all(c).unwrap();
         }

@@ -35,6 +35,11 @@ pub fn generate_submission_key_pair(userid: &str, modern: bool) -> Result<Genera
             builder.set_features(Features::empty().set_seipdv1()).map_err(CryptoError::encrypt("set key features"))?;
     }
     let (cert, _revocation) = builder.generate().map_err(CryptoError::encrypt("generate a key pair"))?;
+    armoured_pair(&cert)
+}
+
+/// Both halves of a freshly generated `cert`, armoured.
+pub(crate) fn armoured_pair(cert: &openpgp::Cert) -> Result<GeneratedKeyPair, CryptoError> {
     let public = cert.armored().to_vec().map_err(CryptoError::encrypt("armour a public key"))?;
     let secret = cert.as_tsk().armored().to_vec().map_err(CryptoError::encrypt("armour a secret key"))?;
     Ok(GeneratedKeyPair {

@@ -39,13 +39,7 @@ pub fn generate_protected_key_pair(
         builder.set_features(Features::empty().set_seipdv1()).map_err(CryptoError::encrypt("set key features"))?
     };
     let (cert, _revocation) = builder.generate().map_err(CryptoError::encrypt("generate a key pair"))?;
-    let public = cert.armored().to_vec().map_err(CryptoError::encrypt("armour a public key"))?;
-    let secret = cert.as_tsk().armored().to_vec().map_err(CryptoError::encrypt("armour a secret key"))?;
-    Ok(GeneratedKeyPair {
-        public_armored: String::from_utf8_lossy(&public).into_owned(),
-        secret_armored: String::from_utf8_lossy(&secret).into_owned(),
-        fingerprint: cert.fingerprint().to_hex(),
-    })
+    crate::keygen::armoured_pair(&cert)
 }
 
 /// Why a viewing-station key cannot be used.

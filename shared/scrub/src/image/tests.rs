@@ -314,3 +314,30 @@ fn webp_buffers_share_a_budget_and_give_it_back() {
     let (_, outcome) = third.finish().unwrap();
     assert!(!matches!(outcome, StreamOutcome::NotCleaned { reason: NotCleaned::Busy, .. }), "{outcome:?}");
 }
+
+#[test]
+fn animation_frames_keep_only_their_image_chunks() {
+    let at = PHOTO_WEBP.windows(4).position(|w| w == b"VP8 ").unwrap();
+    let len = u32::from_le_bytes(PHOTO_WEBP[at + 4..at + 8].try_into().unwrap()) as usize;
+    let vp8 = &PHOTO_WEBP[at..at + 8 + len + (len & 1)];
+    let mut frame = vec![0u8; 16];
+    frame.extend_from_slice(vp8);
+    frame.extend_from_slice(b"XMP \x0b\0\0\0Jane Source\0");
+    let mut body = b"VP8X\x0a\0\0\0\x02\0\0\0\x2f\0\0\x1f\0\0".to_vec();
+    body.extend_from_slice(b"ANIM\x06\0\0\0\0\0\0\0\0\0");
+    body.extend_from_slice(b"ANMF");
+    body.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    body.extend_from_slice(&frame);
+    let mut webp = b"RIFF".to_vec();
+    webp.extend_from_slice(&(body.len() as u32 + 4).to_le_bytes());
+    webp.extend_from_slice(b"WEBP");
+    webp.extend_from_slice(&body);
+    let (out, outcome) = scrub_bytes(&webp).unwrap();
+    assert!(!contains(&out, b"Jane Source"));
+    assert!(contains(&out, vp8), "the frame's image data is unchanged");
+    assert!(outcome.removed.iter().any(|f| f.field == "unknown chunk in a frame"));
+    assert_eq!(u32::from_le_bytes(out[4..8].try_into().unwrap()) as usize, out.len() - 8);
+    let anmf = out.windows(4).position(|w| w == b"ANMF").unwrap();
+    let anmf_len = u32::from_le_bytes(out[anmf + 4..anmf + 8].try_into().unwrap()) as usize;
+    assert_eq!(anmf_len, 16 + vp8.len());
+}

@@ -120,9 +120,20 @@ fn rewrite(body: &[u8], found: &mut Found) -> Result<Vec<u8>, ScrubError> {
                 vp8x_flags_at = Some(out.len() + 8);
                 out.extend_from_slice(whole);
             }
-            b"VP8 " | b"VP8L" | b"ANMF" => {
+            b"VP8 " | b"VP8L" => {
                 has_image = true;
                 out.extend_from_slice(whole);
+            }
+            b"ANMF" => {
+                has_image = true;
+                let frame = animation_frame(data, found)?;
+                out.extend_from_slice(b"ANMF");
+                let len = u32::try_from(frame.len()).map_err(|_| malformed("a frame is too large"))?;
+                out.extend_from_slice(&len.to_le_bytes());
+                out.extend_from_slice(&frame);
+                if frame.len() % 2 == 1 {
+                    out.push(0);
+                }
             }
             b"ALPH" | b"ANIM" => out.extend_from_slice(whole),
             b"ICCP" => found.remove(Finding::new(Category::ColourProfile, place, "ICC profile")),
@@ -155,6 +166,32 @@ fn rewrite(body: &[u8], found: &mut Found) -> Result<Vec<u8>, ScrubError> {
     let riff_size = u32::try_from(out.len() - 8).map_err(|_| malformed("the file is too large"))?;
     out[4..8].copy_from_slice(&riff_size.to_le_bytes());
     Ok(out)
+}
+
+/// An animation frame's payload with only its header and image chunks (`ALPH`,
+/// `VP8 `, `VP8L`): the format allows unknown chunks inside frames too.
+fn animation_frame(data: &[u8], found: &mut Found) -> Result<Vec<u8>, ScrubError> {
+    let header = data.get(..16).ok_or_else(|| malformed("an animation frame is cut short"))?;
+    let mut frame = header.to_vec();
+    let mut pos = 16;
+    while pos < data.len() {
+        let head = data.get(pos..pos + 8).ok_or_else(|| malformed("a frame chunk header is cut short"))?;
+        let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let end = (pos + 8).checked_add(len).ok_or_else(|| malformed("a frame chunk is too long"))?;
+        if end > data.len() {
+            return Err(malformed("a frame chunk is longer than its frame"));
+        }
+        let padded = (len + (len & 1)).min(data.len() - pos - 8);
+        match &head[..4] {
+            b"ALPH" | b"VP8 " | b"VP8L" => frame.extend_from_slice(&data[pos..pos + 8 + padded]),
+            other => {
+                let place = format!("WebP ANMF {}", String::from_utf8_lossy(other).trim_end());
+                found.remove(Finding::new(Category::Other, place, "unknown chunk in a frame"));
+            }
+        }
+        pos += 8 + padded;
+    }
+    Ok(frame)
 }
 
 fn malformed(detail: &str) -> ScrubError {
