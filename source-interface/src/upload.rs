@@ -504,6 +504,11 @@ async fn encrypt_field(
         let mut scrubber = StreamScrubber::new(&mut plain);
         while let Some(chunk) = next_chunk(field, meter).await.map_err(FieldError::Body)? {
             scrubber.write_all(&chunk).map_err(sink)?;
+            if scrubber.gave_up() {
+                // This photo will not be stored: the rest is read, not encrypted.
+                drain_field(field, meter).await.map_err(FieldError::Body)?;
+                break;
+            }
         }
         let (_, outcome) = scrubber.finish().map_err(sink)?;
         if CleaningResult::of(&outcome).not_sent() {

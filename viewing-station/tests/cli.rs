@@ -60,6 +60,15 @@ fn make_fixtures() {
     w.finish_with_note(Some("postern-scrub: JPEG cleaned; removed: location, device, times; kept: orientation"))
         .unwrap();
     write("11-bright_owl-doc.gz.gpg", &ct);
+    // A document whose content is not gzip, and a message for another newsroom's key.
+    write("14-bright_owl-doc.gz.gpg", &message("plain text where gzip should be"));
+    let other = postern_crypto::generate_submission_key_pair("Another Newsroom", false).unwrap();
+    let other = postern_crypto::SubmissionKey::from_armored(&other.public_armored).unwrap();
+    let mut ct = Vec::new();
+    let mut w = postern_crypto::encrypt_message(&other, &mut ct).unwrap();
+    w.write_all(b"not for this newsroom").unwrap();
+    w.finish().unwrap();
+    write("15-other_source-msg.gpg", &ct);
     // A bulk download, SecureDrop's layout, with one hostile entry path.
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);

@@ -126,7 +126,30 @@ impl ViewingKey {
             .map_err(CryptoError::decrypt)?
             .with_policy(&policy, None, helper)
             .map_err(CryptoError::decrypt)?;
-        std::io::copy(&mut decryptor, &mut plaintext).map_err(|e| CryptoError::decrypt(e.into()))
+        let mut sink = Recording { inner: &mut plaintext, failed: None };
+        std::io::copy(&mut decryptor, &mut sink).map_err(|e| match sink.failed.take() {
+            // Writing failed (a full disk), not decrypting.
+            Some(write) => CryptoError::Sink(write),
+            None => CryptoError::decrypt(e.into()),
+        })
+    }
+}
+
+/// A writer that remembers its first error, so a failed copy can say which side failed.
+struct Recording<W> {
+    inner: W,
+    failed: Option<std::io::Error>,
+}
+
+impl<W: Write> Write for Recording<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            self.failed.get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -155,6 +178,28 @@ mod tests {
         assert_eq!(key.decrypt(&ct[..], &mut out).unwrap(), 19);
         assert_eq!(out, b"hello from a source");
         assert_eq!(key.fingerprint(), pair.fingerprint);
+    }
+
+    #[test]
+    fn a_failing_sink_is_not_called_a_decryption_error() {
+        let pair = generate_protected_key_pair("Newsroom", false, b"pw").unwrap();
+        let submission = SubmissionKey::from_armored(&pair.public_armored).unwrap();
+        let mut ct = Vec::new();
+        let mut w = encrypt_message(&submission, &mut ct).unwrap();
+        w.write_all(b"some text").unwrap();
+        w.finish().unwrap();
+        let mut key = ViewingKey::parse(pair.secret_armored.as_bytes()).unwrap();
+        key.unlock(b"pw").unwrap();
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        assert!(matches!(key.decrypt(&ct[..], Full), Err(CryptoError::Sink(_))));
     }
 
     #[test]

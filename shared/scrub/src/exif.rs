@@ -110,7 +110,6 @@ pub(crate) fn summarise(data: &[u8], place: &str) -> ExifSummary {
         visited.push(offset);
         if ifd == Ifd::Thumbnail {
             summary.findings.push(Finding::new(Category::Thumbnail, format!("{place} IFD1"), "thumbnail image"));
-            continue;
         }
         let start = offset as usize;
         let Some(count) = tiff.u16_at(start) else {
@@ -131,6 +130,8 @@ pub(crate) fn summarise(data: &[u8], place: &str) -> ExifSummary {
                 (Ifd::Zeroth, 0x8769) => queue.push((entry.offset, Ifd::Exif)),
                 (Ifd::Zeroth, 0x8825) => queue.push((entry.offset, Ifd::Gps)),
                 (Ifd::Exif, 0xa005) => queue.push((entry.offset, Ifd::Interop)),
+                // The thumbnail's own layout tags say nothing more than "a thumbnail".
+                (Ifd::Thumbnail, tag) if classify(Ifd::Thumbnail, tag).is_none() => {}
                 (Ifd::Zeroth, 0x0112) => {
                     summary.orientation = if entry.kind == 3 { tiff_u16(&tiff, entry.value) } else { None }
                         .filter(|v| (2..=8).contains(v));
@@ -235,39 +236,64 @@ fn rational(num: u32, den: u32, signed: bool) -> String {
 
 /// The name and category of an identifying tag; `None` for technical tags (counted as "other").
 fn classify(ifd: Ifd, tag: u16) -> Option<(&'static str, Category)> {
+    use Category::{ColourProfile, Iptc, Other, Xmp};
     use Category::{Comments, Device, DocumentIds, Location, People, Software, Times};
-    let known = match (ifd, tag) {
-        (Ifd::Gps, _) => (gps_name(tag), Location),
-        (Ifd::Zeroth, 0x010e) => ("ImageDescription", Comments),
-        (Ifd::Zeroth, 0x010f) => ("Make", Device),
-        (Ifd::Zeroth, 0x0110) => ("Model", Device),
-        (Ifd::Zeroth, 0x0131) => ("Software", Software),
-        (Ifd::Zeroth, 0x0132) => ("DateTime", Times),
-        (Ifd::Zeroth, 0x013b) => ("Artist", People),
-        (Ifd::Zeroth, 0x013c) => ("HostComputer", Software),
-        (Ifd::Zeroth, 0x8298) => ("Copyright", People),
-        (Ifd::Zeroth, 0x9c9b) => ("XPTitle", Comments),
-        (Ifd::Zeroth, 0x9c9c) => ("XPComment", Comments),
-        (Ifd::Zeroth, 0x9c9d) => ("XPAuthor", People),
-        (Ifd::Zeroth, 0x9c9e) => ("XPKeywords", Comments),
-        (Ifd::Zeroth, 0x9c9f) => ("XPSubject", Comments),
-        (Ifd::Exif, 0x9003) => ("DateTimeOriginal", Times),
-        (Ifd::Exif, 0x9004) => ("DateTimeDigitized", Times),
-        (Ifd::Exif, 0x9010) => ("OffsetTime", Times),
-        (Ifd::Exif, 0x9011) => ("OffsetTimeOriginal", Times),
-        (Ifd::Exif, 0x9012) => ("OffsetTimeDigitized", Times),
-        (Ifd::Exif, 0x9290) => ("SubSecTime", Times),
-        (Ifd::Exif, 0x9291) => ("SubSecTimeOriginal", Times),
-        (Ifd::Exif, 0x9292) => ("SubSecTimeDigitized", Times),
-        (Ifd::Exif, 0x927c) => ("MakerNote", Device),
-        (Ifd::Exif, 0x9286) => ("UserComment", Comments),
-        (Ifd::Exif, 0xa420) => ("ImageUniqueID", DocumentIds),
-        (Ifd::Exif, 0xa430) => ("CameraOwnerName", People),
-        (Ifd::Exif, 0xa431) => ("BodySerialNumber", Device),
-        (Ifd::Exif, 0xa432) => ("LensSpecification", Device),
-        (Ifd::Exif, 0xa433) => ("LensMake", Device),
-        (Ifd::Exif, 0xa434) => ("LensModel", Device),
-        (Ifd::Exif, 0xa435) => ("LensSerialNumber", Device),
+    if ifd == Ifd::Gps {
+        return Some((gps_name(tag), Location));
+    }
+    if ifd == Ifd::Interop {
+        return None;
+    }
+    // By tag wherever it sits: writers put tags in unexpected IFDs, and ExifTool shows them.
+    let known = match tag {
+        0x010d => ("DocumentName", Other),
+        0x010e => ("ImageDescription", Comments),
+        0x010f => ("Make", Device),
+        0x0110 => ("Model", Device),
+        0x0131 => ("Software", Software),
+        0x0132 => ("DateTime", Times),
+        0x013b => ("Artist", People),
+        0x013c => ("HostComputer", Software),
+        0x02bc => ("ApplicationNotes (XMP)", Xmp),
+        0x8298 => ("Copyright", People),
+        0x83bb => ("IPTC-NAA", Iptc),
+        0x8649 => ("Photoshop settings", Iptc),
+        0x8773 => ("ICC_Profile", ColourProfile),
+        0x882a => ("TimeZoneOffset", Times),
+        0x9003 => ("DateTimeOriginal", Times),
+        0x9004 => ("DateTimeDigitized", Times),
+        0x9010 => ("OffsetTime", Times),
+        0x9011 => ("OffsetTimeOriginal", Times),
+        0x9012 => ("OffsetTimeDigitized", Times),
+        0x927c => ("MakerNote", Device),
+        0x9286 => ("UserComment", Comments),
+        0x9290 => ("SubSecTime", Times),
+        0x9291 => ("SubSecTimeOriginal", Times),
+        0x9292 => ("SubSecTimeDigitized", Times),
+        0x9c9b => ("XPTitle", Comments),
+        0x9c9c => ("XPComment", Comments),
+        0x9c9d => ("XPAuthor", People),
+        0x9c9e => ("XPKeywords", Comments),
+        0x9c9f => ("XPSubject", Comments),
+        0xa004 => ("RelatedSoundFile", Other),
+        0xa420 => ("ImageUniqueID", DocumentIds),
+        0xa430 => ("CameraOwnerName", People),
+        0xa431 => ("BodySerialNumber", Device),
+        0xa432 => ("LensSpecification", Device),
+        0xa433 => ("LensMake", Device),
+        0xa434 => ("LensModel", Device),
+        0xa435 => ("LensSerialNumber", Device),
+        0xa436 => ("ImageTitle", Comments),
+        0xa437 => ("Photographer", People),
+        0xa438 => ("ImageEditor", People),
+        0xa439 => ("CameraFirmware", Device),
+        0xa43a => ("RAWDevelopingSoftware", Software),
+        0xa43b => ("ImageEditingSoftware", Software),
+        0xa43c => ("MetadataEditingSoftware", Software),
+        0xc614 => ("UniqueCameraModel", Device),
+        0xc615 => ("LocalizedCameraModel", Device),
+        0xc62f => ("CameraSerialNumber", Device),
+        0xc68b => ("OriginalRawFileName", Other),
         _ => return None,
     };
     Some(known)
@@ -347,9 +373,9 @@ mod tests {
 
     #[test]
     fn a_thousand_tags_pointing_at_one_long_value_cost_nothing() {
-        // IFD0 with 4000 ASCII entries, each claiming a 1 MB value at the same offset.
+        // IFD0 with 5000 ASCII entries, each claiming a 1 MB value at the same offset.
         let mut t = b"MM\0\x2a\0\0\0\x08".to_vec();
-        let n: u16 = 4000;
+        let n: u16 = 5000;
         t.extend_from_slice(&n.to_be_bytes());
         let value_at = 8 + 2 + 12 * u32::from(n) + 4;
         for _ in 0..n {
@@ -359,10 +385,14 @@ mod tests {
             t.extend_from_slice(&value_at.to_be_bytes());
         }
         t.extend_from_slice(&0u32.to_be_bytes());
-        t.extend_from_slice(&[0u8; 40_000]);
+        t.extend_from_slice(&[b'x'; 40_000]);
         let s = summarise(&t, "t");
-        assert_eq!(s.findings.len(), 4000);
-        assert!(s.findings.iter().all(|f| f.value.as_deref() == Some("")));
+        // Entries stop at MAX_ENTRIES, and each value is read only as far as MAX_VALUE_BYTES.
+        assert_eq!(s.findings.len(), MAX_ENTRIES + 1);
+        assert!(s.findings.last().is_some_and(|f| f.field.contains("partly unreadable")));
+        assert!(
+            s.findings.iter().take(MAX_ENTRIES).all(|f| f.value.as_deref().is_some_and(|v| v.chars().count() <= 121))
+        );
     }
 
     #[test]

@@ -52,6 +52,12 @@ impl<W: Write> StreamScrubber<W> {
         Self { inner, state: State::Sniffing(Vec::with_capacity(SNIFF_BYTES)), budget }
     }
 
+    /// Whether cleaning stopped on a photo part-way: from here on its bytes would only
+    /// pass through, so a caller that refuses uncleaned photos can stop sending them.
+    pub fn gave_up(&self) -> bool {
+        matches!(&self.state, State::PassThrough { format, .. } if format.is_streamable_image())
+    }
+
     /// Ends the stream: returns the sink and what was done.
     pub fn finish(mut self) -> io::Result<(W, StreamOutcome)> {
         if let State::Sniffing(head) = &mut self.state {

@@ -157,10 +157,11 @@ fn decrypt_plain<R: Read + Send + Sync>(
 fn decrypt_document<R: Read + Send + Sync>(key: &ViewingKey, input: R, dir: &Path) -> Result<(String, String), String> {
     let mut temp = output::temp_in(dir).map_err(|e| format!("cannot write to the output directory: {e}"))?;
     let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot start decrypting: {e}"))?;
+    let mut saving = Recording { inner: &mut temp, failed: None };
     let (decrypted, members) = std::thread::scope(|s| {
         let decrypting = s.spawn(move || key.decrypt(input, writer));
         let mut plain = BufReader::new(reader);
-        let members = postern_crypto::read_gzip_members(&mut plain, &mut temp);
+        let members = postern_crypto::read_gzip_members(&mut plain, &mut saving);
         if members.is_err() {
             // Let decryption finish, so its result says whether the key was right.
             let _ = std::io::copy(&mut plain, &mut std::io::sink());
@@ -169,6 +170,9 @@ fn decrypt_document<R: Read + Send + Sync>(key: &ViewingKey, input: R, dir: &Pat
         let decrypted = decrypting.join();
         (decrypted, members)
     });
+    if let Some(failed) = saving.failed {
+        return Err(format!("cannot save it: {failed}"));
+    }
     match decrypted {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => return Err(decrypt_failure(&e)),
@@ -214,8 +218,28 @@ fn display_name(path: &Path) -> String {
 }
 
 fn decrypt_failure(e: &postern_crypto::CryptoError) -> String {
-    let _ = e;
-    "cannot decrypt it with this key (not a submission for this key, or damaged)".to_owned()
+    match e {
+        postern_crypto::CryptoError::Sink(io) => format!("cannot save it: {io}"),
+        _ => "cannot decrypt it with this key (not a submission for this key, or damaged)".to_owned(),
+    }
+}
+
+/// A writer that remembers its first error (a full disk while unpacking a document).
+struct Recording<W> {
+    inner: W,
+    failed: Option<String>,
+}
+
+impl<W: Write> Write for Recording<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            self.failed.get_or_insert_with(|| e.to_string());
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// A bulk download: every `.gpg` entry, into a folder per source.

@@ -64,10 +64,11 @@ impl Parser for Webp {
             return Err(NotCleaned::TooLarge { limit_mib: self.limit / (1024 * 1024) }.into());
         }
         if let (Some(budget), 0) = (self.budget, self.taken) {
-            if !budget.take(total) {
+            // The buffer and the cleaned copy made from it.
+            if !budget.take(2 * total) {
                 return Err(NotCleaned::Busy.into());
             }
-            self.taken = total;
+            self.taken = 2 * total;
         }
         // total <= limit, which the caller keeps within memory (and usize).
         let total = total as usize;
@@ -118,7 +119,7 @@ fn rewrite(body: &[u8], found: &mut Found) -> Result<Vec<u8>, ScrubError> {
                     return Err(malformed("the extended header is invalid"));
                 }
                 vp8x_flags_at = Some(out.len() + 8);
-                out.extend_from_slice(whole);
+                exact(&mut out, b"VP8X", &data[..10], len, found);
             }
             b"VP8 " | b"VP8L" => {
                 has_image = true;
@@ -135,7 +136,9 @@ fn rewrite(body: &[u8], found: &mut Found) -> Result<Vec<u8>, ScrubError> {
                     out.push(0);
                 }
             }
-            b"ALPH" | b"ANIM" => out.extend_from_slice(whole),
+            b"ANIM" if len >= 6 => exact(&mut out, b"ANIM", &data[..6], len, found),
+            b"ANIM" => return Err(malformed("the animation header is cut short")),
+            b"ALPH" => out.extend_from_slice(whole),
             b"ICCP" => found.remove(Finding::new(Category::ColourProfile, place, "ICC profile")),
             b"EXIF" => {
                 let tiff = data.strip_prefix(b"Exif\0\0").unwrap_or(data);
@@ -166,6 +169,18 @@ fn rewrite(body: &[u8], found: &mut Found) -> Result<Vec<u8>, ScrubError> {
     let riff_size = u32::try_from(out.len() - 8).map_err(|_| malformed("the file is too large"))?;
     out[4..8].copy_from_slice(&riff_size.to_le_bytes());
     Ok(out)
+}
+
+/// Writes a fixed-size chunk with exactly its standard fields: bytes a chunk declares
+/// beyond them are ignored by decoders and could carry anything.
+fn exact(out: &mut Vec<u8>, fourcc: &[u8; 4], fields: &[u8], declared: usize, found: &mut Found) {
+    out.extend_from_slice(fourcc);
+    out.extend_from_slice(&(fields.len() as u32).to_le_bytes());
+    out.extend_from_slice(fields);
+    if declared > fields.len() {
+        let place = format!("WebP {}", String::from_utf8_lossy(fourcc).trim_end());
+        found.remove(Finding::new(Category::Other, place, "data after the standard fields"));
+    }
 }
 
 /// An animation frame's payload with only its header and image chunks (`ALPH`,
