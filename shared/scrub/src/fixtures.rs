@@ -29,8 +29,17 @@ pub fn jpeg_with_everything() -> Vec<u8> {
 }
 
 /// Identifying values in [`pdf_with_everything`] and [`docx_with_everything`].
-pub const DOCUMENT_IDENTIFYING_STRINGS: &[&str] =
-    &["Jane Source", "EditPro", "ACME Secret Unit", "Alice Editor", "Bob Commenter", "secret deleted text", "jdoe"];
+pub const DOCUMENT_IDENTIFYING_STRINGS: &[&str] = &[
+    "Jane Source",
+    "EditPro",
+    "ACME Secret Unit",
+    "Alice Editor",
+    "Bob Commenter",
+    "secret deleted text",
+    "jdoe",
+    "alice@acme.example",
+    "3141592653",
+];
 
 /// A one-page PDF with an Info dictionary (author, creator, producer, dates), XMP,
 /// a document ID, a commented annotation by its author, the JPEG fixture as an
@@ -112,7 +121,6 @@ fn stream_object(dict: &str, data: &[u8]) -> Vec<u8> {
 /// tracked insertion and deletion by "Alice Editor", a comment by "Bob Commenter",
 /// an attached template under a user's folder, and the JPEG fixture as media.
 pub fn docx_with_everything() -> Vec<u8> {
-    use std::io::Write;
     const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
     const R: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
     const PR: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
@@ -132,6 +140,13 @@ pub fn docx_with_everything() -> Vec<u8> {
         ("word/comments.xml".into(), format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:comments xmlns:w="{W}"><w:comment w:id="0" w:author="Bob Commenter" w:date="2026-11-01T10:00:00Z" w:initials="BC"><w:p><w:r><w:t>Is this date right?</w:t></w:r></w:p></w:comment></w:comments>"#).into_bytes()),
         ("word/media/image1.jpeg".into(), PHOTO_JPEG.to_vec()),
+    ];
+    zip_of(members.into_iter().chain(office_properties()).collect())
+}
+
+/// Core, app and custom properties and a thumbnail, shared by the Office fixtures.
+fn office_properties() -> Vec<(String, Vec<u8>)> {
+    vec![
         ("docProps/core.xml".into(), br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>Jane Source</dc:creator><cp:lastModifiedBy>Jane Source</cp:lastModifiedBy><cp:revision>7</cp:revision><dcterms:created xsi:type="dcterms:W3CDTF">2026-10-31T23:00:00Z</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">2026-11-01T00:00:00Z</dcterms:modified></cp:coreProperties>"#.to_vec()),
         ("docProps/app.xml".into(), br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -139,7 +154,11 @@ pub fn docx_with_everything() -> Vec<u8> {
         ("docProps/custom.xml".into(), br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"><property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="DMS-Owner"><vt:lpwstr>Jane Source</vt:lpwstr></property></Properties>"#.to_vec()),
         ("docProps/thumbnail.jpeg".into(), PHOTO_JPEG.to_vec()),
-    ];
+    ]
+}
+
+fn zip_of(members: Vec<(String, Vec<u8>)>) -> Vec<u8> {
+    use std::io::Write;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in members {
@@ -149,4 +168,63 @@ pub fn docx_with_everything() -> Vec<u8> {
         }
     }
     zip.finish().map(std::io::Cursor::into_inner).unwrap_or_default()
+}
+
+/// The package-level parts every Office fixture has: content types and root relationships.
+fn package_parts(main_part: &str, main_type: &str, extra_types: &str) -> Vec<(String, Vec<u8>)> {
+    const PR: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+    vec![
+        ("[Content_Types].xml".into(), format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="jpeg" ContentType="image/jpeg"/><Override PartName="/{main_part}" ContentType="{main_type}"/>{extra_types}<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/><Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/></Types>"#).into_bytes()),
+        ("_rels/.rels".into(), format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="{PR}"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="{main_part}"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/><Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties" Target="docProps/custom.xml"/><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail" Target="docProps/thumbnail.jpeg"/></Relationships>"#).into_bytes()),
+    ]
+}
+
+/// An Excel workbook with the same properties and thumbnail as the Word fixture, a
+/// sharing user name, and a cell comment by "Bob Commenter".
+pub fn xlsx_with_everything() -> Vec<u8> {
+    const PR: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+    let comments_type = r#"<Override PartName="/xl/comments1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#;
+    let mut members = package_parts(
+        "xl/workbook.xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+        comments_type,
+    );
+    members.extend([
+        ("xl/workbook.xml".to_owned(), br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><fileSharing readOnlyRecommended="1" userName="Jane Source"/><sheets><sheet name="Ledger" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_vec()),
+        ("xl/_rels/workbook.xml.rels".to_owned(), format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="{PR}"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#).into_bytes()),
+        ("xl/worksheets/sheet1.xml".to_owned(), br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>The visible figure</t></is></c></row></sheetData></worksheet>"#.to_vec()),
+        ("xl/worksheets/_rels/sheet1.xml.rels".to_owned(), format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="{PR}"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments" Target="../comments1.xml"/></Relationships>"#).into_bytes()),
+        ("xl/comments1.xml".to_owned(), br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors><author>Bob Commenter</author></authors><commentList><comment ref="A1" authorId="0"><text><t>Check this figure</t></text></comment></commentList></comments>"#.to_vec()),
+    ]);
+    members.extend(office_properties());
+    zip_of(members)
+}
+
+/// A PowerPoint presentation with the same properties and thumbnail as the Word
+/// fixture, a creation id, and co-authoring history naming "Alice Editor".
+pub fn pptx_with_everything() -> Vec<u8> {
+    const PR: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+    let history_type = r#"<Override PartName="/ppt/changesInfos/changesInfo1.xml" ContentType="application/vnd.ms-powerpoint.changesinfo+xml"/>"#;
+    let mut members = package_parts(
+        "ppt/presentation.xml",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+        history_type,
+    );
+    members.extend([
+        ("ppt/presentation.xml".to_owned(), br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:p14="http://schemas.microsoft.com/office/powerpoint/2010/main"><p:sldSz cx="9144000" cy="6858000"/><p:notesSz cx="6858000" cy="9144000"/><p:extLst><p:ext uri="{E76CE94A-603C-4142-B9EB-6D1370010A27}"><p14:creationId val="3141592653"/></p:ext></p:extLst></p:presentation>"#.to_vec()),
+        ("ppt/_rels/presentation.xml.rels".to_owned(), format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="{PR}"><Relationship Id="rId1" Type="http://schemas.microsoft.com/office/2016/11/relationships/changesInfo" Target="changesInfos/changesInfo1.xml"/></Relationships>"#).into_bytes()),
+        ("ppt/changesInfos/changesInfo1.xml".to_owned(), br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<pc:chgInfo xmlns:pc="http://schemas.microsoft.com/office/powerpoint/2013/main/command"><pc:docChgLst><pc:chgData name="Alice Editor" userId="alice@acme.example" providerId="AD"/></pc:docChgLst></pc:chgInfo>"#.to_vec()),
+    ]);
+    members.extend(office_properties());
+    zip_of(members)
 }
