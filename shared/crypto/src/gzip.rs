@@ -84,23 +84,70 @@ pub struct GzipMember {
     pub comment: Option<Vec<u8>>,
 }
 
+/// Why [`read_gzip_members`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum GzipError {
+    /// The input is not (valid) gzip data, or could not be read.
+    #[error("the data is not valid gzip: {0}")]
+    Read(#[source] io::Error),
+    /// Writing the decompressed data failed (a full disk).
+    #[error("unable to write the decompressed data: {0}")]
+    Write(#[source] io::Error),
+}
+
 /// Decompresses a (multi-member) gzip stream from `input` into `output`, returning
 /// each member's header. Stops with an error on anything that is not gzip.
-pub fn read_gzip_members<R: io::BufRead, W: Write>(input: R, mut output: W) -> io::Result<Vec<GzipMember>> {
+pub fn read_gzip_members<R: io::BufRead, W: Write>(input: R, output: W) -> Result<Vec<GzipMember>, GzipError> {
+    let mut output = Recording::new(output);
     let mut decoder = flate2::bufread::GzDecoder::new(input);
     let mut members = Vec::new();
     loop {
-        io::copy(&mut decoder, &mut output)?;
-        let header = decoder.header().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not gzip data"))?;
+        io::copy(&mut decoder, &mut output).map_err(|e| match output.take_failure() {
+            Some(write) => GzipError::Write(write),
+            None => GzipError::Read(e),
+        })?;
+        let header = decoder
+            .header()
+            .ok_or_else(|| GzipError::Read(io::Error::new(io::ErrorKind::InvalidData, "not gzip data")))?;
         members.push(GzipMember {
             name: header.filename().map(<[u8]>::to_vec),
             comment: header.comment().map(<[u8]>::to_vec),
         });
         let mut rest = decoder.into_inner();
-        if rest.fill_buf()?.is_empty() {
+        if rest.fill_buf().map_err(GzipError::Read)?.is_empty() {
             return Ok(members);
         }
         decoder = flate2::bufread::GzDecoder::new(rest);
+    }
+}
+
+/// A writer that remembers its first error, so a failed copy can tell whether reading
+/// or writing failed.
+pub(crate) struct Recording<W> {
+    inner: W,
+    failed: Option<io::Error>,
+}
+
+impl<W: Write> Recording<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        Self { inner, failed: None }
+    }
+
+    /// The first write error, if writing failed.
+    pub(crate) fn take_failure(&mut self) -> Option<io::Error> {
+        self.failed.take()
+    }
+}
+
+impl<W: Write> Write for Recording<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            self.failed.get_or_insert_with(|| io::Error::new(e.kind(), e.to_string()));
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 

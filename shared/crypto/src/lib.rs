@@ -18,7 +18,7 @@ pub use encrypt::{
     encrypt_scrubbed_document,
 };
 pub use error::{CryptoError, KeyProblem};
-pub use gzip::{GzipMember, read_gzip_members};
+pub use gzip::{GzipError, GzipMember, read_gzip_members};
 pub use kdf::{InstanceSecrets, KdfWorkspace, SourceIdentity, derive_source_identity, derive_source_identity_in};
 pub use keygen::{GeneratedKeyPair, generate_submission_key_pair};
 pub use otp::{HOTP_LOOK_AHEAD, OtpSecret, normalize_code, totp_code, verify_hotp, verify_totp};

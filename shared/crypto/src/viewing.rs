@@ -126,30 +126,12 @@ impl ViewingKey {
             .map_err(CryptoError::decrypt)?
             .with_policy(&policy, None, helper)
             .map_err(CryptoError::decrypt)?;
-        let mut sink = Recording { inner: &mut plaintext, failed: None };
-        std::io::copy(&mut decryptor, &mut sink).map_err(|e| match sink.failed.take() {
+        let mut sink = crate::gzip::Recording::new(&mut plaintext);
+        std::io::copy(&mut decryptor, &mut sink).map_err(|e| match sink.take_failure() {
             // Writing failed (a full disk), not decrypting.
             Some(write) => CryptoError::Sink(write),
             None => CryptoError::decrypt(e.into()),
         })
-    }
-}
-
-/// A writer that remembers its first error, so a failed copy can say which side failed.
-struct Recording<W> {
-    inner: W,
-    failed: Option<std::io::Error>,
-}
-
-impl<W: Write> Write for Recording<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.inner.write(buf).inspect_err(|e| {
-            self.failed.get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
-        })
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
     }
 }
 

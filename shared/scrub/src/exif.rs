@@ -133,8 +133,9 @@ pub(crate) fn summarise(data: &[u8], place: &str) -> ExifSummary {
                 // The thumbnail's own layout tags say nothing more than "a thumbnail".
                 (Ifd::Thumbnail, tag) if classify(Ifd::Thumbnail, tag).is_none() => {}
                 (Ifd::Zeroth, 0x0112) => {
-                    summary.orientation = if entry.kind == 3 { tiff_u16(&tiff, entry.value) } else { None }
-                        .filter(|v| (2..=8).contains(v));
+                    let value = Tiff { data: entry.value, little };
+                    summary.orientation =
+                        if entry.kind == 3 { value.u16_at(0) } else { None }.filter(|v| (2..=8).contains(v));
                 }
                 _ => match classify(ifd, entry.tag) {
                     Some((name, category)) => {
@@ -186,11 +187,6 @@ fn read_entry<'a>(tiff: &Tiff<'a>, at: usize) -> Option<Entry<'a>> {
         tiff.data.get(start..end).unwrap_or_default()
     };
     Some(Entry { tag, kind, count, value, offset })
-}
-
-fn tiff_u16(tiff: &Tiff<'_>, value: &[u8]) -> Option<u16> {
-    let b = value.get(..2)?;
-    Some(if tiff.little { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) })
 }
 
 /// The value as short text, for the tags we name.

@@ -319,9 +319,7 @@ pub(crate) fn scrub_stream<R: Read, W: Write>(input: R, mut output: W) -> Result
 
 /// Inventories a JPEG, PNG or WebP read from `input`.
 pub(crate) fn inspect_stream<R: Read>(input: R) -> Result<Report, ScrubError> {
-    let mut head_reader = input;
-    let mut sink = io::sink();
-    match run(&mut head_reader, &mut sink, crate::MAX_DOCUMENT_BYTES) {
+    match run(input, &mut io::sink(), crate::MAX_DOCUMENT_BYTES) {
         Ok(outcome) => {
             Ok(Report { format: outcome.format, findings: outcome.removed, unchecked: Vec::new(), not_cleanable: None })
         }

@@ -36,26 +36,54 @@ pub const MAX_DOCUMENT_BYTES: u64 = 512 * 1024 * 1024;
 /// The format of `input`, from its content; reads what it needs and rewinds to the start.
 pub fn detect<R: Read + Seek>(input: &mut R) -> Result<Format, ScrubError> {
     let start = input.stream_position()?;
+    let format = load(input)?.format();
+    input.seek(SeekFrom::Start(start))?;
+    Ok(format)
+}
+
+/// A file after its first look: images stream from the reader; PDF and zip files are
+/// read whole once (an Office file is told from another zip by its members).
+enum Loaded {
+    Image(Format),
+    Document(Format, Vec<u8>),
+    Other(Format),
+}
+
+impl Loaded {
+    fn format(&self) -> Format {
+        match self {
+            Self::Image(f) | Self::Document(f, _) | Self::Other(f) => *f,
+        }
+    }
+}
+
+/// Recognises `input`; an image's reader is left at its start.
+fn load<R: Read + Seek>(input: &mut R) -> Result<Loaded, ScrubError> {
+    let start = input.stream_position()?;
     let mut head = [0u8; 64];
     let n = read_up_to(input, &mut head)?;
     input.seek(SeekFrom::Start(start))?;
-    let format = sniff(&head[..n]);
-    if format != Format::Zip {
-        return Ok(format);
-    }
-    let data = read_document(input, Format::Zip)?;
-    input.seek(SeekFrom::Start(start))?;
-    Ok(ooxml::detect(&data).unwrap_or(Format::Zip))
+    Ok(match sniff(&head[..n]) {
+        format @ (Format::Jpeg | Format::Png | Format::Webp) => Loaded::Image(format),
+        Format::Pdf => Loaded::Document(Format::Pdf, read_document(input)?),
+        Format::Zip => {
+            let data = read_document(input)?;
+            match ooxml::detect(&data) {
+                Some(format) => Loaded::Document(format, data),
+                None => Loaded::Other(Format::Zip),
+            }
+        }
+        other => Loaded::Other(other),
+    })
 }
 
 /// What identifying information `input` carries.
 pub fn inspect<R: Read + Seek>(mut input: R) -> Result<Report, ScrubError> {
-    let format = detect(&mut input)?;
-    match format {
-        Format::Jpeg | Format::Png | Format::Webp => image::inspect_stream(input),
-        Format::Pdf => pdf::inspect(&read_document(&mut input, format)?),
-        Format::Docx | Format::Xlsx | Format::Pptx => ooxml::inspect(&read_document(&mut input, format)?, format),
-        other => Ok(Report {
+    match load(&mut input)? {
+        Loaded::Image(_) => image::inspect_stream(input),
+        Loaded::Document(Format::Pdf, data) => pdf::inspect(&data),
+        Loaded::Document(format, data) => ooxml::inspect(&data, format),
+        Loaded::Other(other) => Ok(Report {
             format: other,
             findings: Vec::new(),
             unchecked: vec![format!("{} files are not inspected", other.name())],
@@ -71,15 +99,12 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> Result<Report, ScrubError> {
 /// Writes a cleaned copy of `input` to `output`; on error, what was written to
 /// `output` must be discarded.
 pub fn scrub<R: Read + Seek, W: Write>(mut input: R, mut output: W) -> Result<ScrubOutcome, ScrubError> {
-    let format = detect(&mut input)?;
-    match format {
-        Format::Jpeg | Format::Png | Format::Webp => image::scrub_stream(input, output),
-        Format::Pdf => pdf::scrub(&read_document(&mut input, format)?, &mut output),
-        Format::Docx | Format::Xlsx | Format::Pptx => {
-            ooxml::scrub(&read_document(&mut input, format)?, format, &mut output)
-        }
-        Format::Unknown => Err(NotCleaned::UnknownFormat.into()),
-        other => Err(NotCleaned::Unsupported(other).into()),
+    match load(&mut input)? {
+        Loaded::Image(_) => image::scrub_stream(input, output),
+        Loaded::Document(Format::Pdf, data) => pdf::scrub(&data, &mut output),
+        Loaded::Document(format, data) => ooxml::scrub(&data, format, &mut output),
+        Loaded::Other(Format::Unknown) => Err(NotCleaned::UnknownFormat.into()),
+        Loaded::Other(other) => Err(NotCleaned::Unsupported(other).into()),
     }
 }
 
@@ -96,8 +121,7 @@ pub fn scrub_bytes(data: &[u8]) -> Result<(Vec<u8>, ScrubOutcome), ScrubError> {
 }
 
 /// Reads a whole document, refusing more than [`MAX_DOCUMENT_BYTES`].
-fn read_document<R: Read>(input: &mut R, format: Format) -> Result<Vec<u8>, ScrubError> {
-    let _ = format;
+fn read_document<R: Read>(input: &mut R) -> Result<Vec<u8>, ScrubError> {
     let mut data = Vec::new();
     input.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut data)?;
     if data.len() as u64 > MAX_DOCUMENT_BYTES {

@@ -6,7 +6,7 @@ use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use postern_crypto::{SCRUB_NOTE_HEADER, ViewingKey, ViewingKeyProblem};
+use postern_crypto::{GzipError, SCRUB_NOTE_HEADER, ViewingKey, ViewingKeyProblem};
 
 use crate::cli::DecryptArgs;
 use crate::cmd::{Done, out_err};
@@ -149,7 +149,7 @@ fn decrypt_plain<R: Read + Send + Sync>(
     let mut temp = output::temp_in(dir).map_err(|e| format!("cannot write to the output directory: {e}"))?;
     key.decrypt(input, &mut temp).map_err(|e| decrypt_failure(&e))?;
     let (path, renamed) = output::persist_new(temp, dir, &safe).map_err(|e| format!("cannot save it: {e}"))?;
-    Ok((display_name(&path), with_rename(note.to_owned(), renamed, &safe)))
+    Ok((shown(&path), with_rename(note.to_owned(), renamed, &safe)))
 }
 
 /// Documents: decrypt and gunzip in one pass (a pipe between two threads), then
@@ -157,11 +157,10 @@ fn decrypt_plain<R: Read + Send + Sync>(
 fn decrypt_document<R: Read + Send + Sync>(key: &ViewingKey, input: R, dir: &Path) -> Result<(String, String), String> {
     let mut temp = output::temp_in(dir).map_err(|e| format!("cannot write to the output directory: {e}"))?;
     let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot start decrypting: {e}"))?;
-    let mut saving = Recording { inner: &mut temp, failed: None };
     let (decrypted, members) = std::thread::scope(|s| {
         let decrypting = s.spawn(move || key.decrypt(input, writer));
         let mut plain = BufReader::new(reader);
-        let members = postern_crypto::read_gzip_members(&mut plain, &mut saving);
+        let members = postern_crypto::read_gzip_members(&mut plain, &mut temp);
         if members.is_err() {
             // Let decryption finish, so its result says whether the key was right.
             let _ = std::io::copy(&mut plain, &mut std::io::sink());
@@ -170,7 +169,7 @@ fn decrypt_document<R: Read + Send + Sync>(key: &ViewingKey, input: R, dir: &Pat
         let decrypted = decrypting.join();
         (decrypted, members)
     });
-    if let Some(failed) = saving.failed {
+    if let Err(GzipError::Write(failed)) = &members {
         return Err(format!("cannot save it: {failed}"));
     }
     match decrypted {
@@ -190,7 +189,7 @@ fn decrypt_document<R: Read + Send + Sync>(key: &ViewingKey, input: R, dir: &Pat
         note.push_str(&format!("; {removed}"));
     }
     let (path, renamed) = output::persist_new(temp, dir, &safe).map_err(|e| format!("cannot save it: {e}"))?;
-    Ok((display_name(&path), with_rename(note, renamed, &safe)))
+    Ok((shown(&path), with_rename(note, renamed, &safe)))
 }
 
 /// What the source interface's opt-in scrub says it removed, if it ran.
@@ -213,32 +212,10 @@ fn with_rename(mut note: String, renamed: bool, wanted: &str) -> String {
     note
 }
 
-fn display_name(path: &Path) -> String {
-    shown(path)
-}
-
 fn decrypt_failure(e: &postern_crypto::CryptoError) -> String {
     match e {
         postern_crypto::CryptoError::Sink(io) => format!("cannot save it: {io}"),
         _ => "cannot decrypt it with this key (not a submission for this key, or damaged)".to_owned(),
-    }
-}
-
-/// A writer that remembers its first error (a full disk while unpacking a document).
-struct Recording<W> {
-    inner: W,
-    failed: Option<String>,
-}
-
-impl<W: Write> Write for Recording<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.inner.write(buf).inspect_err(|e| {
-            self.failed.get_or_insert_with(|| e.to_string());
-        })
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
     }
 }
 

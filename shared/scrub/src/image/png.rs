@@ -111,19 +111,12 @@ impl Png {
         let place = format!("PNG {name}");
         let readable = matches!(&kind, b"tEXt" | b"zTXt" | b"iTXt" | b"eXIf") && len <= INSPECT_LIMIT;
         if !readable {
-            let category = match &kind {
-                b"tIME" => Category::Times,
-                b"iCCP" => Category::ColourProfile,
-                b"tEXt" | b"zTXt" | b"iTXt" => Category::Other,
-                b"eXIf" => Category::Device,
-                _ => Category::Other,
-            };
-            let field = match &kind {
-                b"tIME" => "last modification time",
-                b"iCCP" => "ICC profile",
-                b"eXIf" => "EXIF (too large to read)",
-                b"tEXt" | b"zTXt" | b"iTXt" => "text (too large to read)",
-                _ => "chunk",
+            let (category, field) = match &kind {
+                b"tIME" => (Category::Times, "last modification time"),
+                b"iCCP" => (Category::ColourProfile, "ICC profile"),
+                b"eXIf" => (Category::Device, "EXIF (too large to read)"),
+                b"tEXt" | b"zTXt" | b"iTXt" => (Category::Other, "text (too large to read)"),
+                _ => (Category::Other, "chunk"),
             };
             found.remove(Finding::new(category, place, field));
             return Ok(Step::Done { consumed: 8, then: Mode::Skip(len as u64 + 4) });
