@@ -7,6 +7,7 @@ use postern_tests::{Gpg, Part, Stack, gunzip_restoring_name};
 
 #[test]
 fn the_peer_is_gnupg_2_2() {
+    postern_tests::require_tool("gnupg");
     let out = std::process::Command::new("gpg").arg("--version").output().unwrap();
     let version = String::from_utf8_lossy(&out.stdout);
     assert!(version.starts_with("gpg (GnuPG) 2.2."), "viewing stations run GnuPG 2.2: {version}");

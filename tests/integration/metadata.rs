@@ -16,6 +16,7 @@ use postern_tests::{Part, Stack};
 
 /// Every tag ExifTool reports, as `Group:Tag` → value (`-a -G1`, JSON).
 fn exiftool(path: &Path) -> BTreeMap<String, serde_json::Value> {
+    postern_tests::require_tool("exiftool");
     let out = Command::new("exiftool").args(["-j", "-a", "-G1"]).arg(path).output().expect("exiftool runs");
     assert!(out.status.success(), "exiftool failed: {}", String::from_utf8_lossy(&out.stderr));
     let parsed: Vec<BTreeMap<String, serde_json::Value>> = serde_json::from_slice(&out.stdout).unwrap();
@@ -24,6 +25,7 @@ fn exiftool(path: &Path) -> BTreeMap<String, serde_json::Value> {
 
 /// ImageMagick's signature of the decoded pixels (independent of metadata).
 fn pixel_signature(path: &Path) -> String {
+    postern_tests::require_tool("imagemagick");
     let out = Command::new("identify").args(["-format", "%#"]).arg(path).output().expect("identify runs");
     assert!(out.status.success(), "identify failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
@@ -127,6 +129,7 @@ const OFFICE_PROPERTY_TAGS: &[&str] = &[
 
 #[test]
 fn exiftool_sees_every_removed_tag_before_scrubbing_and_none_after() {
+    postern_tests::require_tool("exiftool-office");
     let dir = tempfile::tempdir().unwrap();
     for case in cases() {
         let before = exiftool(&write(dir.path(), case.name, &case.data));
@@ -413,6 +416,7 @@ fn svs_keygen_makes_a_protected_key_that_gnupg_2_2_and_svs_both_use() {
     std::fs::write(&ct_path, &ct).unwrap();
 
     // GnuPG 2.2 imports the protected secret key with the passphrase and decrypts.
+    postern_tests::require_tool("gnupg");
     let home = dir.path().join("gnupg");
     std::fs::create_dir(&home).unwrap();
     std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();

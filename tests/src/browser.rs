@@ -27,6 +27,7 @@ impl Browser {
     /// Starts Chromium through the SOCKS proxy on `socks_port`, JavaScript off, no
     /// background networking, a fresh profile.
     pub fn start(socks_port: u16) -> Self {
+        crate::require_tool("chromium");
         let profile = tempfile::tempdir().unwrap();
         let mut cmd = Command::new("chromium");
         cmd.args([

@@ -3,7 +3,10 @@
 #![expect(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test helpers fail loudly")]
 
 pub mod browser;
+pub mod tools;
 pub mod tor;
+
+pub use tools::require_tool;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -414,13 +417,12 @@ pub struct Gpg {
 impl Gpg {
     /// A GnuPG home holding the fixture submission secret key.
     pub fn with_fixture_secret() -> Self {
-        let gpg = Self { home: tempfile::tempdir().unwrap() };
-        gpg.import(&postern_testing::fixture_path("gpg-submission-secret.asc"));
-        gpg
+        Self::with_secret_key(&postern_testing::fixture_path("gpg-submission-secret.asc"))
     }
 
     /// A GnuPG home holding only the secret key in `key` (not the fixture's).
     pub fn with_secret_key(key: &Path) -> Self {
+        require_tool("gnupg");
         let gpg = Self { home: tempfile::tempdir().unwrap() };
         gpg.import(key);
         gpg
@@ -448,6 +450,7 @@ impl Gpg {
 /// Runs the real `gzip -d -N` on `gz` in a fresh directory: returns the file name
 /// gzip restored from the header and its content.
 pub fn gunzip_restoring_name(gz: &[u8]) -> (String, Vec<u8>) {
+    require_tool("gzip");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("upload.gz");
     std::fs::write(&path, gz).unwrap();
@@ -488,14 +491,11 @@ impl Running {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
-    /// Its process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Sends SIGINT (Ctrl-C) and waits for it to exit; returns whether it exited cleanly.
     pub fn interrupt(mut self) -> bool {
-        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        require_tool("kill");
+        let sent = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -INT failed");
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while std::time::Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {

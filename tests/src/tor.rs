@@ -55,6 +55,7 @@ pub fn refusal_code(err: &std::io::Error) -> Option<u8> {
 impl PrivateTor {
     /// Generates and starts the network and waits for its first client to bootstrap.
     pub fn start() -> Self {
+        crate::require_tool("tor");
         let dir = tempfile::Builder::new().prefix("postern-tor-").tempdir_in("/var/tmp").unwrap();
         let base_port = free_port_block();
         // Made first, so that its Drop stops the daemons whatever fails below.
