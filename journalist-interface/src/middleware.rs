@@ -1,11 +1,12 @@
 //! Layers applied to every response: security headers and session resolution.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{Html, IntoResponse, Response};
 
 use crate::state::JournalistState;
+use crate::views::layout;
 
 /// The content security policy of every response: nothing runs, nothing loads from
 /// elsewhere, forms post only to us, and no one may frame us.
@@ -34,6 +35,18 @@ pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
     }
     h.remove(header::SERVER);
     res
+}
+
+/// A request whose `Host` names neither us nor loopback gets 421, before any session
+/// or store work (DNS rebinding).
+pub(crate) async fn expected_host(State(app): State<JournalistState>, req: Request, next: Next) -> Response {
+    let host = req.headers().get(header::HOST).map(|h| h.to_str().unwrap_or_default());
+    let onion = app.inner.onion.get().map(String::as_str);
+    if host.is_some_and(|h| !postern_core::is_expected_host(h, onion, &app.inner.config.exposed_addresses)) {
+        let page = layout::misdirected();
+        return (StatusCode::MISDIRECTED_REQUEST, Html(page.into_string())).into_response();
+    }
+    next.run(req).await
 }
 
 /// Finds the request's session for the handlers and sends back any cookie change.

@@ -56,6 +56,7 @@ pub fn router(state: JournalistState) -> Router {
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(from_fn_with_state(state.clone(), middleware::sessions))
+        .layer(from_fn_with_state(state.clone(), middleware::expected_host))
         .layer(from_fn(middleware::security_headers))
         .with_state(state)
 }

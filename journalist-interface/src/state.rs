@@ -21,11 +21,18 @@ pub struct JournalistAppConfig {
     pub session_lifetime: Duration,
     /// Issuer name shown in authenticator apps.
     pub otp_issuer: String,
+    /// Non-loopback addresses the administrator exposed the interface on; requests may
+    /// name them in `Host` as well as loopback and the onion address.
+    pub exposed_addresses: Vec<std::net::IpAddr>,
 }
 
 impl Default for JournalistAppConfig {
     fn default() -> Self {
-        Self { session_lifetime: Duration::from_secs(2 * 3600), otp_issuer: "Postern".to_owned() }
+        Self {
+            session_lifetime: Duration::from_secs(2 * 3600),
+            otp_issuer: "Postern".to_owned(),
+            exposed_addresses: Vec::new(),
+        }
     }
 }
 
@@ -43,6 +50,8 @@ pub(crate) struct Inner {
     pub(crate) config: JournalistAppConfig,
     pub(crate) password_permits: Arc<Semaphore>,
     pub(crate) password_waiting: std::sync::atomic::AtomicUsize,
+    /// The journalist onion address, once its onion service has launched.
+    pub(crate) onion: std::sync::OnceLock<String>,
 }
 
 impl JournalistState {
@@ -52,7 +61,14 @@ impl JournalistState {
         let sessions = Sessions::new(config.session_lifetime);
         let password_permits = Arc::new(Semaphore::new(CONCURRENT_PASSWORD_WORK));
         let password_waiting = std::sync::atomic::AtomicUsize::new(0);
-        Self { inner: Arc::new(Inner { store, key, sessions, config, password_permits, password_waiting }) }
+        let onion = std::sync::OnceLock::new();
+        Self { inner: Arc::new(Inner { store, key, sessions, config, password_permits, password_waiting, onion }) }
+    }
+
+    /// Records the journalist onion address once its onion service has launched, so
+    /// that requests naming it in `Host` are answered.
+    pub fn set_onion_address(&self, address: &str) {
+        let _ = self.inner.onion.set(address.to_owned());
     }
 
     /// Runs a blocking store operation off the async threads.

@@ -19,6 +19,38 @@ pub(crate) enum Command {
     Demo(DemoArgs),
     /// Create a production instance: config file, secrets, database.
     Init(InitArgs),
+    /// Create the instance secrets file a configuration names, unless it exists (it is
+    /// never replaced); prints "created" or "kept".
+    InitSecrets(ConfigArgs),
+    /// Set the organization name shown in page titles (administrators can also change
+    /// it in the journalist interface); prints "set" or "unchanged".
+    SetOrganizationName {
+        /// The instance's configuration file.
+        #[arg(long, default_value = "/etc/postern/postern.toml")]
+        config: PathBuf,
+        /// Only if it is still the default a new instance starts with (so a deployment
+        /// can set it once, and never undo an administrator's change).
+        #[arg(long)]
+        if_default: bool,
+        /// The name (1-64 characters).
+        name: String,
+    },
+    /// Check a configuration file the way `serve` loads it.
+    CheckConfig {
+        /// The configuration file.
+        file: PathBuf,
+    },
+    /// Write an encrypted backup of the instance (safe while it serves): a database
+    /// snapshot, the ciphertext store, the secrets, the onion keys and the devices.
+    Backup(BackupArgs),
+    /// Restore a backup (decrypted, a plain tar) onto this server; stop both services
+    /// first. Refuses another instance's backup, and changes nothing unless the whole
+    /// archive checks out.
+    Restore(RestoreArgs),
+    /// Check an OpenPGP public key the way `serve` does (one certificate, no secret
+    /// material, not expired or revoked, a usable encryption subkey, acceptable under
+    /// the standard policy), and that it has the expected fingerprint.
+    CheckKey(CheckKeyArgs),
     /// Serve an interface from a config file.
     #[command(subcommand)]
     Serve(Serve),
@@ -45,9 +77,10 @@ pub(crate) enum JournalistCommand {
         /// May administer the instance.
         #[arg(long)]
         admin: bool,
-        /// Use this YubiKey HOTP secret (40 hex digits) instead of a new TOTP secret.
+        /// Use a YubiKey's HOTP secret instead of a new TOTP secret: 40 hex digits,
+        /// asked for without echo, or read from standard input when it is not a terminal.
         #[arg(long)]
-        hotp_secret: Option<String>,
+        hotp: bool,
     },
     /// Delete an account; its replies stay, attributed to a deleted account.
     Delete {
@@ -67,9 +100,9 @@ pub(crate) enum JournalistCommand {
         /// User name.
         #[arg(long)]
         username: String,
-        /// Use this YubiKey HOTP secret (40 hex digits).
+        /// Use a YubiKey's HOTP secret (read as for `add --hotp`).
         #[arg(long)]
-        hotp_secret: Option<String>,
+        hotp: bool,
     },
     /// Devices allowed to find the journalist onion service (restricted discovery).
     #[command(subcommand)]
@@ -82,6 +115,10 @@ pub(crate) enum DeviceCommand {
     Add {
         /// Device name (letters, digits, '-', '_').
         name: String,
+        /// Write the private key (base32, for Tor Browser) to this new file (mode
+        /// 0600) instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        key_out: Option<PathBuf>,
     },
     /// Withdraw a device's authorisation (fresh clients with its key can no longer
     /// find the service; the onion address stays).
@@ -91,6 +128,47 @@ pub(crate) enum DeviceCommand {
     },
     /// List the authorised devices.
     List,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ConfigArgs {
+    /// The instance's configuration file.
+    #[arg(long, default_value = "/etc/postern/postern.toml")]
+    pub(crate) config: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct BackupArgs {
+    /// The instance's configuration file.
+    #[arg(long, default_value = "/etc/postern/postern.toml")]
+    pub(crate) config: PathBuf,
+    /// The administrator's OpenPGP public key the backup is encrypted to.
+    #[arg(long, value_name = "KEY.asc")]
+    pub(crate) recipient: PathBuf,
+    /// The fingerprint that key must have.
+    #[arg(long)]
+    pub(crate) recipient_fingerprint: Option<String>,
+    /// The new backup file (mode 0600; never replaces a file).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RestoreArgs {
+    /// The instance's configuration file.
+    #[arg(long, default_value = "/etc/postern/postern.toml")]
+    pub(crate) config: PathBuf,
+    /// The decrypted backup (`gpg --decrypt` of what `postern backup` wrote).
+    pub(crate) archive: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct CheckKeyArgs {
+    /// The ASCII-armoured public key.
+    pub(crate) file: PathBuf,
+    /// The fingerprint the key must have (hex; spaces and case do not matter).
+    #[arg(long)]
+    pub(crate) fingerprint: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

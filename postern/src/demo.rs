@@ -34,7 +34,7 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
     init_logging(&config.logging.level);
     runtime()?.block_on(async {
         let (state, store) = source_state(&config)?;
-        let journalist = journalist_state(&config, std::sync::Arc::clone(&store));
+        let newsroom = journalist_state(&config, std::sync::Arc::clone(&store));
         let listeners = bind_all(&config.source.listen).await?;
         let journalist_listeners = bind_all(&config.journalist.listen).await?;
         tokio::spawn(purge_pending_daily(store));
@@ -44,15 +44,16 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
         let source_url = url(&listeners[0])?;
         let journalist_url = url(&journalist_listeners[0])?;
         let source_router = source_interface::router(state.clone());
-        let journalist_router = journalist_interface::router(journalist);
+        let journalist_router = journalist_interface::router(newsroom.clone());
         let mut onion_facts = serde_json::Map::new();
         let mut _onion = None;
         if args.onion {
             let device = demo_device(&dir, &config)?;
-            let tor = crate::onion::bootstrap(&config, "demo").await?;
-            let source = crate::onion::launch_source(&tor, &config, source_router.clone()).await?;
-            let journalist = crate::onion::launch_journalist(&tor, &config, journalist_router.clone()).await?;
+            let tor = crate::onion::start(&config, "demo")?;
+            let source = crate::onion::launch_source(&tor, &config, source_router.clone())?;
+            let journalist = crate::onion::launch_journalist(&tor, &config, journalist_router.clone())?;
             state.set_v3_source_url(source.address().expose());
+            newsroom.set_onion_address(journalist.address().expose());
             crate::serve::announce_source_onion(source.address());
             onion_facts.insert("source_onion".into(), source.address().expose().into());
             onion_facts.insert("journalist_onion".into(), journalist.address().expose().into());
@@ -93,7 +94,7 @@ const DEMO_JOURNALIST_FILE: &str = "demo-journalist.json";
 
 fn create_demo_journalist(dir: &Path, config_path: &Path) -> anyhow::Result<()> {
     let config = PosternConfig::load(config_path).context("unable to load the demo configuration")?;
-    let store = postern_store::Store::open(&config.instance.data_dir).context("unable to open the demo store")?;
+    let store = crate::instance::open_store(&config)?;
     let creds = crate::journalist::add(&store, DEMO_JOURNALIST, true, None)?;
     let facts = serde_json::json!({
         "journalist_username": DEMO_JOURNALIST,

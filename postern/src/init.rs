@@ -5,6 +5,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use postern_core::PosternConfig;
 use postern_crypto::{InstanceSecrets, SubmissionKey};
 use postern_store::Store;
 use postern_store::files::write_new_file;
@@ -38,6 +39,44 @@ pub(crate) fn run(args: &InitArgs) -> anyhow::Result<()> {
     println!("  configuration:  {}", config.display());
     println!("  secrets:        {} (mode 0600; back it up with the database)", args.dir.join(SECRETS_FILE).display());
     println!("Start it with:  postern serve source --config {}", config.display());
+    Ok(())
+}
+
+/// `postern init-secrets --config FILE`: the one-time secrets of a deployed instance,
+/// made on the server at first install and never replaced.
+#[expect(clippy::print_stdout, reason = "the command's report (Ansible reads it)")]
+pub(crate) fn secrets(config: &Path) -> anyhow::Result<()> {
+    let config = PosternConfig::load(config).context("unable to load the configuration")?;
+    let path = &config.instance.secrets_file;
+    if path.exists() {
+        crate::instance::load_secrets(path)?;
+        println!("kept: {} (instance secrets are never replaced)", path.display());
+        return Ok(());
+    }
+    let secrets = InstanceSecrets::generate(&mut OsRng);
+    write_new_file(path, secrets.to_file_text().as_bytes(), 0o600).context("unable to write the instance secrets")?;
+    println!("created: {} (mode 0600; back it up with the database)", path.display());
+    Ok(())
+}
+
+/// `postern set-organization-name [--if-default] NAME`.
+#[expect(clippy::print_stdout, reason = "the command's report (Ansible reads it)")]
+pub(crate) fn organization_name(config: &Path, if_default: bool, name: &str) -> anyhow::Result<()> {
+    if !postern_core::is_valid_organization_name(name) {
+        bail!("an organization name has 1 to 64 characters, none of them control characters");
+    }
+    let config = PosternConfig::load(config).context("unable to load the configuration")?;
+    let store = crate::instance::open_store(&config)?;
+    let mut settings = store.instance_settings().context("unable to read the instance settings")?;
+    let keep = settings.organization_name == name
+        || (if_default && settings.organization_name != postern_core::DEFAULT_ORGANIZATION_NAME);
+    if keep {
+        println!("unchanged");
+        return Ok(());
+    }
+    settings.organization_name = name.to_owned();
+    store.set_instance_settings(&settings).context("unable to set the organization name")?;
+    println!("set");
     Ok(())
 }
 
@@ -80,7 +119,6 @@ fn instance_config(listen: &str, onion: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use postern_core::PosternConfig;
 
     #[test]
     fn example_config_is_exactly_the_defaults() {

@@ -1,5 +1,7 @@
 //! Loading an instance from its configuration: key, secrets, store, router state.
 
+use std::net::{IpAddr, SocketAddr};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +10,7 @@ use anyhow::Context;
 use journalist_interface::{JournalistAppConfig, JournalistState};
 use postern_core::PosternConfig;
 use postern_crypto::{InstanceSecrets, KeyProblem, SubmissionKey};
-use postern_store::Store;
+use postern_store::{DataAccess, Store};
 use source_interface::{AppState, SourceAppConfig};
 
 /// Reads and validates the submission key file.
@@ -29,18 +31,45 @@ pub(crate) fn source_state(config: &PosternConfig) -> anyhow::Result<(AppState, 
             "submission key unusable, the source interface is offline: {problem}"
         );
     }
-    let secrets_text = std::fs::read_to_string(&config.instance.secrets_file)
-        .context("unable to read the instance secrets file (instance.secrets_file)")?;
-    let secrets = InstanceSecrets::from_file_text(&secrets_text).context("instance.secrets_file")?;
-    let store = Store::open(&config.instance.data_dir).context("unable to open the store (instance.data_dir)")?;
+    let secrets = load_secrets(&config.instance.secrets_file)?;
+    let store = open_store(config)?;
     store.sweep_incomplete().context("unable to remove incomplete uploads from the store")?;
     let app_config = SourceAppConfig {
         max_upload_bytes: config.source.max_upload_bytes,
         session_lifetime: Duration::from_secs(config.source.session_lifetime_minutes * 60),
-        v3_source_url: None,
+        v3_source_url: config.source.v3_source_url.clone(),
+        exposed_addresses: exposed(&config.source.listen, config.source.expose_beyond_loopback),
+        locales: config.source.locales.clone(),
     };
-    let store = Arc::new(store);
     Ok((AppState::new(Arc::clone(&store), key, secrets, app_config), store))
+}
+
+/// Reads the instance secrets, refusing a file anyone but its owner can read: with
+/// them and the database, every source's codename can be tried offline.
+pub(crate) fn load_secrets(path: &Path) -> anyhow::Result<InstanceSecrets> {
+    let mode = std::fs::metadata(path)
+        .context("unable to read the instance secrets file (instance.secrets_file)")?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        anyhow::bail!(
+            "the instance secrets file (instance.secrets_file) has mode {:o}: it must be readable by its owner \
+             alone; run chmod 600 on it",
+            mode & 0o777
+        );
+    }
+    let text =
+        std::fs::read_to_string(path).context("unable to read the instance secrets file (instance.secrets_file)")?;
+    InstanceSecrets::from_file_text(&text).context("instance.secrets_file")
+}
+
+/// The addresses beyond loopback that requests may name in `Host`, when exposed.
+fn exposed(listen: &[SocketAddr], beyond_loopback: bool) -> Vec<IpAddr> {
+    if beyond_loopback {
+        listen.iter().map(SocketAddr::ip).filter(|ip| !ip.is_loopback()).collect()
+    } else {
+        Vec::new()
+    }
 }
 
 /// Builds the journalist interface's state. An unusable submission key only turns
@@ -52,14 +81,18 @@ pub(crate) fn journalist_state(config: &PosternConfig, store: Arc<Store>) -> Jou
     }
     let app_config = JournalistAppConfig {
         session_lifetime: Duration::from_secs(config.journalist.session_lifetime_minutes * 60),
+        exposed_addresses: exposed(&config.journalist.listen, config.journalist.expose_beyond_loopback),
         ..JournalistAppConfig::default()
     };
     JournalistState::new(store, key, app_config)
 }
 
-/// Opens the store of a loaded configuration.
+/// Opens the store of a loaded configuration, with the file modes it asks for.
 pub(crate) fn open_store(config: &PosternConfig) -> anyhow::Result<Arc<Store>> {
-    Ok(Arc::new(Store::open(&config.instance.data_dir).context("unable to open the store (instance.data_dir)")?))
+    let access = if config.instance.group_shared { DataAccess::GroupShared } else { DataAccess::Private };
+    let store =
+        Store::open_with(&config.instance.data_dir, access).context("unable to open the store (instance.data_dir)")?;
+    Ok(Arc::new(store))
 }
 
 /// Installs the stderr log subscriber at the configured level, without timestamps

@@ -1,11 +1,10 @@
 //! `postern journalist add|delete|reset-password|reset-2fa`: account administration
 //! from the server's shell. Passphrases are generated here and shown once.
 
-use std::path::Path;
-
 use anyhow::{Context, bail};
 use postern_core::{PosternConfig, RESERVED_USERNAME};
 use postern_crypto::{OtpSecret, generate_password, hash_password};
+use postern_store::files::write_new_file;
 use postern_store::{NewJournalist, OtpKind, Store};
 use rand::rngs::OsRng;
 use zeroize::Zeroizing;
@@ -36,10 +35,11 @@ pub(crate) fn run(args: &JournalistArgs) -> anyhow::Result<()> {
     if let JournalistCommand::Device(command) = &args.command {
         return device(&config, command);
     }
-    let store = open_store(&config.instance.data_dir)?;
+    let store = crate::instance::open_store(&config)?;
     match &args.command {
-        JournalistCommand::Add { username, admin, hotp_secret } => {
-            let creds = add(&store, username, *admin, hotp_secret.as_deref())?;
+        JournalistCommand::Add { username, admin, hotp } => {
+            let hotp_secret = if *hotp { Some(read_hotp_secret()?) } else { None };
+            let creds = add(&store, username, *admin, hotp_secret.as_ref().map(|s| s.as_str()))?;
             say(&format!("Created journalist {username}{}.", if *admin { " (administrator)" } else { "" }));
             report_password(&creds.password);
             report_second_factor(&creds.second_factor);
@@ -58,8 +58,9 @@ pub(crate) fn run(args: &JournalistArgs) -> anyhow::Result<()> {
             say(&format!("New passphrase for {username}."));
             report_password(&password);
         }
-        JournalistCommand::Reset2fa { username, hotp_secret } => {
-            let (kind, secret, factor) = second_factor(username, hotp_secret.as_deref())?;
+        JournalistCommand::Reset2fa { username, hotp } => {
+            let hotp_secret = if *hotp { Some(read_hotp_secret()?) } else { None };
+            let (kind, secret, factor) = second_factor(username, hotp_secret.as_ref().map(|s| s.as_str()))?;
             if !store.set_journalist_otp(username, kind, &secret).context("unable to set the second factor")? {
                 bail!("there is no journalist called {username}");
             }
@@ -75,10 +76,21 @@ pub(crate) fn run(args: &JournalistArgs) -> anyhow::Result<()> {
 fn device(config: &PosternConfig, command: &DeviceCommand) -> anyhow::Result<()> {
     let devices = &config.tor.journalist_devices_dir;
     match command {
-        DeviceCommand::Add { name } => {
+        DeviceCommand::Add { name, key_out } => {
             let key = crate::onion::add_device(devices, name)?;
-            say(&format!("Authorised device {name}. Its private key (shown once; give it to the device in person):"));
-            report_device_key(&key, crate::onion::journalist_address(config).as_ref());
+            match key_out {
+                Some(path) => {
+                    write_new_file(path, key.private_base32().as_bytes(), 0o600)
+                        .context("unable to write the device's private key file")?;
+                    say(&format!("Authorised device {name}. Its private key is in {}.", path.display()));
+                }
+                None => {
+                    say(&format!(
+                        "Authorised device {name}. Its private key (shown once; give it to the device in person):"
+                    ));
+                    report_device_key(&key, crate::onion::journalist_address(config).as_ref());
+                }
+            }
         }
         DeviceCommand::Revoke { name } => {
             if !postern_onion::revoke_client(devices, name).context("unable to revoke the device")? {
@@ -110,14 +122,11 @@ fn report_device_key(key: &postern_onion::ClientKey, address: Option<&postern_on
             println!("  Journalist interface: http://{}/", onion.expose());
         }
         None => println!(
-            "  C tor: start the journalist onion service once, then see tor.state_dir/journalist-onion-address \
+            "  C tor: start the journalist onion service once, then see \
+             tor.state_dir/journalist/journalist-onion-address \
              for <address>; the auth_private line is <address without .onion>:descriptor:x25519:<the key above>"
         ),
     }
-}
-
-fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
-    Store::open(data_dir).context("unable to open the store (instance.data_dir)")
 }
 
 /// Creates an account; returns its new passphrase and second-factor details.
@@ -153,7 +162,7 @@ fn second_factor(
 ) -> anyhow::Result<(OtpKind, Zeroizing<String>, SecondFactor)> {
     match hotp_secret {
         Some(hex) => {
-            let secret = OtpSecret::from_hex(hex).context("--hotp-secret")?;
+            let secret = OtpSecret::from_hex(hex).context("the HOTP secret")?;
             Ok((OtpKind::Hotp, secret.to_base32(), SecondFactor::Hotp))
         }
         None => {
@@ -162,6 +171,23 @@ fn second_factor(
             Ok((OtpKind::Totp, secret.to_base32(), shown))
         }
     }
+}
+
+/// The YubiKey's HOTP secret: asked for without echo on a terminal, else the first line
+/// of standard input. Never an argument, which shell history and `/proc` would keep.
+fn read_hotp_secret() -> anyhow::Result<Zeroizing<String>> {
+    use std::io::{BufRead, IsTerminal};
+    let text = if std::io::stdin().is_terminal() {
+        Zeroizing::new(
+            rpassword::prompt_password("YubiKey HOTP secret (40 hex digits): ")
+                .context("unable to read the HOTP secret from the terminal")?,
+        )
+    } else {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin().lock().read_line(&mut line).context("unable to read the HOTP secret from standard input")?;
+        line
+    };
+    Ok(Zeroizing::new(text.trim().to_owned()))
 }
 
 fn check_username(username: &str) -> anyhow::Result<()> {

@@ -1,5 +1,7 @@
 //! The `postern` server binary: wiring only.
 
+mod backup;
+mod check;
 mod cli;
 mod demo;
 mod init;
@@ -29,6 +31,14 @@ fn run(args: cli::Args) -> anyhow::Result<()> {
     match args.command {
         cli::Command::Demo(a) => demo::run(&a),
         cli::Command::Init(a) => init::run(&a),
+        cli::Command::InitSecrets(a) => init::secrets(&a.config),
+        cli::Command::SetOrganizationName { config, if_default, name } => {
+            init::organization_name(&config, if_default, &name)
+        }
+        cli::Command::CheckConfig { file } => check::config(&file),
+        cli::Command::CheckKey(a) => check::key(&a),
+        cli::Command::Backup(a) => backup::back_up(&a),
+        cli::Command::Restore(a) => backup::restore(&a),
         cli::Command::Serve(cli::Serve::Source(a)) => serve::run_source(&a),
         cli::Command::Serve(cli::Serve::Journalist(a)) => serve::run_journalist(&a),
         cli::Command::Journalist(a) => journalist::run(&a),

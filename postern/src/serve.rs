@@ -42,8 +42,8 @@ pub(crate) fn run_source(args: &ServeArgs) -> anyhow::Result<()> {
         // Kept alive until shutdown.
         let mut _onion = None;
         if config.source.onion.enabled {
-            let tor = crate::onion::bootstrap(&config, "source").await?;
-            let service = crate::onion::launch_source(&tor, &config, router.clone()).await?;
+            let tor = crate::onion::start(&config, "source")?;
+            let service = crate::onion::launch_source(&tor, &config, router.clone())?;
             state.set_v3_source_url(service.address().expose());
             announce_source_onion(service.address());
             _onion = Some((tor, service));
@@ -67,12 +67,13 @@ pub(crate) fn run_journalist(args: &ServeArgs) -> anyhow::Result<()> {
     init_logging(&config.logging.level);
     runtime()?.block_on(async {
         let state = journalist_state(&config, open_store(&config)?);
-        let router = journalist_interface::router(state);
+        let router = journalist_interface::router(state.clone());
         let listeners = bind_all(&config.journalist.listen).await?;
         let mut _onion = None;
         if config.journalist.onion.enabled {
-            let tor = crate::onion::bootstrap(&config, "journalist").await?;
-            let service = crate::onion::launch_journalist(&tor, &config, router.clone()).await?;
+            let tor = crate::onion::start(&config, "journalist")?;
+            let service = crate::onion::launch_journalist(&tor, &config, router.clone())?;
+            state.set_onion_address(service.address().expose());
             announce_journalist_onion(&crate::onion::journalist_address_file(&config));
             _onion = Some((tor, service));
         }

@@ -7,6 +7,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::state::AppState;
+use crate::views::layout::PageCtx;
 use crate::views::pages;
 
 /// The content security policy of every response: nothing runs, nothing loads from
@@ -35,6 +36,21 @@ pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
     set(h, "x-robots-tag", "noindex, nofollow");
     h.remove(header::SERVER);
     res
+}
+
+/// A request whose `Host` names neither us nor loopback gets 421, before any session
+/// or store work: a browser sends those only when a hostile name was made to resolve
+/// to this server (DNS rebinding).
+pub(crate) async fn expected_host(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let host = req.headers().get(header::HOST).map(|h| h.to_str().unwrap_or_default());
+    let onion = app.v3_source_url();
+    if host.is_some_and(|h| !postern_core::is_expected_host(h, onion.as_deref(), &app.inner.config.exposed_addresses)) {
+        let tr = &app.inner.tr;
+        let ctx = PageCtx { tr, org: String::new(), notices: vec![], error: None, logout_csrf: None, has_logo: false };
+        let page = pages::error(&ctx, &tr.get("misdirected-heading"), &tr.get("misdirected-body"));
+        return (StatusCode::MISDIRECTED_REQUEST, Html(page.into_string())).into_response();
+    }
+    next.run(req).await
 }
 
 /// Any request that a Tor2Web proxy relayed ends at the 403 warning page.

@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), middleware::sessions))
         .layer(from_fn_with_state(state.clone(), middleware::offline_without_key))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_tor2web))
+        .layer(from_fn_with_state(state.clone(), middleware::expected_host))
         .layer(from_fn(middleware::security_headers))
         .with_state(state)
 }

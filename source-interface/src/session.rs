@@ -192,10 +192,10 @@ impl SessionCtx {
     /// The CSRF token of this request's session, creating an anonymous session if needed.
     pub(crate) fn ensure_csrf(&self, sessions: &Sessions) -> String {
         let mut ctx = self.lock();
-        if let Some(id) = &ctx.id {
-            if let Some(s) = sessions.lock().get(id) {
-                return s.csrf.clone();
-            }
+        if let Some(id) = &ctx.id
+            && let Some(s) = sessions.lock().get(id)
+        {
+            return s.csrf.clone();
         }
         let id = sessions.insert_new(State::Anonymous { tabs: VecDeque::new() }, Vec::new());
         let csrf = sessions.lock().get(&id).map(|s| s.csrf.clone()).unwrap_or_default();
@@ -300,10 +300,10 @@ impl SessionCtx {
     /// Adds a notice for the next page of this session.
     pub(crate) fn flash(&self, sessions: &Sessions, flash: Flash) {
         let ctx = self.lock();
-        if let Some(id) = &ctx.id {
-            if let Some(s) = sessions.lock().get_mut(id) {
-                s.flash.push(flash);
-            }
+        if let Some(id) = &ctx.id
+            && let Some(s) = sessions.lock().get_mut(id)
+        {
+            s.flash.push(flash);
         }
     }
 

@@ -29,6 +29,11 @@ pub struct SourceAppConfig {
     pub session_lifetime: Duration,
     /// The source interface's onion address (`…onion`), when known.
     pub v3_source_url: Option<String>,
+    /// Non-loopback addresses the administrator exposed the interface on; requests may
+    /// name them in `Host` as well as loopback and the onion address.
+    pub exposed_addresses: Vec<std::net::IpAddr>,
+    /// The locales offered (BCP 47), as the configuration lists them.
+    pub locales: Vec<String>,
 }
 
 /// Everything a request handler may use. Cheap to clone.

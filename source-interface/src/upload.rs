@@ -462,10 +462,10 @@ async fn check_rules(
     if rules.reject_codename {
         // Only text that parses as a codename costs a derivation; it is refused if it is
         // this source's own codename.
-        if let Ok(candidate) = Codename::parse(message) {
-            if app.find_source(candidate).await?.is_some_and(|(s, _, _)| s.id == source.id) {
-                return Err(SubmitError::Refused(Refusal::Codename));
-            }
+        if let Ok(candidate) = Codename::parse(message)
+            && app.find_source(candidate).await?.is_some_and(|(s, _, _)| s.id == source.id)
+        {
+            return Err(SubmitError::Refused(Refusal::Codename));
         }
     }
     Ok(())

@@ -11,6 +11,20 @@ fn postern(args: &[&str]) -> std::process::Output {
     Command::new(postern_binary()).args(args).output().unwrap()
 }
 
+/// `postern ARGS…` with `input` and a newline on standard input (not a terminal).
+fn postern_with_stdin(args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(postern_binary())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{input}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn init_refuses_unusable_keys_saying_what_is_wrong_and_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
@@ -158,10 +172,7 @@ fn free_port() -> u16 {
 
 /// An instance served by the real binary on a free loopback port, with `limit` as its upload limit.
 fn serve_instance(dir: &std::path::Path, limit: u64) -> (Running, String, std::path::PathBuf) {
-    let inst = dir.join("instance");
-    let key = postern_testing::fixture_path("gpg-submission-public.asc");
-    let out = postern(&["init", "--dir", inst.to_str().unwrap(), "--submission-key", key.to_str().unwrap()]);
-    assert!(out.status.success());
+    let inst = init_instance(dir, false);
     let port = free_port();
     let config = inst.join("postern.toml");
     let text = std::fs::read_to_string(&config)
@@ -247,15 +258,6 @@ fn collect_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-/// An initialised instance directory; returns its config path.
-fn init_instance(dir: &std::path::Path) -> std::path::PathBuf {
-    let inst = dir.join("instance");
-    let key = postern_testing::fixture_path("gpg-submission-public.asc");
-    let out = postern(&["init", "--dir", inst.to_str().unwrap(), "--submission-key", key.to_str().unwrap()]);
-    assert!(out.status.success());
-    inst.join("postern.toml")
-}
-
 /// The indented line after the line that starts with `label`.
 fn line_after(stdout: &str, label: &str) -> String {
     let mut lines = stdout.lines();
@@ -270,7 +272,7 @@ fn now() -> u64 {
 #[test]
 fn journalist_accounts_are_managed_from_the_shell() {
     let dir = tempfile::tempdir().unwrap();
-    let config = init_instance(dir.path());
+    let config = init_instance(dir.path(), false).join("postern.toml");
     let c = config.to_str().unwrap();
     let out = postern(&["journalist", "add", "--config", c, "--username", "dana", "--admin"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -307,7 +309,9 @@ fn journalist_accounts_are_managed_from_the_shell() {
     assert!(!postern_crypto::verify_password(&password, &dana.password_hash));
 
     let hex = "3132333435363738393031323334353637383930";
-    let out = postern(&["journalist", "reset-2fa", "--config", c, "--username", "dana", "--hotp-secret", hex]);
+    let old = postern(&["journalist", "reset-2fa", "--config", c, "--username", "dana", "--hotp-secret", hex]);
+    assert!(!old.status.success(), "a secret on the command line is refused (shell history, /proc/PID/cmdline)");
+    let out = postern_with_stdin(&["journalist", "reset-2fa", "--config", c, "--username", "dana", "--hotp"], hex);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("Passphrase"), "a 2FA reset shows no passphrase it did not set: {stdout}");
@@ -358,4 +362,216 @@ fn demo_json_names_a_working_demo_journalist() {
     let account = store.journalist(facts["journalist_username"].as_str().unwrap()).unwrap().unwrap();
     assert!(postern_crypto::verify_password(facts["journalist_password"].as_str().unwrap(), &account.password_hash));
     assert_eq!(facts["journalist_totp_secret"].as_str().unwrap(), account.otp_secret);
+}
+
+/// Runs `postern ARGS…`, killing it after `limit` if it has not exited (a command that
+/// should have refused to start would otherwise serve forever).
+fn postern_within(args: &[&str], limit: std::time::Duration) -> std::process::Output {
+    let mut child = Command::new(postern_binary())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A fresh `postern init` instance in `dir/instance`; with `onion`, both services on.
+fn init_instance(dir: &std::path::Path, onion: bool) -> std::path::PathBuf {
+    let inst = dir.join("instance");
+    let key = postern_testing::fixture_path("gpg-submission-public.asc");
+    let mut args = vec!["init", "--dir", inst.to_str().unwrap(), "--submission-key", key.to_str().unwrap()];
+    if onion {
+        args.push("--onion");
+    }
+    let out = postern(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    inst
+}
+
+#[test]
+fn check_key_refuses_what_serve_would_and_a_wrong_fingerprint() {
+    let good = postern_testing::fixture_path("gpg-submission-public.asc");
+    let fingerprint = postern_testing::submission_key().fingerprint();
+    let spaced: String = fingerprint
+        .chars()
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = postern(&["check-key", good.to_str().unwrap(), "--fingerprint", &spaced.to_lowercase()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&fingerprint));
+    let wrong = "0".repeat(40);
+    let out = postern(&["check-key", good.to_str().unwrap(), "--fingerprint", &wrong]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&fingerprint) && err.contains(&wrong) && err.contains("not the expected"), "{err}");
+    for (fixture, problem) in [
+        ("gpg-submission-secret.asc", "secret key material"),
+        ("expired-public.asc", "has expired"),
+        ("weak-rsa1024-public.asc", "standard OpenPGP policy"),
+    ] {
+        let out = postern(&["check-key", postern_testing::fixture_path(fixture).to_str().unwrap()]);
+        assert!(!out.status.success(), "{fixture}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(problem), "{fixture}");
+    }
+}
+
+#[test]
+fn check_config_names_the_key_of_a_listen_address_beyond_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("postern.toml");
+    std::fs::write(&config, "[source]\nlisten = [\"0.0.0.0:8080\"]\n").unwrap();
+    let out = postern(&["check-config", config.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("source.listen") && err.contains("expose_beyond_loopback"), "{err}");
+    let out = postern(&["serve", "source", "--config", config.to_str().unwrap()]);
+    assert!(!out.status.success(), "serve refuses it too");
+    std::fs::write(&config, "[source]\nlisten = [\"127.0.0.1:8080\"]\n").unwrap();
+    assert!(postern(&["check-config", config.to_str().unwrap()]).status.success());
+}
+
+#[test]
+fn init_secrets_creates_once_and_never_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("postern.toml");
+    std::fs::write(&config, "[instance]\nsecrets_file = \"secrets.toml\"\n").unwrap();
+    let out = postern(&["init-secrets", "--config", config.to_str().unwrap()]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).starts_with("created:"));
+    let secrets = dir.path().join("secrets.toml");
+    let first = std::fs::read(&secrets).unwrap();
+    assert_eq!(std::fs::metadata(&secrets).unwrap().permissions().mode() & 0o777, 0o600);
+    let out = postern(&["init-secrets", "--config", config.to_str().unwrap()]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).starts_with("kept:"));
+    assert_eq!(std::fs::read(&secrets).unwrap(), first);
+}
+
+#[test]
+fn serve_refuses_a_secrets_file_or_an_onion_key_directory_others_can_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = init_instance(dir.path(), true);
+    let config = inst.join("postern.toml");
+    let secrets = inst.join("instance-secrets.toml");
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out =
+        postern_within(&["serve", "source", "--config", config.to_str().unwrap()], std::time::Duration::from_secs(20));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("instance.secrets_file") && err.contains("644") && err.contains("chmod 600"), "{err}");
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+    for role in ["source", "journalist"] {
+        let keys = inst.join("tor").join(role);
+        std::fs::create_dir_all(&keys).unwrap();
+        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let out =
+            postern_within(&["serve", role, "--config", config.to_str().unwrap()], std::time::Duration::from_secs(20));
+        assert!(!out.status.success(), "{role}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("onion service keys") && err.contains("chmod 700"), "{role}: {err}");
+    }
+}
+
+/// `GET /` with the given `Host` header over real TCP; the status and the CSP header.
+fn get_with_host(addr: &str, host: &str) -> (u16, Option<String>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let status = raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let csp = raw.lines().find_map(|l| l.strip_prefix("content-security-policy: ")).map(str::to_owned);
+    (status, csp)
+}
+
+#[test]
+fn both_interfaces_answer_421_to_a_host_that_is_not_theirs() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = init_instance(dir.path(), false);
+    let config = inst.join("postern.toml");
+    let (source_port, journalist_port) = (free_port(), free_port());
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{source_port}"))
+        .replace("127.0.0.1:8081", &format!("127.0.0.1:{journalist_port}"));
+    std::fs::write(&config, text).unwrap();
+    let _source = Running::start(postern_binary(), &["serve", "source", "--config", config.to_str().unwrap()]);
+    let _journalist = Running::start(postern_binary(), &["serve", "journalist", "--config", config.to_str().unwrap()]);
+    for port in [source_port, journalist_port] {
+        let addr = format!("127.0.0.1:{port}");
+        wait_for(|| http_get(&format!("http://{addr}/"), "/").ok());
+        for ours in [addr.clone(), format!("localhost:{port}"), format!("[::1]:{port}")] {
+            assert_ne!(get_with_host(&addr, &ours).0, 421, "{ours}");
+        }
+        for theirs in ["attacker.example", "attacker.example:8080", "192.168.1.5"] {
+            let (status, csp) = get_with_host(&addr, theirs);
+            assert_eq!(status, 421, "{theirs} on {port}");
+            assert!(csp.is_some_and(|c| c.contains("default-src 'none'")), "the 421 page has our CSP");
+        }
+    }
+}
+
+#[test]
+fn a_backup_is_encrypted_to_the_administrator_and_restores_only_onto_its_own_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = init_instance(dir.path(), false);
+    let config = inst.join("postern.toml");
+    let c = config.to_str().unwrap();
+    let out = postern(&["journalist", "add", "--config", c, "--username", "dana"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The administrator's key: here the fixture key, whose secret half GnuPG holds.
+    let admin_key = postern_testing::fixture_path("gpg-submission-public.asc");
+    let fingerprint = postern_testing::submission_key().fingerprint();
+    let backup = dir.path().join("backup.tar.gpg");
+    let b = backup.to_str().unwrap();
+    let wrong = ["backup", "--config", c, "--recipient", admin_key.to_str().unwrap(), "--recipient-fingerprint"];
+    let out = postern(&[&wrong[..], &[&"0".repeat(40), "--out", b]].concat());
+    assert!(!out.status.success() && !backup.exists(), "a wrong administrator key fingerprint writes nothing");
+    let args = ["backup", "--config", c, "--recipient", admin_key.to_str().unwrap(), "--recipient-fingerprint"];
+    let out = postern(&[&args[..], &[fingerprint.as_str(), "--out", b]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600);
+    let again = postern(&[&args[..], &[fingerprint.as_str(), "--out", b]].concat());
+    assert!(!again.status.success(), "an existing file is never replaced");
+    let secrets = std::fs::read(inst.join("instance-secrets.toml")).unwrap();
+    let sealed = std::fs::read(&backup).unwrap();
+    assert!(!sealed.windows(secrets.len().min(40)).any(|w| w == &secrets[..secrets.len().min(40)]), "encrypted");
+    let tar = postern_tests::Gpg::with_fixture_secret().decrypt(&backup).unwrap();
+    let plain = dir.path().join("backup.tar");
+    std::fs::write(&plain, &tar).unwrap();
+
+    // The disaster: the database and the secrets are lost; restore brings both back.
+    std::fs::remove_dir_all(inst.join("data")).unwrap();
+    std::fs::create_dir(inst.join("data")).unwrap();
+    std::fs::remove_file(inst.join("instance-secrets.toml")).unwrap();
+    let out = postern(&["restore", "--config", c, plain.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(inst.join("instance-secrets.toml")).unwrap(), secrets);
+    let store = postern_store::Store::open(&inst.join("data")).unwrap();
+    assert!(store.journalist("dana").unwrap().is_some(), "the account is back");
+    drop(store);
+
+    // Another instance, with sources and accounts of its own, refuses it untouched.
+    let other = init_instance(&dir.path().join("other"), false);
+    let oc = other.join("postern.toml");
+    assert!(postern(&["journalist", "add", "--config", oc.to_str().unwrap(), "--username", "eve"]).status.success());
+    let out = postern(&["restore", "--config", oc.to_str().unwrap(), plain.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another instance"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = postern_store::Store::open(&other.join("data")).unwrap();
+    assert!(store.journalist("eve").unwrap().is_some() && store.journalist("dana").unwrap().is_none());
 }

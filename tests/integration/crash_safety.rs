@@ -23,21 +23,28 @@ fn serve_removes_leftover_temporary_and_unlisted_ciphertext_at_start() {
     std::fs::write(&config, text).unwrap();
 
     // What a crash mid-upload leaves in a source's directory: a temporary ciphertext
-    // being written, and a file renamed into place whose row never committed.
+    // being written, and a file renamed into place whose row never committed (their
+    // writer is gone, so no one holds their locks).
     let store = postern_store::Store::open(&dir.path().join("data")).unwrap();
     let source = store
         .create_source(&postern_store::NewSource { lookup_id: &[1; 32], public_key: "pk", fingerprint: "fp" })
         .unwrap();
-    let mut blob = store.begin_blob(&source).unwrap();
-    blob.write_all(b"partial ciphertext").unwrap();
-    let committed = blob.finish().unwrap();
-    drop(store);
     let source_dir = std::fs::read_dir(dir.path().join("data/store")).unwrap().next().unwrap().unwrap().path();
     std::fs::write(source_dir.join(".tmp-0123456789abcdef"), b"partial ciphertext").unwrap();
     std::fs::write(source_dir.join("1-x-doc.gz.gpg"), b"unrecorded ciphertext").unwrap();
-    std::mem::forget(committed); // as if the process died before recording it
+    // And what the other process (this one, standing in for the journalist service) is
+    // writing right now: the sweep must leave it alone.
+    let mut live = store.begin_blob(&source).unwrap();
+    live.write_all(b"a reply being written").unwrap();
 
     let server = Running::start(postern_binary(), &["serve", "source", "--config", config.to_str().unwrap()]);
-    wait_for(|| std::fs::read_dir(&source_dir).unwrap().next().is_none().then_some(()));
+    wait_for(|| (std::fs::read_dir(&source_dir).unwrap().count() == 1).then_some(()));
+    let left: Vec<_> = std::fs::read_dir(&source_dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left[0].to_string_lossy().starts_with(".tmp-") && left[0] != ".tmp-0123456789abcdef", "{left:?}");
+    let name = store.record_reply(source.id, None, live.finish().unwrap()).unwrap();
+    assert_eq!(
+        std::fs::read_dir(&source_dir).unwrap().flatten().map(|e| e.file_name()).collect::<Vec<_>>(),
+        [name.as_str()]
+    );
     assert!(server.stderr_text().is_empty(), "{}", server.stderr_text());
 }

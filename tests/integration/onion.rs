@@ -112,8 +112,9 @@ fn onion_services_work_inside_a_private_tor_network() {
     let onion = facts["source_onion"].as_str().unwrap().to_owned();
     let journalist_onion = facts["journalist_onion"].as_str().unwrap().to_owned();
     let socks = tor.socks_port;
-    // A second device, authorised from the shell while the service runs; arti notices
-    // the new key file and republishes (rate-limited) while the source steps run.
+    // A second device, authorised from the shell as soon as the service is launched,
+    // before Tor is even connected (as the playbook does at first install); the service
+    // notices the new key file and republishes (rate-limited) while the source steps run.
     let config = demo_dir.join("postern.toml");
     let printed = device(&config, "add", "laptop");
     let laptop_line = printed
@@ -196,7 +197,7 @@ fn onion_services_work_inside_a_private_tor_network() {
     let stdout = std::fs::read_to_string(demo.stderr.with_file_name("stdout")).unwrap_or_default();
     let stderr = demo.stderr_text();
     assert!(!stdout.contains(&journalist_onion) && !stderr.contains(&journalist_onion), "never printed or logged");
-    let address_file = demo_dir.join("tor/journalist-onion-address");
+    let address_file = demo_dir.join("tor/journalist/journalist-onion-address");
     assert_eq!(std::fs::read_to_string(&address_file).unwrap(), journalist_onion, "written for the administrator");
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&address_file).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "readable by the service user only");

@@ -31,6 +31,8 @@ pub fn test_config() -> SourceAppConfig {
         max_upload_bytes: 500 * 1024 * 1024,
         session_lifetime: Duration::from_secs(120 * 60),
         v3_source_url: None,
+        exposed_addresses: Vec::new(),
+        locales: vec!["en-US".to_owned()],
     }
 }
 

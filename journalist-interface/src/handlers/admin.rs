@@ -25,7 +25,6 @@ const NEW_USER_PASSWORD: &str = "new-user";
 /// Largest logo accepted.
 const MAX_LOGO_BYTES: u64 = 1024 * 1024;
 /// Longest organisation name.
-const MAX_ORG_CHARS: usize = 64;
 /// Largest first-message minimum.
 const MAX_MIN_MESSAGE_LEN: u32 = 100_000;
 
@@ -321,7 +320,7 @@ pub(crate) async fn update_org_name(
     CheckedForm(form): CheckedForm,
 ) -> Response {
     let name = form.get("organization_name").trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_ORG_CHARS || name.chars().any(char::is_control) {
+    if !postern_core::is_valid_organization_name(&name) {
         return app.config_notice(&session, Notice::error("The organization name has 1 to 64 characters."));
     }
     app.update_settings(&session, move |s| s.organization_name = name).await

@@ -71,6 +71,17 @@ pub(crate) fn message(ctx: &PageCtx, heading: &str, body: &str) -> Markup {
     page(ctx, heading, html! { p { (body) } p { a href="/" { "Back to all sources" } } })
 }
 
+/// The 421 page for a request whose `Host` is not ours: the bare frame, nothing read
+/// from the store.
+pub(crate) fn misdirected() -> Markup {
+    let ctx = PageCtx { org: String::new(), user: None, csrf: String::new(), notices: Vec::new(), has_logo: false };
+    page(
+        &ctx,
+        "Wrong address",
+        html! { p { "This server does not answer to the name your browser used. Use the journalist interface's onion address." } },
+    )
+}
+
 /// Bytes as a human size (1024-based, as file managers show).
 pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

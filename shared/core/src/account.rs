@@ -1,4 +1,5 @@
-//! Rules for journalist accounts shared by the command line and the web interface.
+//! Rules for journalist accounts and instance settings, shared by the command line and
+//! the web interface.
 
 /// The user name of the placeholder account that inherits deleted journalists' replies.
 pub const RESERVED_USERNAME: &str = "deleted";
@@ -14,9 +15,25 @@ pub fn is_valid_username(name: &str) -> bool {
     (3..=64).contains(&name.len()) && ok_chars && !name.eq_ignore_ascii_case(RESERVED_USERNAME)
 }
 
+/// The organization name of a new instance, until an administrator sets one.
+pub const DEFAULT_ORGANIZATION_NAME: &str = "Postern";
+
+/// Whether `name` can be the organization name: 1 to 64 characters, none a control.
+pub fn is_valid_organization_name(name: &str) -> bool {
+    (1..=64).contains(&name.chars().count()) && !name.chars().any(char::is_control)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn organization_names() {
+        assert!(is_valid_organization_name("Example News — Investigations"));
+        for bad in ["", "a\nb", &"x".repeat(65)] {
+            assert!(!is_valid_organization_name(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn usernames() {

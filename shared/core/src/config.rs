@@ -4,7 +4,7 @@
 //! service, not be silently ignored. Relative paths are resolved against the
 //! directory of the configuration file.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -35,6 +35,10 @@ pub struct InstanceConfig {
     pub submission_key: PathBuf,
     /// The instance-wide secrets file written by `postern init` (mode 0600).
     pub secrets_file: PathBuf,
+    /// The source and journalist processes run as different users who share the data
+    /// directory through its group: directories 2770 and files 0660 instead of 0700
+    /// and 0600 (never anything for others).
+    pub group_shared: bool,
 }
 
 impl Default for InstanceConfig {
@@ -43,6 +47,7 @@ impl Default for InstanceConfig {
             data_dir: PathBuf::from("/var/lib/postern"),
             submission_key: PathBuf::from("/etc/postern/submission-key.asc"),
             secrets_file: PathBuf::from("/var/lib/postern/instance-secrets.toml"),
+            group_shared: false,
         }
     }
 }
@@ -53,6 +58,14 @@ impl Default for InstanceConfig {
 pub struct SourceConfig {
     /// Plain loopback addresses to serve the source interface on.
     pub listen: Vec<SocketAddr>,
+    /// Allows `listen` addresses beyond loopback (behind a reverse proxy the
+    /// administrator runs); off, anything but loopback is a configuration error.
+    pub expose_beyond_loopback: bool,
+    /// The source onion address when C tor, not this process, hosts the onion service
+    /// (`….onion`), for `/metadata` and the Tor2Web page. Unset with `onion.enabled`.
+    pub v3_source_url: Option<String>,
+    /// The languages the source interface offers (BCP 47, from [`AVAILABLE_LOCALES`]).
+    pub locales: Vec<String>,
     /// Largest accepted request body of a submission, in bytes.
     pub max_upload_bytes: u64,
     /// Absolute lifetime of a source session, in minutes.
@@ -61,6 +74,9 @@ pub struct SourceConfig {
     pub onion: OnionConfig,
 }
 
+/// The locales the interfaces have translations for.
+pub const AVAILABLE_LOCALES: &[&str] = &["en-US"];
+
 /// Default upload limit: 500 MiB, as SecureDrop.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 500 * 1024 * 1024;
 
@@ -68,6 +84,9 @@ impl Default for SourceConfig {
     fn default() -> Self {
         Self {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 8080))],
+            expose_beyond_loopback: false,
+            v3_source_url: None,
+            locales: vec!["en-US".to_owned()],
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             session_lifetime_minutes: 120,
             onion: OnionConfig::default(),
@@ -108,15 +127,21 @@ impl OnionConfig {
     }
 }
 
+/// Tor's own values for its introduction-point DoS defence
+/// (`HiddenServiceEnableIntroDoSRatePerSec`, `…BurstPerSec`), on by default here.
+pub const DEFAULT_INTRO_RATE_PER_SECOND: u32 = 25;
+/// See [`DEFAULT_INTRO_RATE_PER_SECOND`].
+pub const DEFAULT_INTRO_BURST: u32 = 200;
+
 impl Default for OnionConfig {
     fn default() -> Self {
         Self {
             enabled: false,
             num_intro_points: 3,
-            intro_rate_per_second: 0,
-            intro_burst: 0,
+            intro_rate_per_second: DEFAULT_INTRO_RATE_PER_SECOND,
+            intro_burst: DEFAULT_INTRO_BURST,
             max_streams_per_circuit: 64,
-            enable_pow: false,
+            enable_pow: true,
         }
     }
 }
@@ -150,6 +175,8 @@ impl Default for TorConfig {
 pub struct JournalistConfig {
     /// Plain loopback addresses to serve the journalist interface on.
     pub listen: Vec<SocketAddr>,
+    /// Allows `listen` addresses beyond loopback; see [`SourceConfig`].
+    pub expose_beyond_loopback: bool,
     /// Lifetime of a journalist session in minutes; renewed while in use (at most
     /// five times) when less than 30 minutes remain.
     pub session_lifetime_minutes: u64,
@@ -161,6 +188,7 @@ impl Default for JournalistConfig {
     fn default() -> Self {
         Self {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 8081))],
+            expose_beyond_loopback: false,
             session_lifetime_minutes: 120,
             onion: OnionConfig::default(),
         }
@@ -255,6 +283,30 @@ impl PosternConfig {
                 problem: "must be positive",
             });
         }
+        if self.source.locales.is_empty()
+            || !self.source.locales.iter().all(|l| AVAILABLE_LOCALES.contains(&l.as_str()))
+        {
+            return Err(ConfigError::Invalid {
+                key: "source.locales",
+                problem: "must list one or more of the available locales: en-US",
+            });
+        }
+        check_listen(&self.source.listen, self.source.expose_beyond_loopback, "source.listen")?;
+        check_listen(&self.journalist.listen, self.journalist.expose_beyond_loopback, "journalist.listen")?;
+        if let Some(url) = &self.source.v3_source_url {
+            if !crate::is_v3_onion_host(url) {
+                return Err(ConfigError::Invalid {
+                    key: "source.v3_source_url",
+                    problem: "must be a v3 onion address: 56 base32 characters and .onion",
+                });
+            }
+            if self.source.onion.enabled {
+                return Err(ConfigError::Invalid {
+                    key: "source.v3_source_url",
+                    problem: "is only for C tor: with source.onion.enabled the address is arti's",
+                });
+            }
+        }
         if !["error", "warn", "info", "debug", "trace"].contains(&self.logging.level.as_str()) {
             return Err(ConfigError::Invalid {
                 key: "logging.level",
@@ -263,6 +315,26 @@ impl PosternConfig {
         }
         Ok(self)
     }
+}
+
+/// Loopback only (127.0.0.0/8, ::1) unless the administrator said otherwise: the
+/// interfaces are meant to be reached through Tor alone.
+fn check_listen(listen: &[SocketAddr], beyond_loopback: bool, key: &'static str) -> Result<(), ConfigError> {
+    if listen.is_empty() {
+        return Err(ConfigError::Invalid { key, problem: "needs at least one address" });
+    }
+    let loopback = |a: &SocketAddr| match a.ip() {
+        IpAddr::V4(ip) => ip.is_loopback(),
+        IpAddr::V6(ip) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    };
+    if !beyond_loopback && !listen.iter().all(loopback) {
+        return Err(ConfigError::Invalid {
+            key,
+            problem: "must hold loopback addresses only (127.0.0.0/8 or [::1]); to serve beyond loopback, \
+                      set expose_beyond_loopback = true in the same table",
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -297,6 +369,56 @@ mod tests {
         assert!(c.validate().unwrap_err().to_string().contains("source.onion.intro_burst"));
         let c = PosternConfig::parse("[source.onion]\nintro_rate_per_second = 25\n").unwrap();
         assert!(c.validate().is_ok(), "burst 0 means Tor's default");
+    }
+
+    #[test]
+    fn listen_addresses_beyond_loopback_need_the_override() {
+        for addr in ["0.0.0.0:8080", "192.168.1.5:8080", "[::]:8080", "[2001:db8::1]:80"] {
+            let c = PosternConfig::parse(&format!("[source]\nlisten = [\"{addr}\"]\n")).unwrap();
+            let err = c.validate().unwrap_err().to_string();
+            assert!(err.contains("source.listen") && err.contains("expose_beyond_loopback"), "{addr}: {err}");
+        }
+        let c = PosternConfig::parse("[journalist]\nlisten = [\"127.0.0.1:1\", \"10.0.0.1:2\"]\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("journalist.listen"));
+        for addr in ["127.0.0.1:8080", "127.0.1.1:80", "[::1]:8080", "[::ffff:127.0.0.1]:80"] {
+            let c = PosternConfig::parse(&format!("[source]\nlisten = [\"{addr}\"]\n")).unwrap();
+            assert!(c.validate().is_ok(), "{addr}");
+        }
+        let c = PosternConfig::parse("[source]\nlisten = [\"0.0.0.0:8080\"]\nexpose_beyond_loopback = true\n").unwrap();
+        assert!(c.validate().is_ok());
+        let c = PosternConfig::parse("[source]\nlisten = []\n").unwrap();
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn a_c_tor_source_address_must_be_an_onion_and_only_without_arti() {
+        let onion = format!("{}.onion", "a".repeat(56));
+        let c = PosternConfig::parse(&format!("[source]\nv3_source_url = \"{onion}\"\n")).unwrap();
+        assert_eq!(c.validate().unwrap().source.v3_source_url.as_deref(), Some(onion.as_str()));
+        let c = PosternConfig::parse("[source]\nv3_source_url = \"http://example.com\"\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("source.v3_source_url"));
+        let both = format!("[source]\nv3_source_url = \"{onion}\"\n[source.onion]\nenabled = true\n");
+        assert!(PosternConfig::parse(&both).unwrap().validate().unwrap_err().to_string().contains("only for C tor"));
+    }
+
+    #[test]
+    fn only_available_locales_may_be_offered() {
+        let c = PosternConfig::parse("[source]\nlocales = [\"en-US\"]\n").unwrap();
+        assert!(c.validate().is_ok());
+        for bad in ["[]", "[\"xx-YY\"]", "[\"en_US\"]"] {
+            let c = PosternConfig::parse(&format!("[source]\nlocales = {bad}\n")).unwrap();
+            assert!(c.validate().unwrap_err().to_string().contains("source.locales"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn onion_dos_defences_are_on_by_default() {
+        let c = PosternConfig::default();
+        for onion in [&c.source.onion, &c.journalist.onion] {
+            assert_eq!((onion.intro_rate_per_second, onion.intro_burst), (25, 200));
+            assert!(onion.enable_pow);
+            assert!(onion.max_streams_per_circuit > 0);
+        }
     }
 
     #[test]

@@ -6,19 +6,23 @@ mod config;
 mod designation;
 mod error;
 mod filename;
+mod onion_address;
 mod sensitive;
 mod time;
 mod token;
 
-pub use account::{MAX_NAME_CHARS, RESERVED_USERNAME, is_valid_username};
+pub use account::{
+    DEFAULT_ORGANIZATION_NAME, MAX_NAME_CHARS, RESERVED_USERNAME, is_valid_organization_name, is_valid_username,
+};
 pub use codename::{CODENAME_WORDS, Codename, MAX_CODENAME_INPUT, ParseCodenameError, wordlist};
 pub use config::{
-    ConfigError, DEFAULT_MAX_UPLOAD_BYTES, InstanceConfig, JournalistConfig, LoggingConfig, OnionConfig, PosternConfig,
-    SourceConfig, TorConfig,
+    AVAILABLE_LOCALES, ConfigError, DEFAULT_INTRO_BURST, DEFAULT_INTRO_RATE_PER_SECOND, DEFAULT_MAX_UPLOAD_BYTES,
+    InstanceConfig, JournalistConfig, LoggingConfig, OnionConfig, PosternConfig, SourceConfig, TorConfig,
 };
 pub use designation::{Designation, journalist_filename};
 pub use error::{ErrorKind, HasKind};
 pub use filename::secure_filename;
+pub use onion_address::{is_expected_host, is_v3_onion_host};
 pub use sensitive::Sensitive;
 pub use time::UtcDateTime;
 pub use token::{constant_time_eq, random_token};

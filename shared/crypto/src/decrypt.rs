@@ -68,10 +68,10 @@ impl DecryptionHelper for Helper<'_> {
         for ka in keys.secret() {
             let Ok(mut pair) = ka.key().clone().into_keypair() else { continue };
             for pkesk in pkesks {
-                if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo) {
-                    if decrypt(algo, &sk) {
-                        return Ok(None);
-                    }
+                if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo)
+                    && decrypt(algo, &sk)
+                {
+                    return Ok(None);
                 }
             }
         }

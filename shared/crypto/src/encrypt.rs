@@ -73,6 +73,15 @@ where
     Ok(PlaintextWriter { inner: Inner::Literal(literal_to(key, sink)?) })
 }
 
+/// Starts an encrypted archive (a backup) to `key`, an administrator's key: binary
+/// literal data that `gpg --decrypt` writes out as it was.
+pub fn encrypt_archive<'a, W>(key: &'a SubmissionKey, sink: W) -> Result<PlaintextWriter<'a>, CryptoError>
+where
+    W: Write + Send + Sync + 'a,
+{
+    Ok(PlaintextWriter { inner: Inner::Literal(literal_to(key, sink)?) })
+}
+
 /// Starts an encrypted document (`-doc.gz.gpg`): a gzip member of stored blocks with
 /// `filename` (already sanitised) in its header and mtime 0, encrypted.
 ///

@@ -42,6 +42,17 @@ impl InstanceSecrets {
         Self { lookup_pepper: lookup, key_pepper: key }
     }
 
+    /// The instance's id: a hash of both peppers, which reveals nothing of them. A
+    /// backup names its instance by it, and a restore refuses another instance's.
+    pub fn instance_id(&self) -> String {
+        use sha2::Digest;
+        let mut hash = sha2::Sha256::new();
+        hash.update(b"postern instance id v1\0");
+        hash.update(self.lookup_pepper.as_slice());
+        hash.update(self.key_pepper.as_slice());
+        hex::encode(&hash.finalize()[..16])
+    }
+
     /// The text of a secrets file.
     pub fn to_file_text(&self) -> Zeroizing<String> {
         Zeroizing::new(format!(

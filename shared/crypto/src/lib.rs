@@ -14,7 +14,7 @@ mod viewing;
 
 pub use decrypt::{PacketVersions, decrypt_message, packet_versions};
 pub use encrypt::{
-    PlaintextWriter, SCRUB_NOTE_HEADER, SourceCert, encrypt_document, encrypt_message, encrypt_reply,
+    PlaintextWriter, SCRUB_NOTE_HEADER, SourceCert, encrypt_archive, encrypt_document, encrypt_message, encrypt_reply,
     encrypt_scrubbed_document,
 };
 pub use error::{CryptoError, KeyProblem};
@@ -26,5 +26,5 @@ pub use password::{MAX_PASSWORD_CHARS, generate_password, hash_password, is_acce
 pub use source_key::{
     SealedSourceKey, SourceKeyPad, SourcePublicKey, SourceReplyKey, decrypt_reply, derive_source_public_key,
 };
-pub use submission_key::SubmissionKey;
+pub use submission_key::{SubmissionKey, key_fingerprint};
 pub use viewing::{ViewingKey, ViewingKeyProblem, generate_protected_key_pair};

@@ -63,6 +63,17 @@ impl SubmissionKey {
     }
 }
 
+/// The fingerprint of the one public key in `text`, usable or not (a backup of an
+/// instance whose key has expired must still say whose it is).
+pub fn key_fingerprint(text: &str) -> Result<String, KeyProblem> {
+    let mut certs = CertParser::from_bytes(text.as_bytes()).map_err(|_| KeyProblem::NotOpenPgp)?;
+    let cert = certs.next().ok_or(KeyProblem::NotOpenPgp)?.map_err(|_| KeyProblem::NotOpenPgp)?;
+    if certs.next().is_some() {
+        return Err(KeyProblem::SeveralKeys);
+    }
+    Ok(cert.fingerprint().to_hex())
+}
+
 fn check_usable(cert: &Cert) -> Result<(), KeyProblem> {
     let policy = StandardPolicy::new();
     let vc = cert.with_policy(&policy, None).map_err(|_| KeyProblem::Policy)?;

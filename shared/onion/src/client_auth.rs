@@ -2,8 +2,9 @@
 //! halves sit in the service's authorised-clients directory as `<device>.auth`
 //! (`descriptor:x25519:<base32>`, the format arti and C tor share).
 
+use std::collections::BTreeMap;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use data_encoding::BASE32_NOPAD;
@@ -65,8 +66,13 @@ fn device_file(dir: &Path, name: &str) -> Result<PathBuf, OnionError> {
     Ok(dir.join(format!("{name}.auth")))
 }
 
+/// The mode of a device's `.auth` file.
+const DEVICE_FILE_MODE: u32 = 0o640;
+
 /// Authorises `key` as device `name` (replacing a device of that name). The running
-/// service notices the new file and republishes its descriptor.
+/// service notices the new file and republishes its descriptor. The file is 0640: an
+/// administrator writes it, and the journalist service reads it through the
+/// directory's group (a public key; no secret).
 pub fn authorize_client(dir: &Path, name: &str, key: &ClientKey) -> Result<(), OnionError> {
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -78,7 +84,8 @@ pub fn authorize_client(dir: &Path, name: &str, key: &ClientKey) -> Result<(), O
     let write = || -> std::io::Result<()> {
         // A stale temporary file would keep its old mode: start from none.
         let _ = std::fs::remove_file(&temp);
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(DEVICE_FILE_MODE).open(&temp)?;
+        file.set_permissions(std::fs::Permissions::from_mode(DEVICE_FILE_MODE))?;
         writeln!(file, "{}", key.public_line())?;
         file.sync_all()?;
         std::fs::rename(&temp, &path)
@@ -96,6 +103,39 @@ pub fn revoke_client(dir: &Path, name: &str) -> Result<bool, OnionError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(cause) => Err(OnionError::Io { op: "remove an authorised device key", cause }),
     }
+}
+
+/// The authorised devices' public keys, by name (`descriptor:x25519:<BASE32>`).
+/// Files that are not a valid device key are left out, with a warning.
+pub(crate) fn authorized_keys(dir: &Path) -> Result<BTreeMap<String, String>, OnionError> {
+    let mut keys = BTreeMap::new();
+    for name in authorized_clients(dir)? {
+        let Ok(path) = device_file(dir, &name) else {
+            tracing::warn!("a file in the journalist devices directory is not named like a device; it is ignored");
+            continue;
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            // Revoked meanwhile.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(cause) => return Err(OnionError::Io { op: "read an authorised device key", cause }),
+        };
+        match parse_public_line(&text) {
+            Some(line) => {
+                keys.insert(name, line);
+            }
+            None => tracing::warn!("a journalist device file does not hold a device key; it is ignored"),
+        }
+    }
+    Ok(keys)
+}
+
+/// A `descriptor:x25519:<BASE32>` line with a 32-byte key, trimmed.
+fn parse_public_line(text: &str) -> Option<String> {
+    let line = text.trim();
+    let key = line.strip_prefix("descriptor:x25519:")?;
+    let bytes = BASE32_NOPAD.decode(key.as_bytes()).ok()?;
+    (bytes.len() == 32).then(|| line.to_owned())
 }
 
 /// The names of the authorised devices, sorted.
@@ -147,5 +187,9 @@ mod tests {
         assert_eq!(authorized_clients(&devices).unwrap(), ["laptop-1"]);
         let text = std::fs::read_to_string(devices.join("laptop-1.auth")).unwrap();
         assert!(text.starts_with("descriptor:x25519:"));
+        std::fs::write(devices.join("broken.auth"), "descriptor:x25519:TOOSHORT").unwrap();
+        let keys = authorized_keys(&devices).unwrap();
+        assert_eq!(keys.keys().collect::<Vec<_>>(), ["laptop-1"], "a broken file is left out");
+        assert_eq!(keys["laptop-1"], text.trim());
     }
 }

@@ -8,6 +8,7 @@
 mod client_auth;
 mod network;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use safelog::DisplayRedacted;
 use tor_cell::relaycell::msg::Connected;
+use tor_config::Reconfigure;
 use tor_hsservice::config::OnionServiceConfigBuilder;
 use tor_hsservice::{RunningOnionService, StreamRequest};
 use tor_proto::stream::IncomingStreamRequest;
@@ -45,9 +47,9 @@ pub enum OnionError {
     /// The arti configuration was refused.
     #[error("invalid Tor configuration: {0}")]
     Config(String),
-    /// Connecting to the Tor network failed.
-    #[error("unable to bootstrap Tor: {0}")]
-    Bootstrap(String),
+    /// The Tor client could not be created (its state directory, say).
+    #[error("unable to start the Tor client: {0}")]
+    Start(String),
     /// Starting the onion service failed.
     #[error("unable to launch the onion service: {0}")]
     Launch(String),
@@ -87,10 +89,11 @@ pub struct ServiceOptions {
     pub intro_rate_limit: Option<(u32, u32)>,
     /// Streams one rendezvous circuit may open at once before it is closed.
     pub max_streams_per_circuit: u32,
-    /// Ask clients for proof of work under load (needs the `pow` build feature).
+    /// Ask clients for proof of work under load; ignored by a build without the `pow`
+    /// feature (see [`POW_AVAILABLE`]).
     pub enable_pow: bool,
     /// Restricted discovery: only clients whose keys are in this directory can find
-    /// the service. Watched, so authorising or revoking needs no restart.
+    /// the service. Read every few seconds, so authorising or revoking needs no restart.
     pub authorized_clients_dir: Option<PathBuf>,
 }
 
@@ -108,9 +111,7 @@ impl OnionAddress {
 
 /// Parses a v3 address as written by [`OnionAddress::expose`].
 pub fn parse_address(text: &str) -> Option<OnionAddress> {
-    let host = text.strip_suffix(".onion")?;
-    let ok = host.len() == 56 && host.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b));
-    ok.then(|| OnionAddress(text.to_owned()))
+    postern_core::is_v3_onion_host(text).then(|| OnionAddress(text.to_owned()))
 }
 
 impl std::fmt::Debug for OnionAddress {
@@ -124,18 +125,38 @@ pub struct Tor {
     client: Arc<TorClient<PreferredRuntime>>,
 }
 
+/// How long to wait before trying to bootstrap again after a failure.
+const BOOTSTRAP_RETRY: Duration = Duration::from_secs(60);
+
 impl Tor {
-    /// Connects to the Tor network (call inside a tokio runtime).
-    pub async fn bootstrap(options: &TorOptions) -> Result<Self, OnionError> {
+    /// Starts a Tor client (call inside a tokio runtime) that connects to the Tor
+    /// network in the background, trying again every minute until it succeeds. Onion
+    /// services can be launched at once: their keys, and so their addresses, exist
+    /// before the network is reachable, and they publish when it is.
+    pub fn start(options: &TorOptions) -> Result<Self, OnionError> {
         let builder: TorClientConfigBuilder = network::config_builder(options)?;
         let config = builder.build().map_err(|e| OnionError::Config(e.to_string()))?;
-        let client = TorClient::create_bootstrapped(config).await.map_err(|e| OnionError::Bootstrap(e.to_string()))?;
+        let client = TorClient::builder()
+            .config(config)
+            .create_unbootstrapped()
+            .map_err(|e| OnionError::Start(e.to_string()))?;
+        let bootstrapping = Arc::clone(&client);
+        tokio::spawn(async move {
+            while let Err(e) = bootstrapping.bootstrap().await {
+                tracing::warn!("unable to connect to the Tor network yet; trying again in a minute: {e}");
+                tokio::time::sleep(BOOTSTRAP_RETRY).await;
+            }
+        });
         Ok(Self { client })
     }
 
     /// Launches an onion service and serves `app` on every stream to its port 80.
     pub fn serve(&self, options: &ServiceOptions, app: Router) -> Result<OnionService, OnionError> {
-        let config = service_config(options)?;
+        let devices = match &options.authorized_clients_dir {
+            Some(dir) => client_auth::authorized_keys(dir)?,
+            None => BTreeMap::new(),
+        };
+        let config = service_config(options, &devices)?;
         let launched = self.client.launch_onion_service(config).map_err(|e| OnionError::Launch(e.to_string()))?;
         let Some((service, requests)) = launched else {
             return Err(OnionError::Launch("the service is disabled".to_owned()));
@@ -150,7 +171,45 @@ impl Tor {
                 tokio::spawn(serve_stream(request, app.clone()));
             }
         });
-        Ok(OnionService { address, service, task })
+        let watcher = options
+            .authorized_clients_dir
+            .clone()
+            .map(|dir| tokio::spawn(watch_devices(dir, options.clone(), devices, Arc::clone(&service))));
+        Ok(OnionService { address, service, task, watcher })
+    }
+}
+
+/// How often the authorised devices directory is read again.
+const DEVICES_POLL: Duration = Duration::from_secs(5);
+
+/// Keeps the service's authorised clients equal to the devices directory. We read the
+/// directory ourselves and hand arti a static list: arti's own watcher starts only
+/// once Tor is connected, and misses a device added before that.
+async fn watch_devices(
+    dir: PathBuf,
+    options: ServiceOptions,
+    mut current: BTreeMap<String, String>,
+    service: Arc<RunningOnionService>,
+) {
+    loop {
+        tokio::time::sleep(DEVICES_POLL).await;
+        let devices = match client_auth::authorized_keys(&dir) {
+            Ok(devices) => devices,
+            Err(e) => {
+                tracing::warn!("unable to read the journalist devices; keeping the last list: {e}");
+                continue;
+            }
+        };
+        if devices == current {
+            continue;
+        }
+        let applied = service_config(&options, &devices).and_then(|c| {
+            service.reconfigure(c, Reconfigure::AllOrNothing).map_err(|e| OnionError::Config(e.to_string()))
+        });
+        match applied {
+            Ok(()) => current = devices,
+            Err(e) => tracing::warn!("unable to apply the journalist devices; keeping the last list: {e}"),
+        }
     }
 }
 
@@ -159,6 +218,8 @@ pub struct OnionService {
     address: OnionAddress,
     service: Arc<RunningOnionService>,
     task: tokio::task::JoinHandle<()>,
+    /// Follows the authorised devices (restricted discovery only).
+    watcher: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl OnionService {
@@ -167,28 +228,40 @@ impl OnionService {
         &self.address
     }
 
-    /// Waits until the first descriptor has been published (or `limit` passes): from
-    /// then on, clients can find the service. Returns whether it was published.
-    pub async fn published(&self, limit: Duration) -> bool {
-        let mut events = self.service.status_events();
-        let wait = async {
-            loop {
-                let state = self.service.status().state();
-                if state.is_fully_reachable() || matches!(state, tor_hsservice::status::State::DegradedUnreachable) {
-                    return true;
-                }
-                if events.next().await.is_none() {
-                    return false;
-                }
+    /// Logs a warning, naming the service by `what` (never its address), if it has
+    /// not published its first descriptor within `limit`; does not wait for it.
+    pub fn warn_unless_published(&self, what: &'static str, limit: Duration) {
+        let service = Arc::clone(&self.service);
+        tokio::spawn(async move {
+            if !published(service, limit).await {
+                tracing::warn!("the {what} onion service has not published its descriptor yet; it keeps trying");
             }
-        };
-        tokio::time::timeout(limit, wait).await.unwrap_or(false)
+        });
     }
+}
+
+async fn published(service: Arc<RunningOnionService>, limit: Duration) -> bool {
+    let mut events = service.status_events();
+    let wait = async {
+        loop {
+            let state = service.status().state();
+            if state.is_fully_reachable() || matches!(state, tor_hsservice::status::State::DegradedUnreachable) {
+                return true;
+            }
+            if events.next().await.is_none() {
+                return false;
+            }
+        }
+    };
+    tokio::time::timeout(limit, wait).await.unwrap_or(false)
 }
 
 impl Drop for OnionService {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(watcher) = &self.watcher {
+            watcher.abort();
+        }
     }
 }
 
@@ -206,12 +279,18 @@ async fn serve_stream(request: StreamRequest, app: Router) {
     let _ = connection.await;
 }
 
-fn service_config(options: &ServiceOptions) -> Result<tor_hsservice::OnionServiceConfig, OnionError> {
+/// arti's configuration of a service; with restricted discovery, `devices` (name →
+/// public key line) are its authorised clients.
+fn service_config(
+    options: &ServiceOptions,
+    devices: &BTreeMap<String, String>,
+) -> Result<tor_hsservice::OnionServiceConfig, OnionError> {
     let mut table = toml::Table::new();
     table.insert("nickname".into(), options.nickname.clone().into());
     table.insert("num_intro_points".into(), i64::from(options.num_intro_points).into());
     table.insert("max_concurrent_streams_per_circuit".into(), i64::from(options.max_streams_per_circuit).into());
-    table.insert("enable_pow".into(), options.enable_pow.into());
+    // A build without proof of work says so at start (the caller); arti would refuse it.
+    table.insert("enable_pow".into(), (options.enable_pow && POW_AVAILABLE).into());
     if let Some((rate, burst)) = options.intro_rate_limit {
         let mut bucket = toml::Table::new();
         bucket.insert("rate".into(), i64::from(rate).into());
@@ -219,18 +298,21 @@ fn service_config(options: &ServiceOptions) -> Result<tor_hsservice::OnionServic
         table.insert("rate_limit_at_intro".into(), bucket.into());
     }
     if let Some(dir) = &options.authorized_clients_dir {
+        // The directory too (arti reads it at launch and at each reconfiguration, and
+        // wants one source of keys even when there are no devices yet), unwatched: the
+        // static list of what we last read is what follows changes.
         let mut key_dir = toml::Table::new();
         key_dir.insert("path".into(), dir.to_string_lossy().into_owned().into());
+        let keys: toml::Table = devices.iter().map(|(name, line)| (name.clone(), line.clone().into())).collect();
         let mut restricted = toml::Table::new();
         restricted.insert("enabled".into(), true.into());
+        restricted.insert("watch_configuration".into(), false.into());
         restricted.insert("key_dirs".into(), toml::Value::Array(vec![key_dir.into()]));
+        restricted.insert("static_keys".into(), keys.into());
         table.insert("restricted_discovery".into(), restricted.into());
     }
-    let mut builder: OnionServiceConfigBuilder =
+    let builder: OnionServiceConfigBuilder =
         toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| OnionError::Config(e.to_string()))?;
-    if options.authorized_clients_dir.is_some() {
-        builder.restricted_discovery().watch_configuration(true);
-    }
     builder.build().map_err(|e| OnionError::Config(e.to_string()))
 }
 
@@ -251,12 +333,15 @@ mod tests {
 
     #[test]
     fn our_options_make_a_valid_arti_service_config() {
-        service_config(&options()).unwrap();
+        let none = BTreeMap::new();
+        service_config(&options(), &none).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let restricted = ServiceOptions { authorized_clients_dir: Some(dir.path().to_owned()), ..options() };
-        service_config(&restricted).unwrap();
+        service_config(&restricted, &none).unwrap();
+        let laptop = BTreeMap::from([("laptop".to_owned(), ClientKey::generate().public_line())]);
+        service_config(&restricted, &laptop).unwrap();
         let bad = ServiceOptions { num_intro_points: 0, ..options() };
-        assert!(service_config(&bad).is_err(), "arti refuses 0 introduction points");
+        assert!(service_config(&bad, &none).is_err(), "arti refuses 0 introduction points");
     }
 
     #[test]

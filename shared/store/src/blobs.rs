@@ -1,8 +1,15 @@
 //! Ciphertext files: written under a temporary name, fsynced, then renamed into place.
+//!
+//! The source and journalist processes share the store, and the source process sweeps
+//! what interrupted writes left when it starts. So that it never removes a file the
+//! other process is still writing or recording, a writer holds an exclusive lock
+//! (`flock`) on its file from creation until the file's row is committed or the file is
+//! removed; the sweep takes only files whose lock it can take itself, which no live
+//! writer holds: provably abandoned ones.
 
-use std::fs::{File, FileTimes, OpenOptions};
+use std::fs::{File, FileTimes, OpenOptions, TryLockError};
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,6 +19,7 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 
 use crate::StoreError;
+use crate::access::set_file_mode;
 use crate::error::io;
 
 /// Prefix of temporary ciphertext files; startup removes any it finds.
@@ -101,18 +109,28 @@ impl Syncer {
 }
 
 impl BlobWriter {
-    /// Creates a new temporary file (mode 0600, never an existing file) in `dir`.
-    pub(crate) fn create(dir: &Path) -> Result<Self, StoreError> {
-        let mut random = [0u8; 16];
-        OsRng.fill_bytes(&mut random);
-        let temp_path = dir.join(format!("{TEMP_PREFIX}{}", hex::encode(random)));
-        let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp_path).map_err(|e| match e
-            .kind()
-        {
-            // The source's directory is gone: the source was deleted meanwhile.
-            io::ErrorKind::NotFound => StoreError::NoSuchSource,
-            _ => StoreError::Io { op: "create a temporary ciphertext file", cause: e },
-        })?;
+    /// Creates a new temporary file with `mode` (never an existing file) in `dir`, and
+    /// locks it.
+    pub(crate) fn create(dir: &Path, mode: u32) -> Result<Self, StoreError> {
+        let (file, temp_path) = loop {
+            let mut random = [0u8; 16];
+            OsRng.fill_bytes(&mut random);
+            let temp_path = dir.join(format!("{TEMP_PREFIX}{}", hex::encode(random)));
+            let file = OpenOptions::new().write(true).create_new(true).mode(mode).open(&temp_path).map_err(|e| {
+                match e.kind() {
+                    // The source's directory is gone: the source was deleted meanwhile.
+                    io::ErrorKind::NotFound => StoreError::NoSuchSource,
+                    _ => StoreError::Io { op: "create a temporary ciphertext file", cause: e },
+                }
+            })?;
+            set_file_mode(&file, mode).map_err(io("set a ciphertext file's mode"))?;
+            file.lock().map_err(io("lock a temporary ciphertext file"))?;
+            // The other process's sweep may have taken the empty file in the instant
+            // before it was locked; then it is unlinked, and we start again.
+            if file.metadata().map_err(io("read a temporary ciphertext file"))?.nlink() > 0 {
+                break (file, temp_path);
+            }
+        };
         Ok(Self {
             file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
             temp_path,
@@ -136,11 +154,12 @@ impl BlobWriter {
         let epoch = FileTimes::new().set_accessed(UNIX_EPOCH).set_modified(UNIX_EPOCH);
         writer.get_ref().set_times(epoch).map_err(io("set ciphertext file times"))?;
         writer.get_ref().sync_all().map_err(io("fsync ciphertext"))?;
-        self.file = None;
+        let (file, _) = self.file.take().ok_or(StoreError::Bug("blob finished twice"))?.into_parts();
         Ok(FinishedBlob {
             temp_path: Some(std::mem::take(&mut self.temp_path)),
             dir: std::mem::take(&mut self.dir),
             size: self.written,
+            _locked: file,
         })
     }
 }
@@ -181,12 +200,13 @@ impl Drop for BlobWriter {
     }
 }
 
-/// A complete, fsynced ciphertext file waiting for its row. Dropping it unrecorded
-/// removes the file.
+/// A complete, fsynced ciphertext file waiting for its row, still locked. Dropping it
+/// unrecorded removes the file; the lock goes with the last field.
 pub struct FinishedBlob {
     temp_path: Option<PathBuf>,
     dir: PathBuf,
     size: u64,
+    _locked: File,
 }
 
 impl FinishedBlob {
@@ -220,8 +240,15 @@ impl Drop for FinishedBlob {
     }
 }
 
-/// Removes temporary files, and files no row references, from a source directory.
-pub(crate) fn sweep_dir(dir: &Path, referenced: &[String]) -> Result<(), StoreError> {
+/// Removes abandoned temporary files, and abandoned files no row references, from a
+/// source directory. A file is abandoned when no writer holds its lock; a file that
+/// was unreferenced in `referenced` is looked up again with `now_referenced` once its
+/// lock is ours, because its writer may have recorded it and let go meanwhile.
+pub(crate) fn sweep_dir(
+    dir: &Path,
+    referenced: &[String],
+    mut now_referenced: impl FnMut(&str) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -231,9 +258,25 @@ pub(crate) fn sweep_dir(dir: &Path, referenced: &[String]) -> Result<(), StoreEr
         let entry = entry.map_err(io("list a source directory"))?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with(TEMP_PREFIX) || !referenced.iter().any(|r| *r == name) {
-            std::fs::remove_file(entry.path()).map_err(io("remove leftover ciphertext"))?;
+        let temporary = name.starts_with(TEMP_PREFIX);
+        if !temporary && referenced.iter().any(|r| *r == name) {
+            continue;
         }
+        let file = match File::open(entry.path()) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(StoreError::Io { op: "open leftover ciphertext", cause: e }),
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            // A live writer: not ours to judge.
+            Err(TryLockError::WouldBlock) => continue,
+            Err(TryLockError::Error(e)) => return Err(StoreError::Io { op: "lock leftover ciphertext", cause: e }),
+        }
+        if !temporary && now_referenced(&name)? {
+            continue;
+        }
+        std::fs::remove_file(entry.path()).map_err(io("remove leftover ciphertext"))?;
     }
     Ok(())
 }
@@ -241,4 +284,44 @@ pub(crate) fn sweep_dir(dir: &Path, referenced: &[String]) -> Result<(), StoreEr
 /// fsyncs a directory so a rename in it is durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(io("fsync a source directory"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sweep_takes_only_files_whose_lock_it_can_take_and_rechecks_them() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [".tmp-live", "3-x-msg.gpg", ".tmp-dead", "4-x-msg.gpg", "5-x-msg.gpg"] {
+            std::fs::write(dir.path().join(name), b"ciphertext").unwrap();
+        }
+        let live_temp = File::open(dir.path().join(".tmp-live")).unwrap();
+        live_temp.lock().unwrap();
+        let being_recorded = File::open(dir.path().join("3-x-msg.gpg")).unwrap();
+        being_recorded.lock().unwrap();
+        // 4 was recorded after the sweep listed the rows; 5 was never recorded.
+        sweep_dir(dir.path(), &[], |name| Ok(name == "4-x-msg.gpg")).unwrap();
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(left, [".tmp-live", "3-x-msg.gpg", "4-x-msg.gpg"]);
+        drop((live_temp, being_recorded));
+        sweep_dir(dir.path(), &["4-x-msg.gpg".to_owned()], |_| Ok(false)).unwrap();
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["4-x-msg.gpg"], "once their writers are gone, the leftovers go");
+    }
+
+    #[test]
+    fn a_new_blob_is_locked_until_it_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = BlobWriter::create(dir.path(), 0o600).unwrap();
+        w.write_all(b"x").unwrap();
+        let probe = File::open(&w.temp_path).unwrap();
+        assert!(matches!(probe.try_lock(), Err(TryLockError::WouldBlock)));
+        let finished = w.finish().unwrap();
+        assert!(matches!(probe.try_lock(), Err(TryLockError::WouldBlock)), "still locked once finished");
+        drop(finished);
+        probe.try_lock().unwrap();
+    }
 }

@@ -37,6 +37,17 @@ pub enum StoreError {
         #[source]
         cause: std::io::Error,
     },
+    /// A file or directory has looser (or other) permissions than the store needs,
+    /// and this user may not change them.
+    #[error("{what} has mode {found:o}, but must be {wanted:o}; run as its owner or fix it with chmod")]
+    WrongMode {
+        /// Which one.
+        what: &'static str,
+        /// Its mode now.
+        found: u32,
+        /// The mode it needs.
+        wanted: u32,
+    },
     /// No unused designation was found after many tries.
     #[error("could not find an unused designation")]
     DesignationsExhausted,
@@ -68,9 +79,11 @@ impl HasKind for StoreError {
             {
                 ErrorKind::DiskFull
             }
-            Self::Db { .. } | Self::SchemaTooNew { .. } | Self::Io { .. } | Self::DesignationsExhausted => {
-                ErrorKind::StoreUnavailable
-            }
+            Self::Db { .. }
+            | Self::SchemaTooNew { .. }
+            | Self::Io { .. }
+            | Self::WrongMode { .. }
+            | Self::DesignationsExhausted => ErrorKind::StoreUnavailable,
             Self::NoSuchSource => ErrorKind::Unauthorized,
             Self::UsernameTaken => ErrorKind::BadInput,
             Self::Bug(_) => ErrorKind::Internal,

@@ -8,6 +8,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use crate::StoreError;
+use crate::access::set_file_mode;
 use crate::error::io;
 
 /// Writes `contents` to `path` with `mode` (for example 0o600), refusing to replace
@@ -31,7 +32,8 @@ pub fn replace_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), Store
     let _ = std::fs::remove_file(&temp);
     let mut file =
         OpenOptions::new().write(true).create_new(true).mode(mode).open(&temp).map_err(io("create a file"))?;
-    let written = file.write_all(contents).and_then(|()| file.sync_all());
+    // The umask may have narrowed `mode`; the file gets exactly it.
+    let written = set_file_mode(&file, mode).and_then(|()| file.write_all(contents)).and_then(|()| file.sync_all());
     if let Err(e) = written {
         let _ = std::fs::remove_file(&temp);
         return Err(StoreError::Io { op: "write a file", cause: e });

@@ -354,7 +354,7 @@ impl Store {
 
     /// Replaces the instance logo atomically (the caller checked it is a PNG).
     pub fn set_logo(&self, png: &[u8]) -> Result<(), StoreError> {
-        files::replace_file(&self.logo_path(), png, 0o600)
+        files::replace_file(&self.logo_path(), png, self.access.file_mode())
     }
 
     fn logo_path(&self) -> PathBuf {

@@ -16,7 +16,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // v1
     "CREATE TABLE instance_config (
          id                           INTEGER PRIMARY KEY CHECK (id = 1),
-         organization_name            TEXT    NOT NULL DEFAULT 'Postern',
+         organization_name            TEXT    NOT NULL DEFAULT 'Postern', -- DEFAULT_ORGANIZATION_NAME
          allow_document_uploads       INTEGER NOT NULL DEFAULT 1,
          initial_message_min_len      INTEGER NOT NULL DEFAULT 0,
          reject_message_with_codename INTEGER NOT NULL DEFAULT 0
@@ -205,6 +205,34 @@ pub(crate) const LIST_SOURCE_DIRS: &str = "SELECT id, store_dir FROM sources";
 /// Every file name a source's rows reference, for the startup sweep.
 pub(crate) const LIST_FILENAMES_FOR_SOURCE: &str = "SELECT filename FROM submissions WHERE source_id = ?1
      UNION ALL SELECT filename FROM replies WHERE source_id = ?1";
+
+/// A consistent copy of the database into the (empty) file `?1`.
+pub(crate) const VACUUM_INTO: &str = "VACUUM INTO ?1";
+
+/// Whether there is any source, or any journalist but the placeholder.
+pub(crate) const HOLDS_ANYTHING: &str = "SELECT EXISTS (SELECT 1 FROM sources)
+     OR EXISTS (SELECT 1 FROM journalists WHERE is_placeholder = 0)";
+
+/// Every source's submission count, recounted (after rows were forgotten in a snapshot).
+pub(crate) const RECOUNT_SUBMISSIONS: &str =
+    "UPDATE sources SET submission_count = (SELECT COUNT(*) FROM submissions WHERE source_id = sources.id)";
+
+/// Every stored ciphertext: its source's directory and its name.
+pub(crate) const LIST_ALL_STORED_FILES: &str = "SELECT s.store_dir, m.filename FROM submissions m
+     JOIN sources s ON s.id = m.source_id
+     UNION ALL SELECT s.store_dir, r.filename FROM replies r JOIN sources s ON s.id = r.source_id";
+
+/// Forget the submission stored as `?2` in source directory `?1` (in a snapshot).
+pub(crate) const FORGET_SUBMISSION_FILE: &str =
+    "DELETE FROM submissions WHERE filename = ?2 AND source_id = (SELECT id FROM sources WHERE store_dir = ?1)";
+
+/// Forget the reply stored as `?2` in source directory `?1` (in a snapshot).
+pub(crate) const FORGET_REPLY_FILE: &str =
+    "DELETE FROM replies WHERE filename = ?2 AND source_id = (SELECT id FROM sources WHERE store_dir = ?1)";
+
+/// Whether source `?1` has a submission or reply stored as `?2`.
+pub(crate) const IS_FILENAME_STORED: &str = "SELECT 1 FROM submissions WHERE source_id = ?1 AND filename = ?2
+     UNION ALL SELECT 1 FROM replies WHERE source_id = ?1 AND filename = ?2";
 
 /// Pending sources (never submitted) beyond the newest `?1`, created at or before `?2`.
 pub(crate) const LIST_PENDING_SOURCES_BEYOND: &str = "SELECT id, store_dir FROM

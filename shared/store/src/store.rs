@@ -1,7 +1,7 @@
 //! The store: one SQLite connection behind a mutex, and the ciphertext directories.
 
-use std::fs::DirBuilder;
-use std::os::unix::fs::DirBuilderExt;
+use std::fs::{DirBuilder, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -11,6 +11,7 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::access::{DataAccess, ensure_mode, inherit_owner};
 use crate::blobs::{BlobWriter, FinishedBlob, sweep_dir, sync_dir};
 use crate::error::{db, io};
 use crate::{StoreError, sql};
@@ -258,20 +259,54 @@ pub struct Store {
     conn: Mutex<Connection>,
     pub(crate) store_root: PathBuf,
     pub(crate) data_dir: PathBuf,
+    pub(crate) access: DataAccess,
 }
 
+/// The database file in the data directory, and the two files SQLite keeps beside it.
+const DB_FILE: &str = "db.sqlite";
+const DB_SIDE_FILES: [&str; 2] = ["db.sqlite-wal", "db.sqlite-shm"];
+
 impl Store {
-    /// Opens (creating if needed) the store in `data_dir`: `db.sqlite` and `store/`,
-    /// both private to this user, and runs pending migrations.
+    /// Opens (creating if needed) the store in `data_dir`, private to this user.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        let private = |p: &Path| DirBuilder::new().recursive(true).mode(0o700).create(p);
-        private(data_dir).map_err(io("create the data directory"))?;
+        Self::open_with(data_dir, DataAccess::Private)
+    }
+
+    /// Opens (creating if needed) the store in `data_dir`: `db.sqlite` and `store/`
+    /// with the modes of `access`, whatever the umask and whether they existed, and
+    /// runs pending migrations.
+    pub fn open_with(data_dir: &Path, access: DataAccess) -> Result<Self, StoreError> {
+        let dir = |p: &Path, what| {
+            DirBuilder::new().recursive(true).mode(access.create_dir_mode()).create(p).map_err(io(what))?;
+            ensure_mode(p, access.dir_mode(), what)
+        };
+        dir(data_dir, "the data directory")?;
         let store_root = data_dir.join("store");
-        private(&store_root).map_err(io("create the store directory"))?;
-        let mut conn = Connection::open(data_dir.join("db.sqlite")).map_err(db("open the database"))?;
+        let new_store_root = !store_root.exists();
+        dir(&store_root, "the store directory")?;
+        let db_path = data_dir.join(DB_FILE);
+        let new_db = !db_path.exists();
+        // Created before SQLite opens it, so it never exists with SQLite's default 0644;
+        // SQLite gives the -wal and -shm files the database file's mode (and, run as
+        // root, its owner).
+        let created = OpenOptions::new().write(true).create(true).mode(access.file_mode()).open(&db_path);
+        drop(created.map_err(io("create the database file"))?);
+        ensure_mode(&db_path, access.file_mode(), "the database file")?;
+        for (new, path) in [(new_store_root, &store_root), (new_db, &db_path)] {
+            if new {
+                inherit_owner(path, data_dir)?;
+            }
+        }
+        let mut conn = Connection::open(&db_path).map_err(db("open the database"))?;
         conn.execute_batch(sql::CONNECTION_PRAGMAS).map_err(db("set connection pragmas"))?;
         migrate(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn), store_root, data_dir: data_dir.to_owned() })
+        for side in DB_SIDE_FILES {
+            let path = data_dir.join(side);
+            if path.exists() {
+                ensure_mode(&path, access.file_mode(), "a database journal file")?;
+            }
+        }
+        Ok(Self { conn: Mutex::new(conn), store_root, data_dir: data_dir.to_owned(), access })
     }
 
     /// Removes what an interrupted upload left: temporary ciphertext, and files no row
@@ -299,7 +334,10 @@ impl Store {
                 .map_err(db("list stored files"))?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(db("list stored files"))?;
-            sweep_dir(&self.store_root.join(dir), &referenced)?;
+            let mut is_stored = conn.prepare(sql::IS_FILENAME_STORED).map_err(db("look up a stored file"))?;
+            sweep_dir(&self.store_root.join(dir), &referenced, |name| {
+                is_stored.exists(params![id, name]).map_err(db("look up a stored file"))
+            })?;
         }
         Ok(())
     }
@@ -340,7 +378,11 @@ impl Store {
         let designation = unused_designation(&conn)?;
         let store_dir = random_hex(16);
         let dir = self.store_root.join(&store_dir);
-        DirBuilder::new().mode(0o700).create(&dir).map_err(io("create a source directory"))?;
+        DirBuilder::new().mode(self.access.create_dir_mode()).create(&dir).map_err(io("create a source directory"))?;
+        if let Err(e) = ensure_mode(&dir, self.access.dir_mode(), "a source directory") {
+            let _ = std::fs::remove_dir(&dir);
+            return Err(e);
+        }
         let uuid = random_uuid();
         let inserted = conn.execute(
             sql::INSERT_SOURCE,
@@ -377,7 +419,7 @@ impl Store {
 
     /// Starts a ciphertext file in the source's directory.
     pub fn begin_blob(&self, source: &SourceRecord) -> Result<BlobWriter, StoreError> {
-        BlobWriter::create(&self.source_dir(source))
+        BlobWriter::create(&self.source_dir(source), self.access.file_mode())
     }
 
     /// Records finished ciphertexts as one submission, in order: each gets the next
@@ -419,6 +461,9 @@ impl Store {
         let mut count = record.interaction_count;
         let mut from_source: i64 = 0;
         let mut placed: Vec<PathBuf> = Vec::new();
+        // Renamed blobs keep their locks until the rows are committed (or the files
+        // removed): until then the other process's sweep must leave them alone.
+        let mut held: Vec<FinishedBlob> = Vec::new();
         let result = (|| {
             let mut names = Vec::new();
             for (item, mut blob) in items {
@@ -448,6 +493,7 @@ impl Store {
                     }
                 }
                 placed.push(blob.rename_to(&name)?);
+                held.push(blob);
                 names.push(name);
             }
             if from_source > 0 {
@@ -465,6 +511,7 @@ impl Store {
                 let _ = std::fs::remove_file(path);
             }
         }
+        drop(held);
         result
     }
 
@@ -996,6 +1043,66 @@ pub(crate) mod tests {
         store.sweep_incomplete().unwrap();
         assert_eq!(files_in(&sdir), names);
         assert_eq!(files_in(&dir.path().join("store")), vec![s.store_dir.clone()], "orphaned directories go");
+    }
+
+    #[test]
+    fn the_sweep_spares_what_the_other_process_is_still_writing_or_recording() {
+        let dir = tempfile::tempdir().unwrap();
+        let source_process = Store::open(dir.path()).unwrap();
+        let journalist_process = Store::open(dir.path()).unwrap();
+        let s = new_source(&source_process, 6);
+        let sdir = dir.path().join("store").join(&s.store_dir);
+        let mut writing = journalist_process.begin_blob(&s).unwrap();
+        writing.write_all(b"a reply being encrypted").unwrap();
+        source_process.sweep_incomplete().unwrap();
+        assert_eq!(files_in(&sdir).len(), 1, "a temporary file being written stays");
+        let finished = writing.finish().unwrap();
+        source_process.sweep_incomplete().unwrap();
+        assert_eq!(files_in(&sdir).len(), 1, "a finished file waiting for its row stays");
+        let name = journalist_process.record_reply(s.id, None, finished).unwrap();
+        source_process.sweep_incomplete().unwrap();
+        assert_eq!(files_in(&sdir), vec![name], "a recorded file stays, and nothing else was left");
+    }
+
+    #[test]
+    fn modes_are_enforced_on_an_existing_loose_directory_and_the_database_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(data.join("store")).unwrap();
+        for d in [&data, &data.join("store")] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::fs::write(data.join("db.sqlite"), b"").unwrap();
+        std::fs::set_permissions(data.join("db.sqlite"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let store = Store::open(&data).unwrap();
+        let s = new_source(&store, 7);
+        store.record_submission(s.id, vec![(SubmissionKind::Message, blob(&store, &s, b"m"))]).unwrap();
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("store")), 0o700);
+        assert_eq!(mode(&store.source_dir(&s)), 0o700);
+        for f in ["db.sqlite", "db.sqlite-wal", "db.sqlite-shm"] {
+            assert_eq!(mode(&data.join(f)), 0o600, "{f}");
+        }
+        assert_eq!(mode(&store.submissions(&s).unwrap()[0].path), 0o600);
+        drop(store);
+        let shared = Store::open_with(&data, DataAccess::GroupShared).unwrap();
+        let t = new_source(&shared, 8);
+        shared.record_submission(t.id, vec![(SubmissionKind::Message, blob(&shared, &t, b"m"))]).unwrap();
+        assert_eq!(mode(&data), 0o2770);
+        assert_eq!(mode(&shared.source_dir(&t)), 0o2770);
+        for f in ["db.sqlite", "db.sqlite-wal", "db.sqlite-shm"] {
+            assert_eq!(mode(&data.join(f)), 0o660, "{f}");
+        }
+        assert_eq!(mode(&shared.submissions(&t).unwrap()[0].path), 0o660);
+    }
+
+    #[test]
+    fn a_new_instance_starts_with_the_default_organization_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.instance_settings().unwrap().organization_name, postern_core::DEFAULT_ORGANIZATION_NAME);
     }
 
     #[test]

@@ -133,3 +133,6 @@ why-key-heading = Why download our public key?
 why-key-body = If you are comfortable with OpenPGP, you can encrypt files to our public key before you upload them, so that only our offline viewing station can read them. This is optional: everything you send is encrypted to this key as soon as it arrives.
 why-key-download = Download our public key
 why-key-fingerprint = Its fingerprint is:
+
+misdirected-heading = Wrong address
+misdirected-body = This server does not answer to the name your browser used. Use the onion address the news organization published.

@@ -68,7 +68,7 @@ struct Metadata {
     sd_version: Option<&'static str>,
     postern_version: &'static str,
     server_os: Option<String>,
-    supported_languages: Vec<&'static str>,
+    supported_languages: Vec<String>,
     v3_source_url: Option<String>,
 }
 
@@ -85,16 +85,11 @@ pub(crate) async fn metadata(State(app): State<AppState>, Extension(session): Ex
         sd_version: None,
         postern_version: env!("CARGO_PKG_VERSION"),
         server_os: app.inner.server_os.clone(),
-        supported_languages: vec!["en_US"],
-        v3_source_url: app.v3_source_url().filter(|u| is_v3_onion(u)),
+        // SecureDrop's form: en_US, not en-US.
+        supported_languages: app.inner.config.locales.iter().map(|l| l.replace('-', "_")).collect(),
+        v3_source_url: app.v3_source_url().filter(|u| postern_core::is_v3_onion_host(u)),
     };
     axum::Json(body).into_response()
-}
-
-/// Whether `url` is a bare v3 onion address, as SecureDrop validates it.
-fn is_v3_onion(url: &str) -> bool {
-    url.strip_suffix(".onion")
-        .is_some_and(|host| host.len() == 56 && host.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
 /// `GET /robots.txt`: no indexing anywhere.
@@ -126,16 +121,4 @@ pub(crate) async fn method_not_allowed(
     Extension(session): Extension<SessionCtx>,
 ) -> Response {
     app.error_page(&session, StatusCode::METHOD_NOT_ALLOWED, "error-heading", "error-method").await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_v3_onions_are_published() {
-        assert!(is_v3_onion(&format!("{}.onion", "a2".repeat(28))));
-        assert!(!is_v3_onion("example.com"));
-        assert!(!is_v3_onion(&format!("{}.onion", "A".repeat(56))));
-    }
 }
