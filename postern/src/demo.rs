@@ -10,7 +10,7 @@ use postern_store::files::{replace_file, write_new_file};
 use crate::cli::DemoArgs;
 use crate::init::{CONFIG_FILE, create_instance};
 use crate::instance::{init_logging, journalist_state, source_state};
-use crate::serve::{bind_all, purge_pending_daily, runtime, serve_all_until_ctrl_c};
+use crate::serve::{bind_all, purge_pending_daily, run_async, serve_all_until_ctrl_c};
 
 const SECRET_KEY_FILE: &str = "submission-secret.asc";
 
@@ -32,7 +32,7 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
     config.source.onion.enabled = args.onion;
     config.journalist.onion.enabled = args.onion;
     init_logging(&config.logging.level);
-    runtime()?.block_on(async {
+    run_async(async {
         let (state, store) = source_state(&config)?;
         let newsroom = journalist_state(&config, std::sync::Arc::clone(&store));
         let listeners = bind_all(&config.source.listen).await?;

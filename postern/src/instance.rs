@@ -98,11 +98,14 @@ pub(crate) fn open_store(config: &PosternConfig) -> anyhow::Result<Arc<Store>> {
 /// Installs the stderr log subscriber at the configured level, without timestamps
 /// (journald adds its own).
 pub(crate) fn init_logging(level: &str) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::new(level);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .without_time()
         .with_target(false)
+        // Colour codes only for a person at a terminal, never into the journal.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -34,8 +34,7 @@ pub(crate) fn load_config(
 pub(crate) fn run_source(args: &ServeArgs) -> anyhow::Result<()> {
     let config = load_config(&args.config, args.tor_network.as_deref())?;
     init_logging(&config.logging.level);
-    let runtime = runtime()?;
-    runtime.block_on(async {
+    run_async(async {
         let (state, store) = source_state(&config)?;
         let router = source_interface::router(state.clone());
         let listeners = bind_all(&config.source.listen).await?;
@@ -65,7 +64,7 @@ pub(crate) fn announce_source_onion(address: &postern_onion::OnionAddress) {
 pub(crate) fn run_journalist(args: &ServeArgs) -> anyhow::Result<()> {
     let config = load_config(&args.config, args.tor_network.as_deref())?;
     init_logging(&config.logging.level);
-    runtime()?.block_on(async {
+    run_async(async {
         let state = journalist_state(&config, open_store(&config)?);
         let router = journalist_interface::router(state.clone());
         let listeners = bind_all(&config.journalist.listen).await?;
@@ -108,8 +107,19 @@ pub(crate) async fn purge_pending_daily(store: Arc<Store>) {
     }
 }
 
-pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("unable to start the async runtime")
+/// How long tasks still running at shutdown (arti's, blocking store work) get to end;
+/// without a bound, a blocking task in a retry loop would hold the process until
+/// systemd kills it (90 s), delaying every restart and reboot.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Runs `main` on a new multi-threaded runtime, then shuts the runtime down within
+/// [`SHUTDOWN_GRACE`].
+pub(crate) fn run_async(main: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("unable to start the async runtime")?;
+    let result = runtime.block_on(main);
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    result
 }
 
 pub(crate) async fn bind_all(addrs: &[SocketAddr]) -> anyhow::Result<Vec<TcpListener>> {

@@ -298,17 +298,19 @@ fn service_config(
         table.insert("rate_limit_at_intro".into(), bucket.into());
     }
     if let Some(dir) = &options.authorized_clients_dir {
-        // The directory too (arti reads it at launch and at each reconfiguration, and
-        // wants one source of keys even when there are no devices yet), unwatched: the
-        // static list of what we last read is what follows changes.
-        let mut key_dir = toml::Table::new();
-        key_dir.insert("path".into(), dir.to_string_lossy().into_owned().into());
-        let keys: toml::Table = devices.iter().map(|(name, line)| (name.clone(), line.clone().into())).collect();
         let mut restricted = toml::Table::new();
         restricted.insert("enabled".into(), true.into());
         restricted.insert("watch_configuration".into(), false.into());
-        restricted.insert("key_dirs".into(), toml::Value::Array(vec![key_dir.into()]));
-        restricted.insert("static_keys".into(), keys.into());
+        if devices.is_empty() {
+            // arti wants a source of keys even when there is none: the (empty)
+            // directory itself, which it reads only when reconfigured.
+            let mut key_dir = toml::Table::new();
+            key_dir.insert("path".into(), dir.to_string_lossy().into_owned().into());
+            restricted.insert("key_dirs".into(), toml::Value::Array(vec![key_dir.into()]));
+        } else {
+            let keys: toml::Table = devices.iter().map(|(name, line)| (name.clone(), line.clone().into())).collect();
+            restricted.insert("static_keys".into(), keys.into());
+        }
         table.insert("restricted_discovery".into(), restricted.into());
     }
     let builder: OnionServiceConfigBuilder =

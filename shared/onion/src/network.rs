@@ -6,6 +6,11 @@ use arti_client::config::TorClientConfigBuilder;
 
 use crate::{OnionError, TorOptions};
 
+/// The most memory arti's queues may hold before it reclaims (closing the streams that
+/// hold the most): a fixed bound, rather than arti's guess from the system's memory,
+/// which a sandboxed service cannot read (systemd's ProcSubset=pid hides it).
+const ARTI_MEMORY_MAX: &str = "256 MiB";
+
 /// Deep-merges table `b` into `a`.
 fn merge(a: &mut toml::Table, b: toml::Table) {
     for (key, value) in b {
@@ -31,8 +36,13 @@ pub(crate) fn config_builder(options: &TorOptions) -> Result<TorClientConfigBuil
     let mut storage = toml::Table::new();
     storage.insert("state_dir".into(), state.to_string_lossy().into_owned().into());
     storage.insert("cache_dir".into(), cache.to_string_lossy().into_owned().into());
+    let mut memory = toml::Table::new();
+    memory.insert("max".into(), ARTI_MEMORY_MAX.into());
+    let mut system = toml::Table::new();
+    system.insert("memory".into(), memory.into());
     let mut ours = toml::Table::new();
     ours.insert("storage".into(), storage.into());
+    ours.insert("system".into(), system.into());
     merge(&mut table, ours);
     toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| OnionError::Config(e.message().to_owned()))
 }
