@@ -4,7 +4,10 @@
 import pathlib
 import re
 
+import pytest
 import yaml
+
+pytestmark = pytest.mark.static
 
 ANSIBLE = pathlib.Path(__file__).resolve().parents[2] / "ansible"
 PLAYBOOKS = ["site.yml", "backup.yml", "restore.yml"]

@@ -575,3 +575,25 @@ fn a_backup_is_encrypted_to_the_administrator_and_restores_only_onto_its_own_ins
     let store = postern_store::Store::open(&other.join("data")).unwrap();
     assert!(store.journalist("eve").unwrap().is_some() && store.journalist("dana").unwrap().is_none());
 }
+
+#[test]
+fn behind_c_tor_the_configured_source_address_is_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = init_instance(dir.path(), false);
+    let config = inst.join("postern.toml");
+    let port = free_port();
+    let onion = format!("{}.onion", "c".repeat(56));
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+        .replace("# v3_source_url = \"…onion\"", &format!("v3_source_url = \"{onion}\""));
+    std::fs::write(&config, text).unwrap();
+    let _server = Running::start(postern_binary(), &["serve", "source", "--config", config.to_str().unwrap()]);
+    let url = format!("http://127.0.0.1:{port}/");
+    let (status, body) = wait_for(|| http_get(&url, "/metadata").ok());
+    assert_eq!(status, 200);
+    let metadata: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(metadata["v3_source_url"], onion.as_str());
+    assert_eq!(metadata["supported_languages"], serde_json::json!(["en_US"]));
+    assert_eq!(get_with_host(&format!("127.0.0.1:{port}"), &onion).0, 200, "requests naming the onion are ours");
+}
