@@ -16,7 +16,7 @@ use crate::cli::{BackupArgs, RestoreArgs};
 /// `postern backup --recipient KEY.asc --out FILE`.
 #[expect(clippy::print_stdout, reason = "the command's report to the administrator")]
 pub(crate) fn back_up(args: &BackupArgs) -> anyhow::Result<()> {
-    let config = PosternConfig::load(&args.config).context("unable to load the configuration")?;
+    let config = PosternConfig::load(&args.instance.config).context("unable to load the configuration")?;
     let text = std::fs::read_to_string(&args.recipient).context("unable to read the administrator's key")?;
     let recipient = SubmissionKey::from_armored(&text)
         .map_err(|p| anyhow::anyhow!("the administrator's key {} cannot be used: {p}", args.recipient.display()))?;
@@ -40,7 +40,7 @@ pub(crate) fn back_up(args: &BackupArgs) -> anyhow::Result<()> {
         let encrypted = postern_crypto::encrypt_archive(&recipient, BufWriter::new(&file))
             .context("unable to start encrypting the backup")?;
         let (encrypted, summary) =
-            postern_backup::back_up(&layout(&config, &args.config), &store, &identity, encrypted)
+            postern_backup::back_up(&layout(&config, &args.instance.config), &store, &identity, encrypted)
                 .context("unable to write the backup")?;
         encrypted.finish().context("unable to finish encrypting the backup")?;
         file.sync_all().context("unable to write the backup to disk")?;
@@ -66,13 +66,13 @@ pub(crate) fn back_up(args: &BackupArgs) -> anyhow::Result<()> {
 /// `postern restore ARCHIVE`.
 #[expect(clippy::print_stdout, reason = "the command's report to the administrator")]
 pub(crate) fn restore(args: &RestoreArgs) -> anyhow::Result<()> {
-    let config = PosternConfig::load(&args.config).context("unable to load the configuration")?;
+    let config = PosternConfig::load(&args.instance.config).context("unable to load the configuration")?;
     let checks = RestoreChecks {
         submission_key_fingerprint: submission_key_fingerprint(&config)?,
         current_instance: current_instance(&config)?,
     };
     let archive = File::open(&args.archive).context("unable to open the archive")?;
-    let summary = postern_backup::restore(&layout(&config, &args.config), BufReader::new(archive), &checks)
+    let summary = postern_backup::restore(&layout(&config, &args.instance.config), BufReader::new(archive), &checks)
         .context("unable to restore")?;
     println!("Restored {} files ({} bytes). Start both services again.", summary.files, summary.bytes);
     Ok(())

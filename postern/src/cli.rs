@@ -25,9 +25,8 @@ pub(crate) enum Command {
     /// Set the organization name shown in page titles (administrators can also change
     /// it in the journalist interface); prints "set" or "unchanged".
     SetOrganizationName {
-        /// The instance's configuration file.
-        #[arg(long, default_value = "/etc/postern/postern.toml")]
-        config: PathBuf,
+        #[command(flatten)]
+        instance: ConfigArgs,
         /// Only if it is still the default a new instance starts with (so a deployment
         /// can set it once, and never undo an administrator's change).
         #[arg(long)]
@@ -139,9 +138,8 @@ pub(crate) struct ConfigArgs {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct BackupArgs {
-    /// The instance's configuration file.
-    #[arg(long, default_value = "/etc/postern/postern.toml")]
-    pub(crate) config: PathBuf,
+    #[command(flatten)]
+    pub(crate) instance: ConfigArgs,
     /// The administrator's OpenPGP public key the backup is encrypted to.
     #[arg(long, value_name = "KEY.asc")]
     pub(crate) recipient: PathBuf,
@@ -155,9 +153,8 @@ pub(crate) struct BackupArgs {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct RestoreArgs {
-    /// The instance's configuration file.
-    #[arg(long, default_value = "/etc/postern/postern.toml")]
-    pub(crate) config: PathBuf,
+    #[command(flatten)]
+    pub(crate) instance: ConfigArgs,
     /// The decrypted backup (`gpg --decrypt` of what `postern backup` wrote).
     pub(crate) archive: PathBuf,
 }

@@ -32,8 +32,8 @@ fn run(args: cli::Args) -> anyhow::Result<()> {
         cli::Command::Demo(a) => demo::run(&a),
         cli::Command::Init(a) => init::run(&a),
         cli::Command::InitSecrets(a) => init::secrets(&a.config),
-        cli::Command::SetOrganizationName { config, if_default, name } => {
-            init::organization_name(&config, if_default, &name)
+        cli::Command::SetOrganizationName { instance, if_default, name } => {
+            init::organization_name(&instance.config, if_default, &name)
         }
         cli::Command::CheckConfig { file } => check::config(&file),
         cli::Command::CheckKey(a) => check::key(&a),

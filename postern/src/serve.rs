@@ -115,8 +115,10 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// Runs `main` on a new multi-threaded runtime, then shuts the runtime down within
 /// [`SHUTDOWN_GRACE`].
 pub(crate) fn run_async(main: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("unable to start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("unable to start the async runtime")?;
     let result = runtime.block_on(main);
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
     result

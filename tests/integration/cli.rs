@@ -172,13 +172,19 @@ fn free_port() -> u16 {
 
 /// An instance served by the real binary on a free loopback port, with `limit` as its upload limit.
 fn serve_instance(dir: &std::path::Path, limit: u64) -> (Running, String, std::path::PathBuf) {
+    serve_instance_with(dir, &[("max_upload_bytes = 524288000", &format!("max_upload_bytes = {limit}"))])
+}
+
+/// An instance served by the real binary on a free loopback port, its configuration
+/// edited by `(from, to)` replacements.
+fn serve_instance_with(dir: &std::path::Path, edits: &[(&str, &str)]) -> (Running, String, std::path::PathBuf) {
     let inst = init_instance(dir, false);
     let port = free_port();
     let config = inst.join("postern.toml");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
-        .replace("max_upload_bytes = 524288000", &format!("max_upload_bytes = {limit}"));
+    let mut text = std::fs::read_to_string(&config).unwrap().replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
+    for (from, to) in edits {
+        text = text.replace(from, to);
+    }
     std::fs::write(&config, text).unwrap();
     let server = Running::start(postern_binary(), &["serve", "source", "--config", config.to_str().unwrap()]);
     let host = format!("127.0.0.1:{port}");
@@ -579,21 +585,13 @@ fn a_backup_is_encrypted_to_the_administrator_and_restores_only_onto_its_own_ins
 #[test]
 fn behind_c_tor_the_configured_source_address_is_published() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = init_instance(dir.path(), false);
-    let config = inst.join("postern.toml");
-    let port = free_port();
     let onion = format!("{}.onion", "c".repeat(56));
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
-        .replace("# v3_source_url = \"…onion\"", &format!("v3_source_url = \"{onion}\""));
-    std::fs::write(&config, text).unwrap();
-    let _server = Running::start(postern_binary(), &["serve", "source", "--config", config.to_str().unwrap()]);
-    let url = format!("http://127.0.0.1:{port}/");
-    let (status, body) = wait_for(|| http_get(&url, "/metadata").ok());
+    let setting = format!("v3_source_url = \"{onion}\"");
+    let (_server, host, _) = serve_instance_with(dir.path(), &[("# v3_source_url = \"…onion\"", &setting)]);
+    let (status, body) = http_get(&format!("http://{host}/"), "/metadata").unwrap();
     assert_eq!(status, 200);
     let metadata: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(metadata["v3_source_url"], onion.as_str());
     assert_eq!(metadata["supported_languages"], serde_json::json!(["en_US"]));
-    assert_eq!(get_with_host(&format!("127.0.0.1:{port}"), &onion).0, 200, "requests naming the onion are ours");
+    assert_eq!(get_with_host(&host, &onion).0, 200, "requests naming the onion are ours");
 }
