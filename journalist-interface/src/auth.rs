@@ -84,12 +84,12 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// Why passphrase work did not run.
+/// Why passphrase work did not run or failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum WorkError {
-    /// Too many requests are already waiting.
-    #[error("too many passphrase checks are waiting")]
-    Busy,
+    /// Too many requests are already waiting, or the work did not finish.
+    #[error(transparent)]
+    Queue(#[from] postern_web::WorkError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -98,7 +98,7 @@ pub(crate) enum WorkError {
 impl postern_core::HasKind for WorkError {
     fn kind(&self) -> postern_core::ErrorKind {
         match self {
-            Self::Busy => postern_core::ErrorKind::RateLimited,
+            Self::Queue(e) => e.kind(),
             Self::Store(e) => e.kind(),
         }
     }
@@ -160,23 +160,8 @@ impl JournalistState {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
-        use std::sync::atomic::Ordering;
-        let waiting = &self.inner.password_waiting;
-        if waiting.fetch_add(1, Ordering::SeqCst) >= crate::state::MAX_WAITING_PASSWORD_WORK {
-            waiting.fetch_sub(1, Ordering::SeqCst);
-            return Err(WorkError::Busy);
-        }
-        let permit = Arc::clone(&self.inner.password_permits).acquire_owned().await;
-        waiting.fetch_sub(1, Ordering::SeqCst);
-        let permit = permit.map_err(|_| StoreError::Bug("the password work queue closed"))?;
         let store = Arc::clone(&self.inner.store);
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work(&store)
-        })
-        .await
-        .unwrap_or(Err(StoreError::Bug("a password task panicked")))
-        .map_err(WorkError::Store)
+        self.inner.password_queue.run_blocking(move || work(&store)).await?.map_err(WorkError::Store)
     }
 
     /// The logged-in journalist, freshly read; everyone else is sent to `/login`. A

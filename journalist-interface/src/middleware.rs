@@ -1,4 +1,5 @@
-//! Layers applied to every response: security headers and session resolution.
+//! Layers applied to every response: Host checks and session resolution (the security
+//! headers are postern-web's).
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -7,35 +8,6 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::state::JournalistState;
 use crate::views::layout;
-
-/// The content security policy of every response: nothing runs, nothing loads from
-/// elsewhere, forms post only to us, and no one may frame us.
-pub(crate) const CSP: &str = "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; \
-     font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/// The source interface's security headers (securedrop-reference §4.1), on every
-/// response, errors and downloads included.
-pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    for (name, value) in [
-        ("content-security-policy", CSP),
-        ("cache-control", "no-store"),
-        ("x-frame-options", "DENY"),
-        ("referrer-policy", "no-referrer"),
-        ("cross-origin-opener-policy", "same-origin"),
-        ("cross-origin-embedder-policy", "require-corp"),
-        ("cross-origin-resource-policy", "same-origin"),
-        ("x-content-type-options", "nosniff"),
-        ("permissions-policy", "interest-cohort=()"),
-        ("x-robots-tag", "noindex, nofollow"),
-        ("vary", "Cookie"),
-    ] {
-        h.insert(name, HeaderValue::from_static(value));
-    }
-    h.remove(header::SERVER);
-    res
-}
 
 /// A request whose `Host` names neither us nor loopback gets 421, before any session
 /// or store work (DNS rebinding).

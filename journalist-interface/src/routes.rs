@@ -3,8 +3,9 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
+use postern_web::HeaderPolicy;
 
 use crate::handlers::{self, account, admin, collection, download, login, reply};
 use crate::middleware;
@@ -57,6 +58,6 @@ pub fn router(state: JournalistState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(from_fn_with_state(state.clone(), middleware::sessions))
         .layer(from_fn_with_state(state.clone(), middleware::expected_host))
-        .layer(from_fn(middleware::security_headers))
+        .layer(from_fn_with_state(&HeaderPolicy::INTERFACE, postern_web::security_headers))
         .with_state(state)
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use postern_crypto::{KeyProblem, SubmissionKey};
 use postern_store::{Store, StoreError};
-use tokio::sync::Semaphore;
+use postern_web::WorkQueue;
 
 use crate::session::Sessions;
 
@@ -48,8 +48,9 @@ pub(crate) struct Inner {
     pub(crate) key: Result<SubmissionKey, KeyProblem>,
     pub(crate) sessions: Sessions,
     pub(crate) config: JournalistAppConfig,
-    pub(crate) password_permits: Arc<Semaphore>,
-    pub(crate) password_waiting: std::sync::atomic::AtomicUsize,
+    /// Passphrase hashing and checks: [`CONCURRENT_PASSWORD_WORK`] at once,
+    /// [`MAX_WAITING_PASSWORD_WORK`] waiting.
+    pub(crate) password_queue: WorkQueue,
     /// The journalist onion address, once its onion service has launched.
     pub(crate) onion: std::sync::OnceLock<String>,
 }
@@ -59,10 +60,9 @@ impl JournalistState {
     /// clear message; everything else works.
     pub fn new(store: Arc<Store>, key: Result<SubmissionKey, KeyProblem>, config: JournalistAppConfig) -> Self {
         let sessions = Sessions::new(config.session_lifetime);
-        let password_permits = Arc::new(Semaphore::new(CONCURRENT_PASSWORD_WORK));
-        let password_waiting = std::sync::atomic::AtomicUsize::new(0);
+        let password_queue = WorkQueue::new(CONCURRENT_PASSWORD_WORK, MAX_WAITING_PASSWORD_WORK);
         let onion = std::sync::OnceLock::new();
-        Self { inner: Arc::new(Inner { store, key, sessions, config, password_permits, password_waiting, onion }) }
+        Self { inner: Arc::new(Inner { store, key, sessions, config, password_queue, onion }) }
     }
 
     /// Records the journalist onion address once its onion service has launched, so

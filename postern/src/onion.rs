@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
 use postern_core::{DEFAULT_INTRO_BURST, OnionConfig, PosternConfig};
 use postern_onion::{ClientKey, OnionAddress, OnionService, ServiceOptions, Tor, TorOptions};
 use postern_store::files::replace_file;
+use postern_web::Router;
 
 /// The journalist onion address, for the administrator (mode 0600), in the journalist
 /// role's own state directory: only the journalist service user may write there.
@@ -74,12 +74,19 @@ fn service_options(nickname: &str, c: &OnionConfig, devices: Option<PathBuf>) ->
 /// Its (public) address is also written to a file, for the deployment to fetch.
 pub(crate) fn launch_source(tor: &Tor, config: &PosternConfig, app: Router) -> anyhow::Result<OnionService> {
     let service = tor
-        .serve(&service_options("source", &config.source.onion, None), app)
+        .serve(&service_options("source", &config.source.onion, None), serving(app))
         .context("unable to launch the source onion service")?;
     write_address(&config.tor.state_dir.join("source").join(SOURCE_ADDRESS_FILE), service.address())
         .context("unable to write the source onion address file")?;
     service.warn_unless_published("source", FIRST_PUBLISH_WAIT);
     Ok(service)
+}
+
+/// Serves `app` on each stream of an onion service, as on loopback.
+fn serving(app: Router) -> impl Fn(postern_onion::OnionStream) + Send + Sync + 'static {
+    move |stream| {
+        tokio::spawn(postern_web::serve_connection(stream, app.clone(), &postern_web::HeaderPolicy::INTERFACE));
+    }
 }
 
 /// Writes an onion address (mode 0600) into a role's directory, creating it if needed.
@@ -101,7 +108,7 @@ pub(crate) fn launch_journalist(tor: &Tor, config: &PosternConfig, app: Router) 
         .create(devices)
         .context("unable to create tor.journalist_devices_dir")?;
     let service = tor
-        .serve(&service_options("journalist", &config.journalist.onion, Some(devices.clone())), app)
+        .serve(&service_options("journalist", &config.journalist.onion, Some(devices.clone())), serving(app))
         .context("unable to launch the journalist onion service")?;
     write_address(&journalist_address_file(config), service.address())
         .context("unable to write the journalist onion address file")?;

@@ -1,22 +1,17 @@
-//! Serving routers on loopback with hyper, one task per connection.
+//! Serving the interfaces on loopback (through postern-web), and the background work of a serving process.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use postern_core::{HasKind, PosternConfig};
 use postern_store::Store;
+use postern_web::Router;
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
 use crate::instance::{init_logging, journalist_state, open_store, source_state};
-
-/// A client must send its request headers within this time.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Loads the configuration, with `--tor-network` overriding `tor.network`.
 pub(crate) fn load_config(
@@ -141,7 +136,7 @@ pub(crate) async fn serve_until_ctrl_c(listeners: Vec<TcpListener>, app: Router)
 pub(crate) async fn serve_all_until_ctrl_c(apps: Vec<(Vec<TcpListener>, Router)>) -> anyhow::Result<()> {
     for (listeners, app) in apps {
         for listener in listeners {
-            tokio::spawn(accept_loop(listener, app.clone()));
+            tokio::spawn(postern_web::serve_listener(listener, app.clone(), &postern_web::HeaderPolicy::INTERFACE));
         }
     }
     shutdown_signal().await;
@@ -164,28 +159,5 @@ async fn shutdown_signal() {
             _ = ctrl_c => {}
             _ = term.recv() => {}
         }
-    }
-}
-
-async fn accept_loop(listener: TcpListener, app: Router) {
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _peer)) => stream,
-            Err(e) => {
-                // Out of file descriptors and the like: back off rather than spin.
-                tracing::warn!("accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let service = TowerToHyperService::new(app.clone());
-        tokio::spawn(async move {
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            // A client that goes away mid-request is normal; nothing to report.
-            let _ = conn.await;
-        });
     }
 }

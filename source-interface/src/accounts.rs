@@ -6,11 +6,10 @@ use postern_crypto::{
 };
 use postern_store::{NewSource, SourceRecord};
 
-use crate::error::AppError;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-use crate::state::{AppState, MAX_WAITING_DERIVATIONS};
+use crate::error::AppError;
+use crate::state::AppState;
 
 /// A source found by its codename, with its key seed split for the session.
 pub(crate) type FoundSource = (SourceRecord, SealedSourceKey, SourceKeyPad);
@@ -47,24 +46,15 @@ impl AppState {
         .await
     }
 
-    /// Runs `work` on a blocking thread once a derivation permit is free. The permit
-    /// moves into the task, so a client that hangs up does not free it early; at most
-    /// [`MAX_WAITING_DERIVATIONS`] requests queue, the rest get "busy".
+    /// Runs `work` on a blocking thread in the derivation queue: one at a time, a
+    /// bounded number waiting, the rest "busy".
     async fn with_derivation<T, F>(&self, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
     {
-        let waiting = WaitingGuard::enter(&self.inner.kdf_waiting).ok_or(AppError::Busy)?;
-        let permit = Arc::clone(&self.inner.kdf_permits).acquire_owned().await.map_err(|_| AppError::Task)?;
-        drop(waiting);
         let app = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work(&app)
-        })
-        .await
-        .map_err(|_| AppError::Task)?
+        self.inner.derivation_queue.run_blocking(move || work(&app)).await?
     }
 
     /// Runs a derivation in the shared workspace. Call on a blocking thread, holding a permit.
@@ -72,25 +62,6 @@ impl AppState {
         self.inner.derivations.fetch_add(1, Ordering::SeqCst);
         let mut workspace = self.inner.kdf_workspace.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(derive_source_identity_in(codename, &self.inner.secrets, &mut workspace)?)
-    }
-}
-
-/// Counts a request queued for a derivation permit while it lives.
-struct WaitingGuard<'a>(&'a AtomicUsize);
-
-impl<'a> WaitingGuard<'a> {
-    fn enter(counter: &'a AtomicUsize) -> Option<Self> {
-        if counter.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING_DERIVATIONS {
-            counter.fetch_sub(1, Ordering::SeqCst);
-            return None;
-        }
-        Some(Self(counter))
-    }
-}
-
-impl Drop for WaitingGuard<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

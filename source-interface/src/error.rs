@@ -72,9 +72,9 @@ pub(crate) enum AppError {
     /// A background task panicked or was cancelled.
     #[error("a background task ended abnormally")]
     Task,
-    /// Too many codename derivations are queued.
-    #[error("too many logins are waiting")]
-    Busy,
+    /// Too many codename derivations are queued, or one did not finish.
+    #[error(transparent)]
+    Work(#[from] postern_web::WorkError),
 }
 
 impl HasKind for AppError {
@@ -83,7 +83,7 @@ impl HasKind for AppError {
             Self::Store(e) => e.kind(),
             Self::Crypto(e) => e.kind(),
             Self::Task => ErrorKind::Internal,
-            Self::Busy => ErrorKind::RateLimited,
+            Self::Work(e) => e.kind(),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Layers applied to every response: security headers, Tor2Web refusal, the offline
-//! switch, and session resolution.
+//! Layers applied to every response: Host checks, Tor2Web refusal, the offline switch,
+//! and session resolution (the security headers are postern-web's).
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -9,34 +9,6 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::state::AppState;
 use crate::views::layout::PageCtx;
 use crate::views::pages;
-
-/// The content security policy of every response: nothing runs, nothing loads from
-/// elsewhere, forms post only to us, and no one may frame us.
-pub(crate) const CSP: &str = "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; \
-     font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/// Sets SecureDrop's security headers (securedrop-reference §4.1) on every response,
-/// errors included, with `script-src 'none'`.
-pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
-        h.insert(name, HeaderValue::from_static(value));
-    };
-    set(h, "content-security-policy", CSP);
-    set(h, "cache-control", "no-store");
-    set(h, "x-frame-options", "DENY");
-    set(h, "referrer-policy", "same-origin");
-    set(h, "cross-origin-opener-policy", "same-origin");
-    // SecureDrop's Apache sets "same-origin", which is not a COEP value; browsers ignore it.
-    set(h, "cross-origin-embedder-policy", "require-corp");
-    set(h, "cross-origin-resource-policy", "same-origin");
-    set(h, "x-content-type-options", "nosniff");
-    set(h, "permissions-policy", "interest-cohort=()");
-    set(h, "x-robots-tag", "noindex, nofollow");
-    h.remove(header::SERVER);
-    res
-}
 
 /// A request whose `Host` names neither us nor loopback gets 421, before any session
 /// or store work: a browser sends those only when a hostile name was made to resolve

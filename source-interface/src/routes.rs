@@ -1,8 +1,9 @@
 //! The route table, and nothing else.
 
 use axum::Router;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
+use postern_web::HeaderPolicy;
 
 use crate::handlers::{account, info, replies, submit};
 use crate::middleware;
@@ -35,6 +36,6 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), middleware::offline_without_key))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_tor2web))
         .layer(from_fn_with_state(state.clone(), middleware::expected_host))
-        .layer(from_fn(middleware::security_headers))
+        .layer(from_fn_with_state(&HeaderPolicy::INTERFACE, postern_web::security_headers))
         .with_state(state)
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use postern_crypto::{InstanceSecrets, KdfWorkspace, KeyProblem, SubmissionKey};
 use postern_store::{Store, StoreError};
+use postern_web::WorkQueue;
 use tokio::sync::Semaphore;
 
 use crate::i18n::Tr;
@@ -18,7 +19,7 @@ const CONCURRENT_DERIVATIONS: usize = 1;
 /// ours), so this bounds upload memory near 150 MiB whatever clients do; more get "busy".
 pub(crate) const CONCURRENT_UPLOADS: usize = 16;
 /// Logins and account creations allowed to queue for the derivation permit.
-pub(crate) const MAX_WAITING_DERIVATIONS: usize = 64;
+const MAX_WAITING_DERIVATIONS: usize = 64;
 
 /// Settings of the source interface that come from the configuration file.
 #[derive(Debug, Clone)]
@@ -49,11 +50,10 @@ pub(crate) struct Inner {
     pub(crate) sessions: Sessions,
     pub(crate) config: SourceAppConfig,
     pub(crate) tr: Tr,
-    pub(crate) kdf_permits: Arc<Semaphore>,
+    /// Codename derivations: one at a time, [`MAX_WAITING_DERIVATIONS`] waiting.
+    pub(crate) derivation_queue: WorkQueue,
     /// One permit per upload being received.
     pub(crate) upload_permits: Arc<Semaphore>,
-    /// Requests waiting for a permit; beyond [`MAX_WAITING_DERIVATIONS`] they get 503.
-    pub(crate) kdf_waiting: std::sync::atomic::AtomicUsize,
     /// Derivations run so far (tests check that bad input runs none).
     pub(crate) derivations: std::sync::atomic::AtomicU64,
     /// Whether the submission key was still usable at the last check, and when that was.
@@ -82,9 +82,8 @@ impl AppState {
                 sessions,
                 config,
                 tr: Tr::en_us(),
-                kdf_permits: Arc::new(Semaphore::new(CONCURRENT_DERIVATIONS)),
+                derivation_queue: WorkQueue::new(CONCURRENT_DERIVATIONS, MAX_WAITING_DERIVATIONS),
                 upload_permits: Arc::new(Semaphore::new(CONCURRENT_UPLOADS)),
-                kdf_waiting: std::sync::atomic::AtomicUsize::new(0),
                 derivations: std::sync::atomic::AtomicU64::new(0),
                 key_check: std::sync::Mutex::new((std::time::Instant::now(), true)),
                 kdf_workspace: std::sync::Mutex::new(KdfWorkspace::new()),

@@ -14,8 +14,9 @@ fn assert_safe_page(path: &str, res: &Response) {
         ("x-frame-options", "DENY"),
         ("x-content-type-options", "nosniff"),
         ("cache-control", "no-store"),
-        ("referrer-policy", "same-origin"),
+        ("referrer-policy", "no-referrer"),
         ("cross-origin-opener-policy", "same-origin"),
+        ("vary", "Cookie"),
     ] {
         assert_eq!(res.headers.get(name).map(|v| v.to_str().unwrap()), Some(value), "{path}: {name}");
     }

@@ -2,8 +2,8 @@
 //! `arti-client` or `tor-*`. Callers see our own types only: [`Tor`], [`ServiceOptions`],
 //! [`OnionService`], [`OnionAddress`] and [`ClientKey`].
 //!
-//! Each accepted stream on virtual port 80 is served with hyper and the interface's
-//! axum router, exactly as a loopback TCP connection is.
+//! Each accepted stream on virtual port 80 is handed to the caller as an
+//! [`OnionStream`], a plain byte stream it serves exactly as a loopback TCP connection.
 
 mod client_auth;
 mod network;
@@ -13,12 +13,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arti_client::DataStream;
 use arti_client::TorClient;
 use arti_client::config::TorClientConfigBuilder;
-use axum::Router;
 use futures_util::StreamExt;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use safelog::DisplayRedacted;
 use tor_cell::relaycell::msg::Connected;
 use tor_config::Reconfigure;
@@ -34,8 +32,6 @@ pub const POW_AVAILABLE: bool = cfg!(feature = "pow");
 
 /// The onion service's virtual port (HTTP).
 const VIRTUAL_PORT: u16 = 80;
-/// A client must send its request headers within this time (as on loopback).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An error from Tor, described by what we were doing; arti's own message follows.
 #[derive(Debug, thiserror::Error)]
@@ -150,8 +146,11 @@ impl Tor {
         Ok(Self { client })
     }
 
-    /// Launches an onion service and serves `app` on every stream to its port 80.
-    pub fn serve(&self, options: &ServiceOptions, app: Router) -> Result<OnionService, OnionError> {
+    /// Launches an onion service and hands every stream to its port 80 to `on_stream`.
+    pub fn serve<F>(&self, options: &ServiceOptions, on_stream: F) -> Result<OnionService, OnionError>
+    where
+        F: Fn(OnionStream) + Send + Sync + 'static,
+    {
         let devices = match &options.authorized_clients_dir {
             Some(dir) => client_auth::authorized_keys(dir)?,
             None => BTreeMap::new(),
@@ -165,10 +164,11 @@ impl Tor {
             .onion_address()
             .map(|id| OnionAddress(id.display_unredacted().to_string()))
             .ok_or_else(|| OnionError::Launch("the service has no address".to_owned()))?;
+        let on_stream = Arc::new(on_stream);
         let task = tokio::spawn(async move {
             let mut streams = std::pin::pin!(tor_hsservice::handle_rend_requests(requests));
             while let Some(request) = streams.next().await {
-                tokio::spawn(serve_stream(request, app.clone()));
+                tokio::spawn(accept_stream(request, Arc::clone(&on_stream)));
             }
         });
         let watcher = options
@@ -265,18 +265,52 @@ impl Drop for OnionService {
     }
 }
 
-async fn serve_stream(request: StreamRequest, app: Router) {
+/// Accepts a stream to port 80 (a circuit asking for any other port is closed).
+async fn accept_stream(request: StreamRequest, on_stream: Arc<impl Fn(OnionStream)>) {
     if !matches!(request.request(), IncomingStreamRequest::Begin(begin) if begin.port() == VIRTUAL_PORT) {
         let _ = request.shutdown_circuit();
         return;
     }
-    let Ok(stream) = request.accept(Connected::new_empty()).await else { return };
-    let connection = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
-    // A client that goes away mid-request is normal; nothing to report.
-    let _ = connection.await;
+    if let Ok(stream) = request.accept(Connected::new_empty()).await {
+        on_stream(OnionStream(stream));
+    }
+}
+
+/// One client's stream to the onion service: bytes in, bytes out.
+pub struct OnionStream(DataStream);
+
+impl tokio::io::AsyncRead for OnionStream {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for OnionStream {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
 }
 
 /// arti's configuration of a service; with restricted discovery, `devices` (name →

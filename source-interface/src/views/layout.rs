@@ -28,7 +28,7 @@ pub(crate) fn page(ctx: &PageCtx<'_>, heading: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex, nofollow";
-                meta name="referrer" content="same-origin";
+                meta name="referrer" content="no-referrer";
                 title { (heading) " — " (tr.get1("site-title", "org", ctx.org.as_str())) }
                 link rel="stylesheet" href="/static/style.css";
             }
