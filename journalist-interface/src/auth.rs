@@ -2,14 +2,14 @@
 //! passphrase), and the guards every page goes through.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use postern_crypto::{OtpSecret, hash_password, verify_hotp, verify_password, verify_totp};
 use postern_store::{JournalistRecord, OtpKind, Store, StoreError};
 
-use crate::session::{Notice, SessionCtx, SessionUser};
+use crate::session::{Flash, Session, SessionUser};
 use crate::state::JournalistState;
 
 /// Attempts allowed per user within [`THROTTLE_WINDOW`]; the next is refused even with
@@ -86,20 +86,28 @@ fn dummy_hash() -> &'static str {
 
 /// Why passphrase work did not run or failed.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum WorkError {
+pub(crate) enum PasswordError {
     /// Too many requests are already waiting, or the work did not finish.
     #[error(transparent)]
     Queue(#[from] postern_web::WorkError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Hashing failed.
+    #[error("unable to hash a passphrase")]
+    Hash(#[source] postern_crypto::CryptoError),
+    /// An invariant did not hold.
+    #[error(transparent)]
+    Bug(#[from] postern_core::Bug),
 }
 
-impl postern_core::HasKind for WorkError {
+impl postern_core::HasKind for PasswordError {
     fn kind(&self) -> postern_core::ErrorKind {
         match self {
             Self::Queue(e) => e.kind(),
             Self::Store(e) => e.kind(),
+            Self::Hash(e) => e.kind(),
+            Self::Bug(e) => e.kind(),
         }
     }
 }
@@ -112,8 +120,8 @@ pub(crate) struct Journalist(pub(crate) JournalistRecord);
 pub(crate) struct Admin(pub(crate) JournalistRecord);
 
 /// The session the middleware attached (always there behind our router).
-fn session_of(parts: &axum::http::request::Parts) -> Option<SessionCtx> {
-    parts.extensions.get::<SessionCtx>().cloned()
+fn session_of(parts: &axum::http::request::Parts) -> Option<Session> {
+    parts.extensions.get::<postern_web::Session<crate::session::JournalistData>>().cloned().map(Session)
 }
 
 fn no_session() -> Response {
@@ -144,40 +152,34 @@ impl axum::extract::FromRequestParts<JournalistState> for Admin {
     }
 }
 
-/// Seconds since the epoch.
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 impl JournalistState {
     /// Runs `work` (which hashes or verifies passphrases: 64 MiB of argon2 each) on a
     /// blocking thread, at most [`crate::state::CONCURRENT_PASSWORD_WORK`] at once, so
     /// a flood of logins cannot exhaust memory.
     /// At most [`crate::state::MAX_WAITING_PASSWORD_WORK`] requests wait; the rest
     /// are told the server is busy.
-    pub(crate) async fn with_password_work<T, F>(&self, work: F) -> Result<T, WorkError>
+    pub(crate) async fn with_password_work<T, F>(&self, work: F) -> Result<T, PasswordError>
     where
         T: Send + 'static,
-        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Store) -> Result<T, PasswordError> + Send + 'static,
     {
         let store = Arc::clone(&self.inner.store);
-        self.inner.password_queue.run_blocking(move || work(&store)).await?.map_err(WorkError::Store)
+        self.inner.password_queue.run_blocking(move || work(&store)).await?
     }
 
     /// The logged-in journalist, freshly read; everyone else is sent to `/login`. A
     /// session whose account was deleted, or whose password or 2FA changed since (in
     /// this process or another), ends here.
-    pub(crate) async fn current_journalist(&self, session: &SessionCtx) -> Result<JournalistRecord, Response> {
-        let Some(user) = session.user(&self.inner.sessions) else {
+    pub(crate) async fn current_journalist(&self, session: &Session) -> Result<JournalistRecord, Response> {
+        let Some(user) = session.user() else {
             return Err(Redirect::to("/login").into_response());
         };
         match self.with_store(move |s| s.journalist_by_id(user.id)).await {
             Ok(Some(j)) if j.uuid == user.uuid && j.session_generation == user.generation && !j.is_placeholder => Ok(j),
             Ok(_) => {
-                session.restart_with(
-                    &self.inner.sessions,
-                    Notice::error("Your session has ended because your account changed. Please log in again."),
-                );
+                session.restart_with(Flash::error(
+                    "Your session has ended because your account changed. Please log in again.",
+                ));
                 Err(Redirect::to("/login").into_response())
             }
             Err(e) => Err(self.failure(session, "read your account", &e).await),
@@ -185,7 +187,7 @@ impl JournalistState {
     }
 
     /// The logged-in administrator; other journalists get 403 on every `/admin` page.
-    pub(crate) async fn current_admin(&self, session: &SessionCtx) -> Result<JournalistRecord, Response> {
+    pub(crate) async fn current_admin(&self, session: &Session) -> Result<JournalistRecord, Response> {
         let j = self.current_journalist(session).await?;
         if !j.is_admin {
             let page = self.message_page(session, &j, "Administrators only", "Only administrators can do that.").await;
@@ -195,9 +197,9 @@ impl JournalistState {
     }
 
     /// Logs `j` in on this session (a new session id).
-    pub(crate) fn start_session(&self, session: &SessionCtx, j: &JournalistRecord) {
+    pub(crate) fn start_session(&self, session: &Session, j: &JournalistRecord) {
         let user = SessionUser { id: j.id, uuid: j.uuid.clone(), generation: j.session_generation };
-        session.log_in(&self.inner.sessions, user);
+        session.log_in(user);
     }
 }
 
@@ -225,7 +227,7 @@ mod tests {
     fn a_totp_code_is_used_once_even_after_a_wrong_password() {
         let secret = OtpSecret::generate(&mut OsRng);
         let (_dir, store) = store_with(OtpKind::Totp, &secret);
-        let now = unix_now();
+        let now = postern_core::Clock::system().unix_seconds();
         let code = totp_code(&secret, now);
         assert!(matches!(verify_login(&store, "ada", "wrong", &code, now), Err(LoginError::Invalid)));
         assert!(matches!(verify_login(&store, "ada", PASSWORD, &code, now), Err(LoginError::Invalid)));
@@ -266,7 +268,7 @@ mod tests {
         for _ in 0..MAX_ATTEMPTS {
             assert!(matches!(verify_login(&store, "ada", "wrong", "000000", 0), Err(LoginError::Invalid)));
         }
-        let now = unix_now();
+        let now = postern_core::Clock::system().unix_seconds();
         let good = totp_code(&secret, now);
         assert!(matches!(verify_login(&store, "ada", PASSWORD, &good, now), Err(LoginError::Throttled)));
         assert!(verify_login(&store, "bo", PASSWORD, &good, now).is_ok(), "another user is unaffected");
@@ -276,7 +278,7 @@ mod tests {
     fn the_placeholder_and_over_long_passwords_never_log_in() {
         let secret = OtpSecret::generate(&mut OsRng);
         let (_dir, store) = store_with(OtpKind::Totp, &secret);
-        let now = unix_now();
+        let now = postern_core::Clock::system().unix_seconds();
         let long = "a ".repeat(100);
         let code = totp_code(&secret, now);
         assert!(matches!(verify_login(&store, "ada", &long, &code, now), Err(LoginError::Invalid)));

@@ -4,7 +4,7 @@
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 
-use crate::session::{Notice, SessionCtx};
+use crate::session::{Flash, JournalistData, Session};
 use crate::state::JournalistState;
 
 /// A parsed `application/x-www-form-urlencoded` body.
@@ -18,7 +18,7 @@ impl axum::extract::FromRequest<JournalistState> for CheckedForm {
     type Rejection = Response;
 
     async fn from_request(req: axum::extract::Request, app: &JournalistState) -> Result<Self, Response> {
-        let session = req.extensions().get::<SessionCtx>().cloned();
+        let session = req.extensions().get::<postern_web::Session<JournalistData>>().cloned().map(Session);
         let body = Bytes::from_request(req, app).await.map_err(IntoResponse::into_response)?;
         let Some(session) = session else { return Err(Redirect::to("/login").into_response()) };
         app.checked_form(&session, &body).map(Self)
@@ -56,23 +56,20 @@ impl JournalistState {
     /// The form, if it carries this session's CSRF token. A failure ends the session
     /// and says so on the login page (SecureDrop's behaviour), never a stack trace.
     #[expect(clippy::result_large_err, reason = "the error is the response itself, sent once")]
-    pub(crate) fn checked_form(&self, session: &SessionCtx, body: &Bytes) -> Result<FormData, Response> {
+    pub(crate) fn checked_form(&self, session: &Session, body: &Bytes) -> Result<FormData, Response> {
         let form = FormData::parse(body);
-        if session.csrf_ok(&self.inner.sessions, form.get("csrf_token")) {
+        if session.csrf_ok(form.get("csrf_token")) {
             return Ok(form);
         }
         Err(self.csrf_failure(session))
     }
 
     /// Ends the session and sends the journalist to the login page with the reason.
-    pub(crate) fn csrf_failure(&self, session: &SessionCtx) -> Response {
-        session.restart_with(
-            &self.inner.sessions,
-            Notice::error(
-                "You have been logged out because the form you sent had expired or was not from this site. \
+    pub(crate) fn csrf_failure(&self, session: &Session) -> Response {
+        session.restart_with(Flash::error(
+            "You have been logged out because the form you sent had expired or was not from this site. \
                  Please log in again.",
-            ),
-        );
+        ));
         Redirect::to("/login").into_response()
     }
 }

@@ -7,7 +7,6 @@ pub(crate) mod download;
 pub(crate) mod login;
 pub(crate) mod reply;
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -15,7 +14,7 @@ use maud::Markup;
 use postern_core::{ErrorKind, HasKind};
 use postern_store::JournalistRecord;
 
-use crate::session::SessionCtx;
+use crate::session::Session;
 use crate::state::JournalistState;
 use crate::views::{PageCtx, layout};
 
@@ -24,7 +23,7 @@ const FALLBACK_ORG: &str = "Postern";
 
 impl JournalistState {
     /// The frame facts of a page for `user` (or nobody).
-    pub(crate) async fn page_ctx(&self, session: &SessionCtx, user: Option<&JournalistRecord>) -> PageCtx {
+    pub(crate) async fn page_ctx(&self, session: &Session, user: Option<&JournalistRecord>) -> PageCtx {
         // One trip to the blocking pool for both frame facts.
         let (org, has_logo) = self
             .with_store(|s| Ok((s.instance_settings()?.organization_name, s.has_logo())))
@@ -35,12 +34,8 @@ impl JournalistState {
             user: user.map(|u| (u.username.clone(), u.is_admin)),
             // Only pages with forms for someone logged in, and the login page, need a
             // session; error pages for strangers must not create one each.
-            csrf: if user.is_some() {
-                session.ensure_csrf(&self.inner.sessions)
-            } else {
-                session.existing_csrf(&self.inner.sessions).unwrap_or_default()
-            },
-            notices: session.take_notices(&self.inner.sessions),
+            csrf: if user.is_some() { session.csrf() } else { session.existing_csrf().unwrap_or_default() },
+            notices: session.take_flashes(),
             has_logo,
         }
     }
@@ -48,7 +43,7 @@ impl JournalistState {
     /// A page with one heading and one explanation.
     pub(crate) async fn message_page(
         &self,
-        session: &SessionCtx,
+        session: &Session,
         user: &JournalistRecord,
         heading: &str,
         body: &str,
@@ -59,7 +54,7 @@ impl JournalistState {
 
     /// The answer when an operation failed: logged by what we were doing (never data),
     /// and a page that says whether to retry or call an administrator.
-    pub(crate) async fn failure<E>(&self, session: &SessionCtx, doing: &'static str, e: &E) -> Response
+    pub(crate) async fn failure<E>(&self, session: &Session, doing: &'static str, e: &E) -> Response
     where
         E: std::error::Error + HasKind,
     {
@@ -84,25 +79,19 @@ impl JournalistState {
     }
 
     /// 404 with a message, for a logged-in journalist.
-    pub(crate) async fn not_found_for(&self, session: &SessionCtx, user: &JournalistRecord, what: &str) -> Response {
+    pub(crate) async fn not_found_for(&self, session: &Session, user: &JournalistRecord, what: &str) -> Response {
         (StatusCode::NOT_FOUND, self.message_page(session, user, "Not found", what).await).into_response()
     }
 }
 
 /// Any unknown path.
-pub(crate) async fn not_found(
-    State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
-) -> Response {
+pub(crate) async fn not_found(State(app): State<JournalistState>, session: Session) -> Response {
     let ctx = app.page_ctx(&session, None).await;
     (StatusCode::NOT_FOUND, html(layout::message(&ctx, "Not found", "There is no such page."))).into_response()
 }
 
 /// A known path with the wrong method.
-pub(crate) async fn method_not_allowed(
-    State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
-) -> Response {
+pub(crate) async fn method_not_allowed(State(app): State<JournalistState>, session: Session) -> Response {
     let ctx = app.page_ctx(&session, None).await;
     let page = layout::message(&ctx, "Not allowed", "This page cannot be used that way.");
     (StatusCode::METHOD_NOT_ALLOWED, html(page)).into_response()

@@ -1,8 +1,8 @@
-//! Layers applied to every response: Host checks and session resolution (the security
-//! headers are postern-web's).
+//! Layers applied to every response: Host checks (sessions and the security headers
+//! are postern-web's).
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -19,15 +19,4 @@ pub(crate) async fn expected_host(State(app): State<JournalistState>, req: Reque
         return (StatusCode::MISDIRECTED_REQUEST, Html(page.into_string())).into_response();
     }
     next.run(req).await
-}
-
-/// Finds the request's session for the handlers and sends back any cookie change.
-pub(crate) async fn sessions(State(app): State<JournalistState>, mut req: Request, next: Next) -> Response {
-    let session = app.inner.sessions.resolve(req.headers());
-    req.extensions_mut().insert(session.clone());
-    let mut res = next.run(req).await;
-    if let Some(cookie) = session.cookie_header().and_then(|c| HeaderValue::from_str(&c).ok()) {
-        res.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    res
 }

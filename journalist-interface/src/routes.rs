@@ -9,6 +9,7 @@ use postern_web::HeaderPolicy;
 
 use crate::handlers::{self, account, admin, collection, download, login, reply};
 use crate::middleware;
+use crate::session::JournalistData;
 use crate::state::JournalistState;
 
 /// Form bodies (replies of up to 100,000 characters, percent-encoded) stay below this.
@@ -56,7 +57,7 @@ pub fn router(state: JournalistState) -> Router {
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
-        .layer(from_fn_with_state(state.clone(), middleware::sessions))
+        .layer(from_fn_with_state(state.inner.sessions.clone(), postern_web::sessions::<JournalistData>))
         .layer(from_fn_with_state(state.clone(), middleware::expected_host))
         .layer(from_fn_with_state(&HeaderPolicy::INTERFACE, postern_web::security_headers))
         .with_state(state)

@@ -24,6 +24,9 @@ pub struct JournalistAppConfig {
     /// Non-loopback addresses the administrator exposed the interface on; requests may
     /// name them in `Host` as well as loopback and the onion address.
     pub exposed_addresses: Vec<std::net::IpAddr>,
+    /// The time of sessions and of second-factor checks (tests use a manual one; the
+    /// login throttle counts by the store's clock).
+    pub clock: postern_core::Clock,
 }
 
 impl Default for JournalistAppConfig {
@@ -32,6 +35,7 @@ impl Default for JournalistAppConfig {
             session_lifetime: Duration::from_secs(2 * 3600),
             otp_issuer: "Postern".to_owned(),
             exposed_addresses: Vec::new(),
+            clock: postern_core::Clock::system(),
         }
     }
 }
@@ -59,7 +63,7 @@ impl JournalistState {
     /// Builds the state. Without a usable submission key, replies are refused with a
     /// clear message; everything else works.
     pub fn new(store: Arc<Store>, key: Result<SubmissionKey, KeyProblem>, config: JournalistAppConfig) -> Self {
-        let sessions = Sessions::new(config.session_lifetime);
+        let sessions = crate::session::sessions(config.session_lifetime, config.clock.clone());
         let password_queue = WorkQueue::new(CONCURRENT_PASSWORD_WORK, MAX_WAITING_PASSWORD_WORK);
         let onion = std::sync::OnceLock::new();
         Self { inner: Arc::new(Inner { store, key, sessions, config, password_queue, onion }) }
@@ -71,6 +75,11 @@ impl JournalistState {
         let _ = self.inner.onion.set(address.to_owned());
     }
 
+    /// Seconds since the Unix epoch, by this interface's clock.
+    pub(crate) fn unix_now(&self) -> u64 {
+        self.inner.config.clock.unix_seconds()
+    }
+
     /// Runs a blocking store operation off the async threads.
     pub(crate) async fn with_store<T, F>(&self, op: F) -> Result<T, StoreError>
     where
@@ -78,6 +87,8 @@ impl JournalistState {
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
         let store = Arc::clone(&self.inner.store);
-        tokio::task::spawn_blocking(move || op(&store)).await.unwrap_or(Err(StoreError::Bug("a store task panicked")))
+        tokio::task::spawn_blocking(move || op(&store))
+            .await
+            .unwrap_or_else(|_| Err(postern_core::internal!("a store task panicked").into()))
     }
 }

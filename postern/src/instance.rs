@@ -11,7 +11,7 @@ use journalist_interface::{JournalistAppConfig, JournalistState};
 use postern_core::PosternConfig;
 use postern_crypto::{InstanceSecrets, KeyProblem, SubmissionKey};
 use postern_store::{DataAccess, Store};
-use source_interface::{AppState, SourceAppConfig};
+use source_interface::{SourceAppConfig, SourceState};
 
 /// Reads and validates the submission key file.
 pub(crate) fn load_submission_key(path: &Path) -> Result<SubmissionKey, KeyProblem> {
@@ -23,7 +23,7 @@ pub(crate) fn load_submission_key(path: &Path) -> Result<SubmissionKey, KeyProbl
 ///
 /// An unusable submission key is not fatal: it is logged once and every source page
 /// answers 503 "offline" until an administrator fixes it.
-pub(crate) fn source_state(config: &PosternConfig) -> anyhow::Result<(AppState, Arc<Store>)> {
+pub(crate) fn source_state(config: &PosternConfig) -> anyhow::Result<(SourceState, Arc<Store>)> {
     let key = load_submission_key(&config.instance.submission_key);
     if let Err(problem) = &key {
         tracing::error!(
@@ -40,8 +40,9 @@ pub(crate) fn source_state(config: &PosternConfig) -> anyhow::Result<(AppState, 
         v3_source_url: config.source.v3_source_url.clone(),
         exposed_addresses: exposed(&config.source.listen, config.source.expose_beyond_loopback),
         locales: config.source.locales.clone(),
+        clock: postern_core::Clock::system(),
     };
-    Ok((AppState::new(Arc::clone(&store), key, secrets, app_config), store))
+    Ok((SourceState::new(Arc::clone(&store), key, secrets, app_config), store))
 }
 
 /// Reads the instance secrets, refusing a file anyone but its owner can read: with

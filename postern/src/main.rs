@@ -1,4 +1,5 @@
 //! The `postern` server binary: wiring only.
+#![cfg_attr(test, allow(clippy::disallowed_methods, reason = "tests write fixtures and time themselves"))]
 
 mod backup;
 mod check;

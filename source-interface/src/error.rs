@@ -4,15 +4,15 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use postern_core::{ErrorKind, HasKind};
 
-use crate::session::SessionCtx;
-use crate::state::AppState;
+use crate::session::Session;
+use crate::state::SourceState;
 use crate::views::pages;
 
-impl AppState {
+impl SourceState {
     /// A generic error page with `status`, a heading and one explanation (message ids).
     pub(crate) async fn error_page(
         &self,
-        session: &SessionCtx,
+        session: &Session,
         status: StatusCode,
         heading: &str,
         body: &str,
@@ -26,7 +26,7 @@ impl AppState {
     ///
     /// Our error chains carry no request data (see docs: errors name operations), so the
     /// report is safe to log.
-    pub(crate) async fn failure<E>(&self, session: &SessionCtx, err: &E) -> Response
+    pub(crate) async fn failure<E>(&self, session: &Session, err: &E) -> Response
     where
         E: HasKind + std::error::Error,
     {

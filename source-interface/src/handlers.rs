@@ -9,39 +9,40 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use maud::Markup;
 
-use crate::session::{Flash, SessionCtx};
-use crate::state::AppState;
+use crate::models::Flash;
+use crate::session::Session;
+use crate::state::SourceState;
 use crate::views::{PageCtx, pages};
 
 /// Shown when the organisation name cannot be read.
 const FALLBACK_ORG: &str = "Postern";
 
-impl AppState {
+impl SourceState {
     /// The frame facts of a page: organisation name and this session's pending notices.
-    pub(crate) async fn page_ctx(&self, session: &SessionCtx, error: Option<String>) -> PageCtx<'_> {
+    pub(crate) async fn page_ctx(&self, session: &Session, error: Option<String>) -> PageCtx<'_> {
         // One trip to the blocking pool for both frame facts.
         let (org, has_logo) = self
             .with_store(|s| Ok((s.instance_settings()?.organization_name, s.has_logo())))
             .await
             .unwrap_or_else(|_| (FALLBACK_ORG.to_owned(), false));
         let tr = &self.inner.tr;
-        let notices = session.take_flashes(&self.inner.sessions).iter().flat_map(|f| flash_texts(tr, f)).collect();
-        let logout_csrf = session.logged_in(&self.inner.sessions).map(|l| l.csrf);
+        let notices = session.take_flashes().iter().flat_map(|f| flash_texts(tr, f)).collect();
+        let logout_csrf = session.logged_in().map(|l| l.csrf);
         PageCtx { tr, org, notices, error, logout_csrf, has_logo }
     }
 
     /// A CSRF failure ends the session: the "logged out" page, never a stack trace.
-    pub(crate) async fn csrf_failure(&self, session: &SessionCtx) -> Response {
-        session.end(&self.inner.sessions);
+    pub(crate) async fn csrf_failure(&self, session: &Session) -> Response {
+        session.end();
         let mut ctx = self.page_ctx(session, None).await;
         ctx.notices.push(self.inner.tr.get("session-expired"));
         (StatusCode::FORBIDDEN, html(pages::logout(&ctx))).into_response()
     }
 
     /// Where a page that needs a logged-in source sends everyone else.
-    pub(crate) fn not_logged_in(&self, session: &SessionCtx) -> Response {
+    pub(crate) fn not_logged_in(&self, session: &Session) -> Response {
         if session.was_expired() {
-            session.restart_with(&self.inner.sessions, Flash::SessionExpired);
+            session.restart_with(Flash::SessionExpired);
             axum::response::Redirect::to("/").into_response()
         } else {
             axum::response::Redirect::to("/login").into_response()

@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(test, allow(clippy::disallowed_methods, reason = "tests write fixtures and time themselves"))]
 
-mod accounts;
+mod derivation;
 mod error;
 mod handlers;
 mod i18n;
 mod middleware;
+mod models;
 mod routes;
 mod session;
 mod state;
@@ -12,4 +14,4 @@ mod upload;
 mod views;
 
 pub use routes::router;
-pub use state::{AppState, SourceAppConfig};
+pub use state::{SourceAppConfig, SourceState};

@@ -7,10 +7,11 @@ use postern_web::HeaderPolicy;
 
 use crate::handlers::{account, info, replies, submit};
 use crate::middleware;
-use crate::state::AppState;
+use crate::session::SourceData;
+use crate::state::SourceState;
 
 /// The whole source interface, testable without Tor.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: SourceState) -> Router {
     Router::new()
         .route("/", get(info::index))
         .route("/generate", get(account::generate_get).post(account::generate))
@@ -32,8 +33,8 @@ pub fn router(state: AppState) -> Router {
         .route("/static/i/logo.png", get(info::logo))
         .fallback(info::not_found)
         .method_not_allowed_fallback(info::method_not_allowed)
-        .layer(from_fn_with_state(state.clone(), middleware::sessions))
         .layer(from_fn_with_state(state.clone(), middleware::offline_without_key))
+        .layer(from_fn_with_state(state.inner.sessions.clone(), postern_web::sessions::<SourceData>))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_tor2web))
         .layer(from_fn_with_state(state.clone(), middleware::expected_host))
         .layer(from_fn_with_state(&HeaderPolicy::INTERFACE, postern_web::security_headers))

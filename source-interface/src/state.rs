@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use postern_core::Clock;
 use postern_crypto::{InstanceSecrets, KdfWorkspace, KeyProblem, SubmissionKey};
 use postern_store::{Store, StoreError};
 use postern_web::WorkQueue;
@@ -35,11 +36,13 @@ pub struct SourceAppConfig {
     pub exposed_addresses: Vec<std::net::IpAddr>,
     /// The locales offered (BCP 47), as the configuration lists them.
     pub locales: Vec<String>,
+    /// The time of sessions and of the key's re-checks (tests use a manual one).
+    pub clock: Clock,
 }
 
 /// Everything a request handler may use. Cheap to clone.
 #[derive(Clone)]
-pub struct AppState {
+pub struct SourceState {
     pub(crate) inner: Arc<Inner>,
 }
 
@@ -65,7 +68,7 @@ pub(crate) struct Inner {
     pub(crate) onion_url: std::sync::OnceLock<String>,
 }
 
-impl AppState {
+impl SourceState {
     /// Builds the state. With `key` an error, every page answers 503 "offline".
     pub fn new(
         store: Arc<Store>,
@@ -73,7 +76,8 @@ impl AppState {
         secrets: InstanceSecrets,
         config: SourceAppConfig,
     ) -> Self {
-        let sessions = Sessions::new(config.session_lifetime);
+        let sessions = crate::session::sessions(config.session_lifetime, config.clock.clone());
+        let now = config.clock.now();
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -85,7 +89,7 @@ impl AppState {
                 derivation_queue: WorkQueue::new(CONCURRENT_DERIVATIONS, MAX_WAITING_DERIVATIONS),
                 upload_permits: Arc::new(Semaphore::new(CONCURRENT_UPLOADS)),
                 derivations: std::sync::atomic::AtomicU64::new(0),
-                key_check: std::sync::Mutex::new((std::time::Instant::now(), true)),
+                key_check: std::sync::Mutex::new((now, true)),
                 kdf_workspace: std::sync::Mutex::new(KdfWorkspace::new()),
                 server_os: read_os_version(),
                 onion_url: std::sync::OnceLock::new(),
@@ -116,7 +120,9 @@ impl AppState {
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
         let store = Arc::clone(&self.inner.store);
-        tokio::task::spawn_blocking(move || op(&store)).await.unwrap_or(Err(StoreError::Bug("a store task panicked")))
+        tokio::task::spawn_blocking(move || op(&store))
+            .await
+            .unwrap_or_else(|_| Err(postern_core::internal!("a store task panicked").into()))
     }
 }
 

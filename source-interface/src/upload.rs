@@ -19,13 +19,14 @@ use bytes::Bytes;
 use postern_core::Sensitive;
 use postern_core::{Codename, secure_filename};
 use postern_crypto::{encrypt_document, encrypt_message, encrypt_scrubbed_document};
-use postern_scrub::{Category, Format, NotCleaned, StreamOutcome, StreamScrubber};
+use postern_scrub::{StreamOutcome, StreamScrubber};
 use postern_store::{FinishedBlob, SourceRecord, SubmissionKind};
 use zeroize::Zeroizing;
 
 use crate::error::AppError;
-use crate::session::SessionCtx;
-use crate::state::AppState;
+pub(crate) use crate::models::{CleaningResult, FileCleaning};
+use crate::session::Session;
+use crate::state::SourceState;
 
 /// SecureDrop's message limit, in characters.
 pub(crate) const MAX_MESSAGE_CHARS: usize = 100_000;
@@ -46,57 +47,6 @@ pub(crate) struct Received {
     pub(crate) files: usize,
     /// What the opt-in cleaning did to each file (empty when the source turned it off).
     pub(crate) cleaning: Vec<FileCleaning>,
-}
-
-/// What the opt-in cleaning did to one file: shown once to the source on the next
-/// page, in categories only, and never stored or logged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FileCleaning {
-    /// The (sanitised) file name the source chose.
-    pub(crate) name: Sensitive<String>,
-    /// What happened.
-    pub(crate) result: CleaningResult,
-}
-
-/// The outcome of cleaning one file, as the source is told it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum CleaningResult {
-    /// These kinds of information were found and removed.
-    Removed(Vec<Category>),
-    /// A photo with nothing to remove.
-    NothingFound,
-    /// Not a JPEG, PNG or WebP photo: sent as it was.
-    NotAPhoto,
-    /// A photo of a kind not cleaned here (HEIC, TIFF, GIF): sent as it was.
-    UnsupportedPhoto,
-    /// A photo that could not be read to its end: not stored (the source asked for it
-    /// to be cleaned, and that could not be done with confidence).
-    NotSentDamaged,
-    /// A WebP too large to clean here: not stored.
-    NotSentTooLarge,
-    /// A WebP that came while the server held as many as it allows: not stored.
-    NotSentBusy,
-}
-
-impl CleaningResult {
-    fn of(outcome: &StreamOutcome) -> Self {
-        match outcome {
-            StreamOutcome::Cleaned(o) if o.removed.is_empty() => Self::NothingFound,
-            StreamOutcome::Cleaned(o) => Self::Removed(o.removed_categories()),
-            StreamOutcome::NotCleaned { format: Format::Heif | Format::Tiff | Format::Gif, .. } => {
-                Self::UnsupportedPhoto
-            }
-            StreamOutcome::NotCleaned { format, .. } if !format.is_streamable_image() => Self::NotAPhoto,
-            StreamOutcome::NotCleaned { reason: NotCleaned::TooLarge { .. }, .. } => Self::NotSentTooLarge,
-            StreamOutcome::NotCleaned { reason: NotCleaned::Busy, .. } => Self::NotSentBusy,
-            StreamOutcome::NotCleaned { .. } => Self::NotSentDamaged,
-        }
-    }
-
-    /// Whether the file was dropped instead of stored.
-    fn not_sent(&self) -> bool {
-        matches!(self, Self::NotSentDamaged | Self::NotSentTooLarge | Self::NotSentBusy)
-    }
 }
 
 /// Why a submission was refused; nothing of it is stored.
@@ -149,8 +99,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// browser, which sends the whole body before it reads an answer, gets the page that
 /// explains the refusal rather than a reset connection.
 pub(crate) async fn receive(
-    app: &AppState,
-    session: &SessionCtx,
+    app: &SourceState,
+    session: &Session,
     source: &SourceRecord,
     content_type: &str,
     body: Body,
@@ -184,7 +134,7 @@ pub(crate) async fn receive(
         let name = field.name().unwrap_or_default().to_owned();
         if name == "csrf_token" && refusal.is_none() {
             let token = read_small(&mut field, &meter).await.map_err(refuse_or)?;
-            csrf_ok = session.csrf_ok(&app.inner.sessions, &token);
+            csrf_ok = session.csrf_ok(&token);
         }
         // The token comes first in our form: nothing is read or encrypted before it checks out.
         if refusal.is_none() && !csrf_ok {
@@ -443,7 +393,7 @@ async fn read_message(
 }
 
 async fn check_rules(
-    app: &AppState,
+    app: &SourceState,
     source: &SourceRecord,
     rules: &Rules,
     message: &str,
@@ -487,7 +437,7 @@ enum FieldError {
 /// grew with every upload. The async workers are few and long-lived, which keeps it
 /// flat. Only the final fsync runs on a blocking thread.
 async fn encrypt_field(
-    app: &AppState,
+    app: &SourceState,
     source: &SourceRecord,
     filename: &str,
     clean: bool,
@@ -537,7 +487,7 @@ async fn finish_blob(blob: postern_store::BlobWriter) -> Result<FinishedBlob, Ap
 
 /// Encrypts the message text into a finished blob.
 async fn encrypt_text(
-    app: &AppState,
+    app: &SourceState,
     source: &SourceRecord,
     message: Zeroizing<String>,
 ) -> Result<FinishedBlob, AppError> {

@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 use std::io::Read;
 
 use axum::http::StatusCode;
+use postern_core::RESERVED_USERNAME;
 use postern_core::{UtcDateTime, journalist_filename};
 use postern_crypto::{HOTP_LOOK_AHEAD, OtpSecret, totp_code};
-use postern_store::{CollectionItem, ItemKind, OtpKind, PLACEHOLDER_USERNAME, SourceRecord};
+use postern_store::{CollectionItem, ItemKind, OtpKind, SourceRecord};
 use postern_tests::{Account, Client, Part, Response, Source, Stack, input_value_of, unix_now};
 use rand::rngs::OsRng;
 
@@ -913,11 +914,11 @@ async fn administrators_add_enrol_and_delete_journalists_whose_replies_remain() 
         .post_csrf("/admin/add", &[("username", "wrongpw"), ("password", "a passphrase the form never showed")])
         .await;
     assert_redirect(&res, "/admin/add");
-    for bad in ["ab", PLACEHOLDER_USERNAME] {
+    for bad in ["ab", RESERVED_USERNAME] {
         let res = root.post_csrf("/admin/add", &[("username", bad), ("password", shown.as_str())]).await;
         assert_redirect(&res, "/admin/add");
     }
-    for name in ["wrongpw", "ab", PLACEHOLDER_USERNAME] {
+    for name in ["wrongpw", "ab", RESERVED_USERNAME] {
         assert!(store.journalist(name).unwrap().is_none(), "{name} was created");
     }
     assert_eq!(store.journalists().unwrap().len(), 2);
@@ -936,18 +937,18 @@ async fn administrators_add_enrol_and_delete_journalists_whose_replies_remain() 
     assert_redirect(&res, "/admin/");
     assert!(store.journalist("newbie").unwrap().is_none());
     assert_redirect(&newbie_browser.get("/").await, "/login");
-    let placeholder = store.journalist(PLACEHOLDER_USERNAME).unwrap().unwrap();
+    let placeholder = store.journalist(RESERVED_USERNAME).unwrap().unwrap();
     let replies = store.replies(&record).unwrap();
     assert_eq!(replies.len(), 1);
     assert!(replies[0].path.exists());
     assert_eq!(replies[0].journalist, Some(placeholder.id));
     let col = root.get(&format!("/col/{}", record.uuid)).await;
-    assert!(col.text().contains(&format!("reply by {PLACEHOLDER_USERNAME}")), "{}", col.text());
+    assert!(col.text().contains(&format!("reply by {RESERVED_USERNAME}")), "{}", col.text());
 
     // The placeholder is never listed or editable.
     let admin = root.get("/admin/").await.text();
     assert!(admin.contains("<td>root</td>"));
-    assert!(!admin.contains(&format!("<td>{PLACEHOLDER_USERNAME}</td>")));
+    assert!(!admin.contains(&format!("<td>{RESERVED_USERNAME}</td>")));
     assert!(!admin.contains(&format!("/admin/edit/{}\"", placeholder.id)));
     assert_eq!(root.get(&format!("/admin/edit/{}", placeholder.id)).await.status, StatusCode::NOT_FOUND);
 }

@@ -2,6 +2,7 @@
 //! GnuPG and gzip as peers; the source interface driven in-process, and the `postern`
 //! binary run as a user would.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+#![allow(clippy::disallowed_methods, reason = "test code writes fixtures and measures time")]
 
 /// The `postern` binary cargo built for this test run.
 fn postern_binary() -> &'static std::path::Path {

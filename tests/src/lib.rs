@@ -1,6 +1,7 @@
 //! Shared helpers of Postern's integration tests: an in-process client for the source
 //! interface's router with a cookie jar, multipart bodies, and GnuPG as a real peer.
 #![expect(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test helpers fail loudly")]
+#![allow(clippy::disallowed_methods, reason = "test code writes fixtures and measures time")]
 
 pub mod browser;
 pub mod tools;
@@ -22,7 +23,7 @@ use postern_crypto::{KeyProblem, SubmissionKey};
 use postern_store::{NewJournalist, OtpKind};
 use postern_testing::TempInstance;
 use rand::rngs::OsRng;
-use source_interface::{AppState, SourceAppConfig};
+use source_interface::{SourceAppConfig, SourceState};
 use tower::ServiceExt;
 
 /// The default source-interface settings of tests.
@@ -33,6 +34,7 @@ pub fn test_config() -> SourceAppConfig {
         v3_source_url: None,
         exposed_addresses: Vec::new(),
         locales: vec!["en-US".to_owned()],
+        clock: postern_core::Clock::system(),
     }
 }
 
@@ -43,7 +45,7 @@ pub struct Stack {
     /// The source interface.
     pub router: Router,
     /// Its state.
-    pub state: AppState,
+    pub state: SourceState,
     /// The journalist interface on the same store.
     pub journalist_router: Router,
 }
@@ -58,7 +60,7 @@ impl Stack {
     pub fn with(config: SourceAppConfig, key: Result<SubmissionKey, KeyProblem>) -> Self {
         let instance = TempInstance::new();
         let journalist_key = key.as_ref().map(|_| postern_testing::submission_key()).map_err(|p| *p);
-        let state = AppState::new(instance.store.clone(), key, instance.secrets(), config);
+        let state = SourceState::new(instance.store.clone(), key, instance.secrets(), config);
         let journalist_state =
             JournalistState::new(instance.store.clone(), journalist_key, JournalistAppConfig::default());
         Self {

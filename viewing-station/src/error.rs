@@ -1,6 +1,5 @@
 //! Errors shown to the journalist: line 1 says what happened, line 2 what to do.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 /// Why a command could not run at all.
@@ -74,9 +73,4 @@ impl SvsError {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(2)
     }
-}
-
-/// A path for messages (lossy, escaped: names may hold control characters).
-pub(crate) fn shown(path: &Path) -> String {
-    crate::output::escaped(&path.to_string_lossy())
 }

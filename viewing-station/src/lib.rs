@@ -2,12 +2,14 @@
 //! arguments and calls [`run`]; tests call it in-process.
 //!
 //! It runs offline by construction: its dependency tree holds no networking crate.
+#![cfg_attr(test, allow(clippy::disallowed_methods, reason = "tests write fixtures and time themselves"))]
 
 pub mod cli;
 mod cmd;
 mod error;
 mod output;
 mod passphrase;
+mod text;
 
 use std::io::Write;
 use std::process::ExitCode;

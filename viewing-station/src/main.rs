@@ -1,4 +1,5 @@
 //! `svs`: the Secure Viewing Station tool. See `svs --help`.
+#![cfg_attr(test, allow(clippy::disallowed_methods, reason = "tests write fixtures and time themselves"))]
 
 use std::process::ExitCode;
 

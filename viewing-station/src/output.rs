@@ -6,20 +6,8 @@ use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 use crate::SvsError;
-use crate::error::shown;
-
-/// `text` with control, bidirectional-override and other invisible characters
-/// escaped, so a hostile name cannot rewrite the terminal or disguise itself.
-pub(crate) fn escaped(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let invisible = c.is_control()
-                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
-            let s: String = if invisible { c.escape_unicode().collect() } else { c.to_string() };
-            s.chars().collect::<Vec<_>>()
-        })
-        .collect()
-}
+pub(crate) use crate::text::escaped;
+use crate::text::shown;
 
 /// A safe file name for a name found inside a file (a gzip header, a zip entry):
 /// no path separators, control or non-ASCII characters, no leading dot, no device

@@ -5,7 +5,7 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 use crate::SvsError;
-use crate::error::shown;
+use crate::text::shown;
 
 /// Shortest passphrase `svs keygen` accepts: a key that guards every submission.
 const MIN_CHARS: usize = 12;

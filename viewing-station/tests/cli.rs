@@ -1,6 +1,7 @@
 //! Golden tests of `svs`: every case in `cmd/*.toml` runs the real binary in a
 //! sandbox copy of its `.in` directory; stdout, stderr, the exit status and the
 //! files written (`.out`) must match exactly.
+#![allow(clippy::disallowed_methods, reason = "test code writes fixtures and measures time")]
 
 use std::io::Write;
 use std::path::Path;

@@ -1,6 +1,5 @@
 //! `/account/…`: a journalist's own name, passphrase and second factor.
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -10,9 +9,9 @@ use postern_store::{JournalistRecord, OtpKind, Store, StoreError};
 use rand::rngs::OsRng;
 
 use super::html;
-use crate::auth::{Journalist, LoginError, unix_now, verify_login};
+use crate::auth::{Journalist, LoginError, PasswordError, verify_login};
 use crate::form::{CheckedForm, FormData};
-use crate::session::{Notice, SessionCtx};
+use crate::session::{Flash, Session};
 use crate::state::JournalistState;
 use crate::views::account::{self, Enrolment};
 
@@ -22,11 +21,11 @@ const OWN_PASSWORD: &str = "own";
 /// `GET /account/account`.
 pub(crate) async fn account_page(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Journalist(j): Journalist,
 ) -> Response {
     let password = generate_password(&mut OsRng);
-    session.set_pending_password(&app.inner.sessions, OWN_PASSWORD, password.clone());
+    session.set_pending_password(OWN_PASSWORD, password.clone());
     let ctx = app.page_ctx(&session, Some(&j)).await;
     html(account::account(&ctx, &j.first_name, &j.last_name, &password)).into_response()
 }
@@ -34,18 +33,18 @@ pub(crate) async fn account_page(
 /// `POST /account/change-name`: `first_name`, `last_name`.
 pub(crate) async fn change_name(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Journalist(j): Journalist,
     CheckedForm(form): CheckedForm,
 ) -> Response {
     let Some((first, last)) = names(&form) else {
-        session.notice(&app.inner.sessions, Notice::error("Names have at most 100 characters."));
+        session.flash(Flash::error("Names have at most 100 characters."));
         return Redirect::to("/account/account").into_response();
     };
     let id = j.id;
     match app.with_store(move |s| s.set_journalist_names(id, &first, &last)).await {
         Ok(_) => {
-            session.notice(&app.inner.sessions, Notice::info("Name updated."));
+            session.flash(Flash::info("Name updated."));
             Redirect::to("/account/account").into_response()
         }
         Err(e) => app.failure(&session, "change a name", &e).await,
@@ -56,32 +55,33 @@ pub(crate) async fn change_name(
 /// Success ends every session of this journalist.
 pub(crate) async fn new_password(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Journalist(j): Journalist,
     CheckedForm(form): CheckedForm,
 ) -> Response {
     let refuse = |text: &str| {
-        session.notice(&app.inner.sessions, Notice::error(text));
+        session.flash(Flash::error(text));
         Redirect::to("/account/account").into_response()
     };
-    if !session.take_pending_password(&app.inner.sessions, OWN_PASSWORD, form.get("password")) {
+    if !session.take_pending_password(OWN_PASSWORD, form.get("password")) {
         return refuse("The new passphrase must be the one this page showed. Nothing was changed.");
     }
     let new = form.get("password").trim().to_owned();
     let (current, token, username) =
         (form.get("current_password").to_owned(), form.get("token").to_owned(), j.username.clone());
+    let now = app.unix_now();
     let result = app
-        .with_password_work(move |s| match verify_login(s, &username, &current, &token, unix_now()) {
+        .with_password_work(move |s| match verify_login(s, &username, &current, &token, now) {
             Ok(_) => set_password(s, &username, &new).map(Ok),
-            Err(LoginError::Store(e)) => Err(e),
+            Err(LoginError::Store(e)) => Err(e.into()),
             // Throttled, wrong, or a damaged 2FA secret: nothing changes.
             Err(other) => Ok(Err(other)),
         })
         .await;
     match result {
         Ok(Ok(())) => {
-            app.inner.sessions.end_all_for(j.id);
-            session.restart_with(&app.inner.sessions, Notice::info("Passphrase changed. Log in with the new one."));
+            crate::session::end_all_for(&app.inner.sessions, j.id);
+            session.restart_with(Flash::info("Passphrase changed. Log in with the new one."));
             Redirect::to("/login").into_response()
         }
         Ok(Err(LoginError::Throttled)) => refuse("Too many attempts. Wait 60 seconds; nothing was changed."),
@@ -93,11 +93,11 @@ pub(crate) async fn new_password(
 }
 
 /// Hashes and stores a new passphrase (which bumps the session generation).
-pub(crate) fn set_password(s: &Store, username: &str, password: &str) -> Result<(), StoreError> {
+pub(crate) fn set_password(s: &Store, username: &str, password: &str) -> Result<(), PasswordError> {
     if !is_acceptable_password(password) {
-        return Err(StoreError::Bug("a generated passphrase was not acceptable"));
+        return Err(postern_core::internal!("a generated passphrase was not acceptable").into());
     }
-    let hash = hash_password(&mut OsRng, password).map_err(|_| StoreError::Bug("unable to hash a passphrase"))?;
+    let hash = hash_password(&mut OsRng, password).map_err(PasswordError::Hash)?;
     s.set_journalist_password(username, &hash)?;
     Ok(())
 }
@@ -105,7 +105,7 @@ pub(crate) fn set_password(s: &Store, username: &str, password: &str) -> Result<
 /// `POST /account/reset-2fa-totp`: shows a new secret to enrol; nothing changes yet.
 pub(crate) async fn reset_totp(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Journalist(j): Journalist,
     CheckedForm(_): CheckedForm,
 ) -> Response {
@@ -115,14 +115,14 @@ pub(crate) async fn reset_totp(
 /// `POST /account/reset-2fa-hotp`: `otp_secret` (hex) of a YubiKey to enrol.
 pub(crate) async fn reset_hotp(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Journalist(j): Journalist,
     CheckedForm(form): CheckedForm,
 ) -> Response {
     match NewFactor::hotp(form.get("otp_secret")) {
         Some(factor) => app.enrol_page(&session, &j, "/account/verify-2fa-hotp", None, &j.username, factor).await,
         None => {
-            session.notice(&app.inner.sessions, Notice::error("A YubiKey HOTP secret is 40 hexadecimal digits."));
+            session.flash(Flash::error("A YubiKey HOTP secret is 40 hexadecimal digits."));
             Redirect::to("/account/account").into_response()
         }
     }
@@ -131,24 +131,18 @@ pub(crate) async fn reset_hotp(
 /// `POST /account/verify-2fa-totp` and `…-hotp`: `otp_secret` and a `token` it made.
 pub(crate) async fn verify_factor(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Journalist(j): Journalist,
     CheckedForm(form): CheckedForm,
 ) -> Response {
     match app.apply_new_factor(&j, &form).await {
         Ok(true) => {
-            app.inner.sessions.end_all_for(j.id);
-            session.restart_with(
-                &app.inner.sessions,
-                Notice::info("Two-factor authentication updated. Log in with your new code."),
-            );
+            crate::session::end_all_for(&app.inner.sessions, j.id);
+            session.restart_with(Flash::info("Two-factor authentication updated. Log in with your new code."));
             Redirect::to("/login").into_response()
         }
         Ok(false) => {
-            session.notice(
-                &app.inner.sessions,
-                Notice::error("That code did not match, so nothing was changed. Start again."),
-            );
+            session.flash(Flash::error("That code did not match, so nothing was changed. Start again."));
             Redirect::to("/account/account").into_response()
         }
         Err(e) => app.failure(&session, "change a second factor", &e).await,
@@ -202,7 +196,7 @@ impl JournalistState {
     /// The enrolment page for `factor` of `username`.
     pub(crate) async fn enrol_page(
         &self,
-        session: &SessionCtx,
+        session: &Session,
         viewer: &JournalistRecord,
         action: &str,
         userid: Option<i64>,
@@ -231,12 +225,12 @@ impl JournalistState {
     ) -> Result<bool, StoreError> {
         let Some(factor) = NewFactor::from_form(form) else { return Ok(false) };
         let token = form.get("token").to_owned();
-        let (id, username) = (target.id, target.username.clone());
+        let (id, username, now) = (target.id, target.username.clone(), self.unix_now());
         self.with_store(move |s| {
             let b32 = factor.secret.to_base32();
             match factor.kind {
                 OtpKind::Totp => {
-                    let Some(step) = verify_totp(&factor.secret, &token, unix_now(), None) else { return Ok(false) };
+                    let Some(step) = verify_totp(&factor.secret, &token, now, None) else { return Ok(false) };
                     s.set_journalist_otp(&username, OtpKind::Totp, &b32)?;
                     s.use_totp_step(id, step)?;
                 }

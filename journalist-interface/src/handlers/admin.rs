@@ -1,7 +1,6 @@
 //! `/admin/…`: accounts and instance settings. Every handler starts with
 //! `current_admin`, so every GET and POST refuses non-administrators.
 
-use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
@@ -14,9 +13,9 @@ use rand::rngs::OsRng;
 
 use super::account::{NewFactor, names, set_password};
 use super::html;
-use crate::auth::{Admin, WorkError};
+use crate::auth::{Admin, PasswordError};
 use crate::form::CheckedForm;
-use crate::session::{Notice, SessionCtx};
+use crate::session::{Flash, Session};
 use crate::state::JournalistState;
 use crate::views::admin;
 
@@ -29,11 +28,7 @@ const MAX_LOGO_BYTES: u64 = 1024 * 1024;
 const MAX_MIN_MESSAGE_LEN: u32 = 100_000;
 
 /// `GET /admin/`.
-pub(crate) async fn index(
-    State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
-    Admin(j): Admin,
-) -> Response {
+pub(crate) async fn index(State(app): State<JournalistState>, session: Session, Admin(j): Admin) -> Response {
     match app.with_store(|s| s.journalists()).await {
         Ok(users) => {
             let ctx = app.page_ctx(&session, Some(&j)).await;
@@ -44,13 +39,9 @@ pub(crate) async fn index(
 }
 
 /// `GET /admin/add`.
-pub(crate) async fn add_form(
-    State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
-    Admin(j): Admin,
-) -> Response {
+pub(crate) async fn add_form(State(app): State<JournalistState>, session: Session, Admin(j): Admin) -> Response {
     let password = generate_password(&mut OsRng);
-    session.set_pending_password(&app.inner.sessions, NEW_USER_PASSWORD, password.clone());
+    session.set_pending_password(NEW_USER_PASSWORD, password.clone());
     let ctx = app.page_ctx(&session, Some(&j)).await;
     html(admin::add(&ctx, &password)).into_response()
 }
@@ -59,12 +50,12 @@ pub(crate) async fn add_form(
 /// `is_admin`, `is_hotp` and `otp_secret`; then the new account's 2FA enrolment.
 pub(crate) async fn add(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
     let refuse = |text: &str| {
-        session.notice(&app.inner.sessions, Notice::error(text));
+        session.flash(Flash::error(text));
         Redirect::to("/admin/add").into_response()
     };
     let username = form.get("username").trim().to_owned();
@@ -74,7 +65,7 @@ pub(crate) async fn add(
         );
     }
     let Some((first, last)) = names(&form) else { return refuse("Names have at most 100 characters.") };
-    if !session.take_pending_password(&app.inner.sessions, NEW_USER_PASSWORD, form.get("password")) {
+    if !session.take_pending_password(NEW_USER_PASSWORD, form.get("password")) {
         return refuse("The passphrase must be the one the form showed. Nothing was created.");
     }
     let factor = if form.flag("is_hotp") {
@@ -90,23 +81,19 @@ pub(crate) async fn add(
     let name = username.clone();
     let created = app
         .with_password_work(move |s| {
-            let hash =
-                hash_password(&mut OsRng, &password).map_err(|_| StoreError::Bug("unable to hash a passphrase"))?;
+            let hash = hash_password(&mut OsRng, &password).map_err(PasswordError::Hash)?;
             let new =
                 NewJournalist { username: &name, password_hash: &hash, is_admin, otp_kind: kind, otp_secret: &secret };
-            s.create_journalist_with_names(&new, &first, &last)
+            Ok(s.create_journalist_with_names(&new, &first, &last)?)
         })
         .await;
     match created {
         Ok(user) => {
             let action = if kind == OtpKind::Totp { "/admin/verify-2fa-totp" } else { "/admin/verify-2fa-hotp" };
-            session.notice(
-                &app.inner.sessions,
-                Notice::info(format!("Journalist {} added. Now set up their second factor.", user.username)),
-            );
+            session.flash(Flash::info(format!("Journalist {} added. Now set up their second factor.", user.username)));
             app.enrol_page(&session, &j, action, Some(user.id), &user.username, factor).await
         }
-        Err(WorkError::Store(StoreError::UsernameTaken)) => refuse("That user name is taken. Nothing was created."),
+        Err(PasswordError::Store(StoreError::UsernameTaken)) => refuse("That user name is taken. Nothing was created."),
         Err(e) => app.failure(&session, "add a journalist", &e).await,
     }
 }
@@ -114,7 +101,7 @@ pub(crate) async fn add(
 /// `GET /admin/edit/<id>`.
 pub(crate) async fn edit_form(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Path(id): Path<i64>,
     Admin(j): Admin,
 ) -> Response {
@@ -123,7 +110,7 @@ pub(crate) async fn edit_form(
         Err(res) => return res,
     };
     let password = generate_password(&mut OsRng);
-    session.set_pending_password(&app.inner.sessions, &format!("user:{}", user.id), password.clone());
+    session.set_pending_password(&format!("user:{}", user.id), password.clone());
     let ctx = app.page_ctx(&session, Some(&j)).await;
     html(admin::edit(&ctx, &user, user.id == j.id, &password)).into_response()
 }
@@ -131,7 +118,7 @@ pub(crate) async fn edit_form(
 /// `POST /admin/edit/<id>`: `username`, `first_name`, `last_name`, `is_admin`.
 pub(crate) async fn edit(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Path(id): Path<i64>,
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
@@ -142,7 +129,7 @@ pub(crate) async fn edit(
     };
     let back = format!("/admin/edit/{id}");
     let refuse = |text: &str| {
-        session.notice(&app.inner.sessions, Notice::error(text));
+        session.flash(Flash::error(text));
         Redirect::to(&back).into_response()
     };
     let username = form.get("username").trim().to_owned();
@@ -156,7 +143,7 @@ pub(crate) async fn edit(
     let is_admin = if user.id == j.id { true } else { form.flag("is_admin") };
     match app.with_store(move |s| s.update_journalist_profile(id, &username, &first, &last, is_admin)).await {
         Ok(_) => {
-            session.notice(&app.inner.sessions, Notice::info("Account updated."));
+            session.flash(Flash::info("Account updated."));
             Redirect::to(&back).into_response()
         }
         Err(StoreError::UsernameTaken) => refuse("That user name is taken."),
@@ -167,7 +154,7 @@ pub(crate) async fn edit(
 /// `POST /admin/edit/<id>/new-password`: the shown `password`; never one's own.
 pub(crate) async fn edit_password(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Path(id): Path<i64>,
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
@@ -177,21 +164,18 @@ pub(crate) async fn edit_password(
         Err(res) => return res,
     };
     let back = format!("/admin/edit/{id}");
-    if !session.take_pending_password(&app.inner.sessions, &format!("user:{}", user.id), form.get("password")) {
-        session.notice(
-            &app.inner.sessions,
-            Notice::error("The passphrase must be the one the form showed. Nothing was changed."),
-        );
+    if !session.take_pending_password(&format!("user:{}", user.id), form.get("password")) {
+        session.flash(Flash::error("The passphrase must be the one the form showed. Nothing was changed."));
         return Redirect::to(&back).into_response();
     }
     let (password, username) = (form.get("password").trim().to_owned(), user.username.clone());
     match app.with_password_work(move |s| set_password(s, &username, &password)).await {
         Ok(()) => {
-            app.inner.sessions.end_all_for(user.id);
-            session.notice(
-                &app.inner.sessions,
-                Notice::info(format!("Passphrase of {} changed; they were logged out everywhere.", user.username)),
-            );
+            crate::session::end_all_for(&app.inner.sessions, user.id);
+            session.flash(Flash::info(format!(
+                "Passphrase of {} changed; they were logged out everywhere.",
+                user.username
+            )));
             Redirect::to(&back).into_response()
         }
         Err(e) => app.failure(&session, "reset a passphrase", &e).await,
@@ -201,7 +185,7 @@ pub(crate) async fn edit_password(
 /// `POST /admin/delete/<id>`: never oneself; replies pass to `deleted`.
 pub(crate) async fn delete(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Path(id): Path<i64>,
     Admin(j): Admin,
     CheckedForm(_): CheckedForm,
@@ -213,11 +197,8 @@ pub(crate) async fn delete(
     let username = user.username.clone();
     match app.with_store(move |s| s.delete_journalist(&username)).await {
         Ok(_) => {
-            app.inner.sessions.end_all_for(user.id);
-            session.notice(
-                &app.inner.sessions,
-                Notice::info(format!("Deleted {}; their replies remain, by “deleted”.", user.username)),
-            );
+            crate::session::end_all_for(&app.inner.sessions, user.id);
+            session.flash(Flash::info(format!("Deleted {}; their replies remain, by “deleted”.", user.username)));
             Redirect::to("/admin/").into_response()
         }
         Err(e) => app.failure(&session, "delete a journalist", &e).await,
@@ -227,7 +208,7 @@ pub(crate) async fn delete(
 /// `POST /admin/reset-2fa-totp`: `userid`; shows a new secret to enrol.
 pub(crate) async fn reset_totp(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
@@ -241,7 +222,7 @@ pub(crate) async fn reset_totp(
 /// `POST /admin/reset-2fa-hotp`: `userid`, `otp_secret` (hex).
 pub(crate) async fn reset_hotp(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
@@ -252,7 +233,7 @@ pub(crate) async fn reset_hotp(
     match NewFactor::hotp(form.get("otp_secret")) {
         Some(f) => app.enrol_page(&session, &j, "/admin/verify-2fa-hotp", Some(user.id), &user.username, f).await,
         None => {
-            session.notice(&app.inner.sessions, Notice::error("A YubiKey HOTP secret is 40 hexadecimal digits."));
+            session.flash(Flash::error("A YubiKey HOTP secret is 40 hexadecimal digits."));
             Redirect::to(&format!("/admin/edit/{}", user.id)).into_response()
         }
     }
@@ -261,7 +242,7 @@ pub(crate) async fn reset_hotp(
 /// `POST /admin/verify-2fa-totp` and `…-hotp`: `userid`, `otp_secret`, `token`.
 pub(crate) async fn verify_factor(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
@@ -272,25 +253,16 @@ pub(crate) async fn verify_factor(
     let back = format!("/admin/edit/{}", user.id);
     match app.apply_new_factor(&user, &form).await {
         Ok(true) => {
-            app.inner.sessions.end_all_for(user.id);
+            crate::session::end_all_for(&app.inner.sessions, user.id);
             if user.id == j.id {
-                session.restart_with(
-                    &app.inner.sessions,
-                    Notice::info("Two-factor authentication updated. Log in with your new code."),
-                );
+                session.restart_with(Flash::info("Two-factor authentication updated. Log in with your new code."));
                 return Redirect::to("/login").into_response();
             }
-            session.notice(
-                &app.inner.sessions,
-                Notice::info(format!("Two-factor authentication of {} updated.", user.username)),
-            );
+            session.flash(Flash::info(format!("Two-factor authentication of {} updated.", user.username)));
             Redirect::to(&back).into_response()
         }
         Ok(false) => {
-            session.notice(
-                &app.inner.sessions,
-                Notice::error("That code did not match, so nothing was changed. Start again."),
-            );
+            session.flash(Flash::error("That code did not match, so nothing was changed. Start again."));
             Redirect::to(&back).into_response()
         }
         Err(e) => app.failure(&session, "change a second factor", &e).await,
@@ -298,11 +270,7 @@ pub(crate) async fn verify_factor(
 }
 
 /// `GET /admin/config`.
-pub(crate) async fn config(
-    State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
-    Admin(j): Admin,
-) -> Response {
+pub(crate) async fn config(State(app): State<JournalistState>, session: Session, Admin(j): Admin) -> Response {
     match app.with_store(|s| s.instance_settings()).await {
         Ok(settings) => {
             let ctx = app.page_ctx(&session, Some(&j)).await;
@@ -315,13 +283,13 @@ pub(crate) async fn config(
 /// `POST /admin/update-org-name`: `organization_name`, 1–64 characters.
 pub(crate) async fn update_org_name(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Admin(_): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
     let name = form.get("organization_name").trim().to_owned();
     if !postern_core::is_valid_organization_name(&name) {
-        return app.config_notice(&session, Notice::error("The organization name has 1 to 64 characters."));
+        return app.config_notice(&session, Flash::error("The organization name has 1 to 64 characters."));
     }
     app.update_settings(&session, move |s| s.organization_name = name).await
 }
@@ -330,7 +298,7 @@ pub(crate) async fn update_org_name(
 /// `prevent_short_messages`, `min_message_length`, `reject_codename_messages`.
 pub(crate) async fn update_preferences(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Admin(_): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
@@ -340,7 +308,7 @@ pub(crate) async fn update_preferences(
             _ => {
                 return app.config_notice(
                     &session,
-                    Notice::error("The minimum message length must be a whole number from 0 to 100000."),
+                    Flash::error("The minimum message length must be a whole number from 0 to 100000."),
                 );
             }
         }
@@ -359,14 +327,14 @@ pub(crate) async fn update_preferences(
 /// `POST /admin/config` (multipart): `csrf_token`, then `logo`, a PNG of at most 1 MiB.
 pub(crate) async fn upload_logo(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Admin(_): Admin,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let Ok(boundary) = multer::parse_boundary(content_type) else {
-        return app.config_notice(&session, Notice::error("The logo form was malformed. Nothing was changed."));
+        return app.config_notice(&session, Flash::error("The logo form was malformed. Nothing was changed."));
     };
     let limits =
         multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(MAX_LOGO_BYTES + 64 * 1024));
@@ -377,14 +345,14 @@ pub(crate) async fn upload_logo(
         match parts.next_field().await {
             Ok(Some(field)) => match field.name() {
                 Some("csrf_token") => {
-                    csrf_ok = field.text().await.is_ok_and(|t| session.csrf_ok(&app.inner.sessions, &t));
+                    csrf_ok = field.text().await.is_ok_and(|t| session.csrf_ok(&t));
                 }
                 Some("logo") if csrf_ok => match field.bytes().await {
                     Ok(bytes) => logo = Some(bytes),
                     Err(_) => {
                         return app.config_notice(
                             &session,
-                            Notice::error("The logo is larger than 1 MiB. Nothing was changed."),
+                            Flash::error("The logo is larger than 1 MiB. Nothing was changed."),
                         );
                     }
                 },
@@ -394,7 +362,7 @@ pub(crate) async fn upload_logo(
             Err(_) => {
                 return app.config_notice(
                     &session,
-                    Notice::error("The logo is larger than 1 MiB, or the form was malformed. Nothing was changed."),
+                    Flash::error("The logo is larger than 1 MiB, or the form was malformed. Nothing was changed."),
                 );
             }
         }
@@ -405,11 +373,11 @@ pub(crate) async fn upload_logo(
     let Some(png) = logo.filter(|b| is_png(b) && b.len() as u64 <= MAX_LOGO_BYTES) else {
         return app.config_notice(
             &session,
-            Notice::error("The logo must be a PNG image of at most 1 MiB. Nothing was changed."),
+            Flash::error("The logo must be a PNG image of at most 1 MiB. Nothing was changed."),
         );
     };
     match app.with_store(move |s| s.set_logo(&png)).await {
-        Ok(()) => app.config_notice(&session, Notice::info("Logo updated.")),
+        Ok(()) => app.config_notice(&session, Flash::info("Logo updated.")),
         Err(e) => app.failure(&session, "store the logo", &e).await,
     }
 }
@@ -421,12 +389,7 @@ fn is_png(bytes: &[u8]) -> bool {
 
 impl JournalistState {
     /// The account `id`, or a "not found" page (the placeholder is never editable).
-    async fn target(
-        &self,
-        session: &SessionCtx,
-        admin: &JournalistRecord,
-        id: i64,
-    ) -> Result<JournalistRecord, Response> {
+    async fn target(&self, session: &Session, admin: &JournalistRecord, id: i64) -> Result<JournalistRecord, Response> {
         match self.with_store(move |s| s.journalist_by_id(id)).await {
             Ok(Some(u)) if !u.is_placeholder => Ok(u),
             Ok(_) => Err(self.not_found_for(session, admin, "There is no such journalist.").await),
@@ -437,29 +400,26 @@ impl JournalistState {
     /// Like [`Self::target`], but never the administrator themself.
     async fn other_user(
         &self,
-        session: &SessionCtx,
+        session: &Session,
         admin: &JournalistRecord,
         id: i64,
     ) -> Result<JournalistRecord, Response> {
         let user = self.target(session, admin, id).await?;
         if user.id == admin.id {
-            session.notice(
-                &self.inner.sessions,
-                Notice::error("You cannot do that to your own account here; use your account page."),
-            );
+            session.flash(Flash::error("You cannot do that to your own account here; use your account page."));
             return Err(Redirect::to(&format!("/admin/edit/{id}")).into_response());
         }
         Ok(user)
     }
 
-    fn config_notice(&self, session: &SessionCtx, notice: Notice) -> Response {
-        session.notice(&self.inner.sessions, notice);
+    fn config_notice(&self, session: &Session, notice: Flash) -> Response {
+        session.flash(notice);
         Redirect::to("/admin/config").into_response()
     }
 
     async fn update_settings(
         &self,
-        session: &SessionCtx,
+        session: &Session,
         change: impl FnOnce(&mut InstanceSettings) + Send + 'static,
     ) -> Response {
         let result = self
@@ -471,7 +431,7 @@ impl JournalistState {
             .await;
         match result {
             Ok(()) => {
-                self.config_notice(session, Notice::info("Settings saved. The source interface uses them at once."))
+                self.config_notice(session, Flash::info("Settings saved. The source interface uses them at once."))
             }
             Err(e) => self.failure(session, "save instance settings", &e).await,
         }

@@ -1,26 +1,21 @@
 //! The source list, a source's collection, and what journalists do with them: star,
 //! mark read or unread, download in bulk, delete.
 
-use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use postern_core::journalist_filename;
 use postern_store::{Collection, CollectionItem, ItemKind, JournalistRecord, Store, StoreError};
 
 use super::html;
-use crate::auth::{Journalist, unix_now};
+use crate::auth::Journalist;
 use crate::bulk::{self, ZipEntry};
 use crate::form::{CheckedForm, FormData};
-use crate::session::{Notice, SessionCtx};
+use crate::session::{Flash, Session};
 use crate::state::JournalistState;
 use crate::views::newsroom;
 
 /// `GET /`: the source list.
-pub(crate) async fn index(
-    State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
-    Journalist(j): Journalist,
-) -> Response {
+pub(crate) async fn index(State(app): State<JournalistState>, session: Session, Journalist(j): Journalist) -> Response {
     let id = j.id;
     match app.with_store(move |s| s.sources_for_journalist(id)).await {
         Ok(sources) => {
@@ -34,7 +29,7 @@ pub(crate) async fn index(
 /// `GET /col/<uuid>`: one source's collection.
 pub(crate) async fn collection(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Path(uuid): Path<String>,
     Journalist(j): Journalist,
 ) -> Response {
@@ -52,7 +47,7 @@ pub(crate) async fn collection(
 /// `POST /col/add_star/<uuid>`.
 pub(crate) async fn add_star(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Path(uuid): Path<String>,
     Journalist(j): Journalist,
     CheckedForm(_): CheckedForm,
@@ -63,7 +58,7 @@ pub(crate) async fn add_star(
 /// `POST /col/remove_star/<uuid>`.
 pub(crate) async fn remove_star(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Path(uuid): Path<String>,
     Journalist(j): Journalist,
     CheckedForm(_): CheckedForm,
@@ -71,7 +66,7 @@ pub(crate) async fn remove_star(
     star(app, session, j, uuid, false).await
 }
 
-async fn star(app: JournalistState, session: SessionCtx, j: JournalistRecord, uuid: String, starred: bool) -> Response {
+async fn star(app: JournalistState, session: Session, j: JournalistRecord, uuid: String, starred: bool) -> Response {
     let back = format!("/col/{uuid}");
     match app.with_store(move |s| set_star(s, &[uuid], starred)).await {
         Ok(0) => app.not_found_for(&session, &j, "There is no such source; it may have been deleted.").await,
@@ -83,7 +78,7 @@ async fn star(app: JournalistState, session: SessionCtx, j: JournalistRecord, uu
 /// `POST /col/delete/<uuid>`: deletes a source account and everything stored for it.
 pub(crate) async fn delete_source(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Path(uuid): Path<String>,
     Journalist(j): Journalist,
     CheckedForm(form): CheckedForm,
@@ -102,7 +97,7 @@ pub(crate) async fn delete_source(
     match app.with_store(move |s| delete_sources(s, &[uuid])).await {
         Ok(0) => app.not_found_for(&session, &j, "There is no such source; it may have been deleted.").await,
         Ok(_) => {
-            session.notice(&app.inner.sessions, Notice::info("The source account and all its data were deleted."));
+            session.flash(Flash::info("The source account and all its data were deleted."));
             Redirect::to("/").into_response()
         }
         Err(e) => app.failure(&session, "delete a source", &e).await,
@@ -112,19 +107,19 @@ pub(crate) async fn delete_source(
 /// `POST /col/process`: `cols_selected` and an `action` for those sources.
 pub(crate) async fn process(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Journalist(j): Journalist,
     CheckedForm(form): CheckedForm,
 ) -> Response {
     let uuids = form.all("cols_selected");
     if uuids.is_empty() {
-        session.notice(&app.inner.sessions, Notice::error("No sources selected."));
+        session.flash(Flash::error("No sources selected."));
         return Redirect::to("/").into_response();
     }
     let action = form.get("action").to_owned();
     let back = if uuids.len() == 1 { format!("/col/{}", uuids[0]) } else { "/".to_owned() };
     let done = |text: &str, to: &str| {
-        session.notice(&app.inner.sessions, Notice::info(text));
+        session.flash(Flash::info(text));
         Redirect::to(to).into_response()
     };
     let result = match action.as_str() {
@@ -173,7 +168,7 @@ pub(crate) async fn process(
 /// `download`, `seen`, `unseen` or `delete`.
 pub(crate) async fn bulk(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Journalist(j): Journalist,
     CheckedForm(form): CheckedForm,
 ) -> Response {
@@ -181,7 +176,7 @@ pub(crate) async fn bulk(
     let back = format!("/col/{uuid}");
     let names = form.all("doc_names_selected");
     if names.is_empty() {
-        session.notice(&app.inner.sessions, Notice::error("No files selected."));
+        session.flash(Flash::error("No files selected."));
         return Redirect::to(&back).into_response();
     }
     let action = form.get("action").to_owned();
@@ -209,7 +204,7 @@ pub(crate) async fn bulk(
         .await;
     match result {
         Ok(Some((n, verb))) => {
-            session.notice(&app.inner.sessions, Notice::info(format!("{n} item(s) {verb}.")));
+            session.flash(Flash::info(format!("{n} item(s) {verb}.")));
             Redirect::to(&back).into_response()
         }
         Ok(None) => app.not_found_for(&session, &j, "There is no such source; it may have been deleted.").await,
@@ -220,7 +215,7 @@ pub(crate) async fn bulk(
 /// `GET /download_unread/<uuid>`: a zip of what this journalist has not read.
 pub(crate) async fn download_unread(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Path(uuid): Path<String>,
     Journalist(j): Journalist,
 ) -> Response {
@@ -253,7 +248,7 @@ impl JournalistState {
     /// The "are you sure?" page repeating the form's fields.
     async fn confirm(
         &self,
-        session: &SessionCtx,
+        session: &Session,
         j: &JournalistRecord,
         what: &str,
         action: &str,
@@ -267,7 +262,7 @@ impl JournalistState {
     /// `unread_only` keeps those this journalist has not read. Marks them read.
     async fn download(
         &self,
-        session: &SessionCtx,
+        session: &Session,
         j: &JournalistRecord,
         uuids: Vec<String>,
         unread_only: bool,
@@ -305,8 +300,7 @@ impl JournalistState {
         }
         if entries.is_empty() {
             let back = if picked.len() == 1 { format!("/col/{}", picked[0].0.source.uuid) } else { "/".to_owned() };
-            session
-                .notice(&self.inner.sessions, Notice::error("Nothing to download: no (unread) items were selected."));
+            session.flash(Flash::error("Nothing to download: no (unread) items were selected."));
             return Redirect::to(&back).into_response();
         }
         let missing = bulk::missing(&entries);
@@ -321,7 +315,7 @@ impl JournalistState {
             ("", _) => "all".to_owned(),
             (b, _) => b.to_owned(),
         };
-        let now = i64::try_from(unix_now()).unwrap_or(0);
+        let now = i64::try_from(self.unix_now()).unwrap_or(0);
         // Marked read only once the whole archive went out, not when a download fails.
         let store = std::sync::Arc::clone(&self.inner.store);
         let mark_read = move || {

@@ -1,19 +1,18 @@
 //! `/col/<uuid>/<file name>` (one ciphertext, marked read) and the instance logo.
 
-use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::Journalist;
 use crate::bulk;
-use crate::session::SessionCtx;
+use crate::session::Session;
 use crate::state::JournalistState;
 
 /// `GET /col/<uuid>/<filename>`: the raw ciphertext; marks it read for this journalist.
 pub(crate) async fn download_one(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Path((uuid, filename)): Path<(String, String)>,
     Journalist(j): Journalist,
 ) -> Response {

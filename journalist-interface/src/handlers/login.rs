@@ -1,26 +1,22 @@
 //! `/login` and `/logout`.
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::html;
-use crate::auth::{LoginError, unix_now, verify_login};
+use crate::auth::{LoginError, verify_login};
 use crate::form::CheckedForm;
-use crate::session::{Notice, SessionCtx};
+use crate::session::{Flash, Session};
 use crate::state::JournalistState;
 use crate::views::account;
 
 /// `GET /login`.
-pub(crate) async fn login_form(
-    State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
-) -> Response {
-    if session.user(&app.inner.sessions).is_some() {
+pub(crate) async fn login_form(State(app): State<JournalistState>, session: Session) -> Response {
+    if session.user().is_some() {
         return Redirect::to("/").into_response();
     }
-    session.ensure_csrf(&app.inner.sessions);
+    session.csrf();
     let ctx = app.page_ctx(&session, None).await;
     html(account::login(&ctx)).into_response()
 }
@@ -28,14 +24,15 @@ pub(crate) async fn login_form(
 /// `POST /login`: `username`, `password`, `token`.
 pub(crate) async fn login(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     CheckedForm(form): CheckedForm,
 ) -> Response {
     let (username, password, token) =
         (form.get("username").trim().to_owned(), form.get("password").to_owned(), form.get("token").to_owned());
-    let result = app.with_password_work(move |s| Ok(verify_login(s, &username, &password, &token, unix_now()))).await;
+    let now = app.unix_now();
+    let result = app.with_password_work(move |s| Ok(verify_login(s, &username, &password, &token, now))).await;
     let refused = |text: &str| {
-        session.notice(&app.inner.sessions, Notice::error(text));
+        session.flash(Flash::error(text));
         StatusCode::UNAUTHORIZED
     };
     let status = match result {
@@ -55,17 +52,13 @@ pub(crate) async fn login(
         Ok(Err(LoginError::Store(e))) => return app.failure(&session, "check a login", &e).await,
         Err(e) => return app.failure(&session, "check a login", &e).await,
     };
-    session.ensure_csrf(&app.inner.sessions);
+    session.csrf();
     let ctx = app.page_ctx(&session, None).await;
     (status, html(account::login(&ctx))).into_response()
 }
 
 /// `POST /logout`.
-pub(crate) async fn logout(
-    State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
-    CheckedForm(_): CheckedForm,
-) -> Response {
-    session.restart_with(&app.inner.sessions, Notice::info("You have been logged out."));
+pub(crate) async fn logout(session: Session, CheckedForm(_): CheckedForm) -> Response {
+    session.restart_with(Flash::info("You have been logged out."));
     Redirect::to("/login").into_response()
 }

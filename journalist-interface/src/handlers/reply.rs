@@ -3,7 +3,6 @@
 
 use std::io::Write;
 
-use axum::Extension;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use postern_core::{ErrorKind, HasKind};
@@ -13,7 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::auth::Journalist;
 use crate::form::CheckedForm;
-use crate::session::{Notice, SessionCtx};
+use crate::session::{Flash, Session};
 use crate::state::JournalistState;
 
 /// Longest reply, in characters (SecureDrop's limit for source messages).
@@ -40,7 +39,7 @@ impl HasKind for ReplyError {
 /// `POST /reply`: `message` to source `filesystem_id`.
 pub(crate) async fn reply(
     State(app): State<JournalistState>,
-    Extension(session): Extension<SessionCtx>,
+    session: Session,
     Journalist(j): Journalist,
     CheckedForm(form): CheckedForm,
 ) -> Response {
@@ -49,7 +48,7 @@ pub(crate) async fn reply(
     let text = Zeroizing::new(form.get("message").to_owned());
     drop(form);
     let refuse = |why: &str| {
-        session.notice(&app.inner.sessions, Notice::error(why));
+        session.flash(Flash::error(why));
         Redirect::to(&back).into_response()
     };
     if text.trim().is_empty() {
@@ -68,13 +67,12 @@ pub(crate) async fn reply(
         store_reply(&state.inner.store, key, &uuid, author, &text)
     })
     .await
-    .unwrap_or(Err(ReplyError::Store(StoreError::Bug("a reply task panicked"))));
+    .unwrap_or_else(|_| Err(ReplyError::Store(postern_core::internal!("a reply task panicked").into())));
     match stored {
         Ok(true) => {
-            session.notice(
-                &app.inner.sessions,
-                Notice::info("Your reply has been stored, encrypted. The source sees it the next time they log in."),
-            );
+            session.flash(Flash::info(
+                "Your reply has been stored, encrypted. The source sees it the next time they log in.",
+            ));
             Redirect::to(&back).into_response()
         }
         Ok(false) => app.not_found_for(&session, &j, "There is no such source; it may have been deleted.").await,

@@ -2,7 +2,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::session::Notice;
+use crate::session::Flash;
 
 /// Per-page facts the frame needs.
 pub(crate) struct PageCtx {
@@ -11,7 +11,7 @@ pub(crate) struct PageCtx {
     pub(crate) user: Option<(String, bool)>,
     /// This session's CSRF token (for every form on the page, and logout).
     pub(crate) csrf: String,
-    pub(crate) notices: Vec<Notice>,
+    pub(crate) notices: Vec<Flash>,
     pub(crate) has_logo: bool,
 }
 

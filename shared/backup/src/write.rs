@@ -4,7 +4,6 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use postern_store::{ListedFile, Store};
 use rand::RngCore;
@@ -34,7 +33,7 @@ pub fn back_up<W: Write>(
     identity: &Identity,
     out: W,
 ) -> Result<(W, Summary), BackupError> {
-    let created_unix = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let created_unix = postern_core::Clock::system().unix_seconds();
     let mut archive = Archive {
         tar: tar::Builder::new(out),
         manifest: Manifest {

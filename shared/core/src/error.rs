@@ -60,3 +60,36 @@ pub trait HasKind {
     /// The coarse kind of this error.
     fn kind(&self) -> ErrorKind;
 }
+
+/// An invariant that did not hold: a bug in Postern, never the client's fault, kept
+/// with where it was found. Made with [`internal!`](crate::internal), in place of
+/// borrowing another error type's variant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("internal error at {file}:{line}: {what}")]
+pub struct Bug {
+    what: &'static str,
+    file: &'static str,
+    line: u32,
+}
+
+impl Bug {
+    /// Use [`internal!`](crate::internal), which fills in the place.
+    #[doc(hidden)]
+    pub fn new(what: &'static str, file: &'static str, line: u32) -> Self {
+        Self { what, file, line }
+    }
+}
+
+impl HasKind for Bug {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Internal
+    }
+}
+
+/// A [`Bug`] saying what did not hold, here: `internal!("a blob finished twice")`.
+#[macro_export]
+macro_rules! internal {
+    ($what:literal) => {
+        $crate::Bug::new($what, file!(), line!())
+    };
+}

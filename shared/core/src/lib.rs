@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(test, allow(clippy::disallowed_methods, reason = "tests write fixtures and time themselves"))]
 
 mod account;
+mod clock;
 mod codename;
 mod config;
 mod designation;
@@ -14,13 +16,14 @@ mod token;
 pub use account::{
     DEFAULT_ORGANIZATION_NAME, MAX_NAME_CHARS, RESERVED_USERNAME, is_valid_organization_name, is_valid_username,
 };
+pub use clock::Clock;
 pub use codename::{CODENAME_WORDS, Codename, MAX_CODENAME_INPUT, ParseCodenameError, wordlist};
 pub use config::{
     AVAILABLE_LOCALES, ConfigError, DEFAULT_INTRO_BURST, DEFAULT_INTRO_RATE_PER_SECOND, DEFAULT_MAX_UPLOAD_BYTES,
     InstanceConfig, JournalistConfig, LoggingConfig, OnionConfig, PosternConfig, SourceConfig, TorConfig,
 };
 pub use designation::{Designation, journalist_filename};
-pub use error::{ErrorKind, HasKind};
+pub use error::{Bug, ErrorKind, HasKind};
 pub use filename::secure_filename;
 pub use onion_address::{is_expected_host, is_v3_onion_host};
 pub use sensitive::Sensitive;

@@ -9,6 +9,7 @@
 //! Anything that cannot be cleaned with confidence is refused with a reason
 //! ([`NotCleaned`]); a file is never reported clean when it is not. Hostile input
 //! gives an error: never a panic, a hang or memory beyond the stated limits.
+#![cfg_attr(test, allow(clippy::disallowed_methods, reason = "tests write fixtures and time themselves"))]
 
 mod exif;
 #[cfg(any(test, feature = "fixtures"))]

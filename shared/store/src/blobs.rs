@@ -149,12 +149,13 @@ impl BlobWriter {
         if let Some(syncer) = self.syncer.take() {
             syncer.stop().map_err(io("write ciphertext to disk"))?;
         }
-        let writer = self.file.as_mut().ok_or(StoreError::Bug("blob finished twice"))?;
+        let writer = self.file.as_mut().ok_or(StoreError::Bug(postern_core::internal!("blob finished twice")))?;
         writer.flush().map_err(io("flush ciphertext"))?;
         let epoch = FileTimes::new().set_accessed(UNIX_EPOCH).set_modified(UNIX_EPOCH);
         writer.get_ref().set_times(epoch).map_err(io("set ciphertext file times"))?;
         writer.get_ref().sync_all().map_err(io("fsync ciphertext"))?;
-        let (file, _) = self.file.take().ok_or(StoreError::Bug("blob finished twice"))?.into_parts();
+        let (file, _) =
+            self.file.take().ok_or(StoreError::Bug(postern_core::internal!("blob finished twice")))?.into_parts();
         Ok(FinishedBlob {
             temp_path: Some(std::mem::take(&mut self.temp_path)),
             dir: std::mem::take(&mut self.dir),
@@ -221,10 +222,10 @@ impl FinishedBlob {
 
     /// Renames the file to `name` in its directory; returns the final path.
     pub(crate) fn rename_to(&mut self, name: &str) -> Result<PathBuf, StoreError> {
-        let temp = self.temp_path.as_ref().ok_or(StoreError::Bug("blob renamed twice"))?;
+        let temp = self.temp_path.as_ref().ok_or(StoreError::Bug(postern_core::internal!("blob renamed twice")))?;
         let target = self.dir.join(name);
         if target.exists() {
-            return Err(StoreError::Bug("a stored file name was about to be reused"));
+            return Err(StoreError::Bug(postern_core::internal!("a stored file name was about to be reused")));
         }
         std::fs::rename(temp, &target).map_err(io("rename ciphertext into place"))?;
         self.temp_path = None;

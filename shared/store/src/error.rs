@@ -58,8 +58,8 @@ pub enum StoreError {
     #[error("source not found")]
     NoSuchSource,
     /// An internal invariant was violated.
-    #[error("internal error: {0}")]
-    Bug(&'static str),
+    #[error(transparent)]
+    Bug(#[from] postern_core::Bug),
 }
 
 pub(crate) fn db(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {

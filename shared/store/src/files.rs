@@ -25,8 +25,8 @@ pub fn write_new_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), Sto
 
 /// Writes `contents` to `path` with `mode`, replacing any existing file atomically.
 pub fn replace_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), StoreError> {
-    let dir = path.parent().ok_or(StoreError::Bug("a file path without a directory"))?;
-    let name = path.file_name().ok_or(StoreError::Bug("a file path without a name"))?;
+    let dir = path.parent().ok_or(StoreError::Bug(postern_core::internal!("a file path without a directory")))?;
+    let name = path.file_name().ok_or(StoreError::Bug(postern_core::internal!("a file path without a name")))?;
     let temp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
     // A stale temporary file (a crash) would keep its old mode: start from none.
     let _ = std::fs::remove_file(&temp);

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(test, allow(clippy::disallowed_methods, reason = "tests write fixtures and time themselves"))]
 
 mod access;
 mod blobs;
@@ -15,6 +16,6 @@ pub use error::StoreError;
 pub use newsroom::{Collection, CollectionItem, ItemKind, SourceSummary};
 pub use snapshot::{ListedFile, Snapshot};
 pub use store::{
-    InstanceSettings, JournalistRecord, NewJournalist, NewSource, OtpKind, PLACEHOLDER_USERNAME, ReplyRecord, SourceId,
-    SourceRecord, Store, SubmissionKind, SubmissionRecord,
+    InstanceSettings, JournalistRecord, NewJournalist, NewSource, OtpKind, ReplyRecord, SourceId, SourceRecord, Store,
+    SubmissionKind, SubmissionRecord,
 };

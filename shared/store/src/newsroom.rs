@@ -161,7 +161,7 @@ impl Store {
                     deleted_by_source: r.get(4)?,
                     seen: r.get(5)?,
                     author: Some(if placeholder {
-                        crate::store::PLACEHOLDER_USERNAME.to_owned()
+                        postern_core::RESERVED_USERNAME.to_owned()
                     } else {
                         r.get::<_, Option<String>>(6)?.unwrap_or_default()
                     }),
@@ -284,7 +284,7 @@ impl Store {
         last_name: &str,
         is_admin: bool,
     ) -> Result<bool, StoreError> {
-        if username == crate::store::PLACEHOLDER_USERNAME {
+        if username == postern_core::RESERVED_USERNAME {
             return Err(StoreError::UsernameTaken);
         }
         let changed = self
@@ -315,12 +315,12 @@ impl Store {
         first_name: &str,
         last_name: &str,
     ) -> Result<JournalistRecord, StoreError> {
-        if new.username == crate::store::PLACEHOLDER_USERNAME {
+        if new.username == postern_core::RESERVED_USERNAME {
             return Err(StoreError::UsernameTaken);
         }
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(db("begin creating a journalist"))?;
-        crate::store::insert_journalist(&tx, new)?;
+        crate::store::insert_journalist(&tx, new, self.now())?;
         let id = tx.last_insert_rowid();
         tx.execute(sql::UPDATE_JOURNALIST_NAMES, params![id, first_name, last_name])
             .map_err(db("name a new journalist"))?;
@@ -332,9 +332,7 @@ impl Store {
 
     /// Records a successful login.
     pub fn set_last_access(&self, journalist: i64) -> Result<(), StoreError> {
-        self.lock()?
-            .execute(sql::SET_LAST_ACCESS, params![journalist, crate::store::now()])
-            .map_err(db("record a login"))?;
+        self.lock()?.execute(sql::SET_LAST_ACCESS, params![journalist, self.now()]).map_err(db("record a login"))?;
         Ok(())
     }
 
@@ -394,6 +392,7 @@ impl Store {
             for i in 1..=items_per_source {
                 let (kind, suffix) = if i % 3 == 0 { ("doc", "doc.gz.gpg") } else { ("msg", "msg.gpg") };
                 let name = format!("{i}-{prefix}-{suffix}");
+                #[expect(clippy::disallowed_methods, reason = "benchmark filler, written by the store")]
                 std::fs::write(dir.join(&name), b"ciphertext").map_err(io("write an item"))?;
                 tx.execute(sql::INSERT_SUBMISSION, params![crate::store::random_uuid(), id, name, kind, 10])
                     .map_err(db("insert a submission"))?;

@@ -4,9 +4,8 @@ use std::fs::{DirBuilder, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use postern_core::{Designation, journalist_filename};
+use postern_core::{Clock, Designation, journalist_filename};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -15,9 +14,7 @@ use crate::access::{DataAccess, ensure_mode, inherit_owner};
 use crate::blobs::{BlobWriter, FinishedBlob, sweep_dir, sync_dir};
 use crate::error::{db, io};
 use crate::{StoreError, sql};
-
-/// The reserved user name of the account that inherits deleted journalists' replies.
-pub const PLACEHOLDER_USERNAME: &str = postern_core::RESERVED_USERNAME;
+use postern_core::RESERVED_USERNAME;
 
 /// How often we redraw a designation that is already taken.
 const DESIGNATION_ATTEMPTS: usize = 50;
@@ -260,6 +257,8 @@ pub struct Store {
     pub(crate) store_root: PathBuf,
     pub(crate) data_dir: PathBuf,
     pub(crate) access: DataAccess,
+    /// The time of every timestamp the store writes or compares.
+    pub(crate) clock: Clock,
 }
 
 /// The database file in the data directory, and the two files SQLite keeps beside it.
@@ -306,7 +305,7 @@ impl Store {
                 ensure_mode(&path, access.file_mode(), "a database journal file")?;
             }
         }
-        Ok(Self { conn: Mutex::new(conn), store_root, data_dir: data_dir.to_owned(), access })
+        Ok(Self { conn: Mutex::new(conn), store_root, data_dir: data_dir.to_owned(), access, clock: Clock::system() })
     }
 
     /// Removes what an interrupted upload left: temporary ciphertext, and files no row
@@ -386,7 +385,15 @@ impl Store {
         let uuid = random_uuid();
         let inserted = conn.execute(
             sql::INSERT_SOURCE,
-            params![uuid, &new.lookup_id[..], designation.as_str(), store_dir, new.public_key, new.fingerprint, now()],
+            params![
+                uuid,
+                &new.lookup_id[..],
+                designation.as_str(),
+                store_dir,
+                new.public_key,
+                new.fingerprint,
+                self.now()
+            ],
         );
         if let Err(e) = inserted {
             let _ = std::fs::remove_dir(&dir);
@@ -445,7 +452,7 @@ impl Store {
         blob: FinishedBlob,
     ) -> Result<String, StoreError> {
         let mut names = self.record_items(source, vec![(Item::Reply { journalist }, blob)])?;
-        names.pop().ok_or(StoreError::Bug("a recorded reply has no name"))
+        names.pop().ok_or(StoreError::Bug(postern_core::internal!("a recorded reply has no name")))
     }
 
     fn record_items(&self, source: SourceId, items: Vec<(Item, FinishedBlob)>) -> Result<Vec<String>, StoreError> {
@@ -468,7 +475,7 @@ impl Store {
             let mut names = Vec::new();
             for (item, mut blob) in items {
                 if blob.dir() != dir {
-                    return Err(StoreError::Bug("a blob was written for another source"));
+                    return Err(StoreError::Bug(postern_core::internal!("a blob was written for another source")));
                 }
                 count += 1;
                 let name = format!("{count}-{prefix}-{}", item.suffix());
@@ -497,7 +504,7 @@ impl Store {
                 names.push(name);
             }
             if from_source > 0 {
-                tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![source.row, count, now(), from_source])
+                tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![source.row, count, self.now(), from_source])
             } else {
                 tx.execute(sql::SET_INTERACTION_COUNT, params![source.row, count])
             }
@@ -569,7 +576,7 @@ impl Store {
     pub fn purge_pending_sources(&self, keep: usize, min_age: std::time::Duration) -> Result<usize, StoreError> {
         let conn = self.lock()?;
         let keep = i64::try_from(keep).unwrap_or(i64::MAX);
-        let cutoff = now().saturating_sub(i64::try_from(min_age.as_secs()).unwrap_or(i64::MAX));
+        let cutoff = self.now().saturating_sub(i64::try_from(min_age.as_secs()).unwrap_or(i64::MAX));
         let mut stmt = conn.prepare(sql::LIST_PENDING_SOURCES_BEYOND).map_err(db("list pending sources"))?;
         let stale = stmt
             .query_map(params![keep, cutoff], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
@@ -614,11 +621,11 @@ impl Store {
     /// Creates a journalist account; a taken (or the reserved `deleted`) user name is
     /// [`StoreError::UsernameTaken`].
     pub fn create_journalist(&self, new: &NewJournalist<'_>) -> Result<JournalistRecord, StoreError> {
-        if new.username == PLACEHOLDER_USERNAME {
+        if new.username == RESERVED_USERNAME {
             return Err(StoreError::UsernameTaken);
         }
         let conn = self.lock()?;
-        insert_journalist(&conn, new)?;
+        insert_journalist(&conn, new, self.now())?;
         conn.query_row(sql::FIND_JOURNALIST_BY_USERNAME, [new.username], journalist_from_row)
             .map_err(db("read a new journalist"))
     }
@@ -649,7 +656,7 @@ impl Store {
         {
             Some(p) => p,
             None => {
-                tx.execute(sql::INSERT_PLACEHOLDER_JOURNALIST, params![random_uuid(), now()])
+                tx.execute(sql::INSERT_PLACEHOLDER_JOURNALIST, params![random_uuid(), self.now()])
                     .map_err(db("create the placeholder account"))?;
                 tx.last_insert_rowid()
             }
@@ -685,7 +692,7 @@ impl Store {
     /// last `window` (this one included). Attempts older than a day are forgotten.
     pub fn record_login_attempt(&self, journalist: i64, window: std::time::Duration) -> Result<u64, StoreError> {
         let conn = self.lock()?;
-        let now = now();
+        let now = self.now();
         conn.execute(sql::DELETE_LOGIN_ATTEMPTS_BEFORE, [now - 86_400]).map_err(db("forget old login attempts"))?;
         conn.execute(sql::INSERT_LOGIN_ATTEMPT, params![journalist, now]).map_err(db("record a login attempt"))?;
         let since = now - i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
@@ -699,7 +706,8 @@ impl Store {
     /// later one, was already used: the code must then be refused (no replay, even when
     /// two logins race).
     pub fn use_totp_step(&self, journalist: i64, step: u64) -> Result<bool, StoreError> {
-        let step = i64::try_from(step).map_err(|_| StoreError::Bug("a TOTP step out of range"))?;
+        let step =
+            i64::try_from(step).map_err(|_| StoreError::Bug(postern_core::internal!("a TOTP step out of range")))?;
         let changed =
             self.lock()?.execute(sql::ADVANCE_TOTP_STEP, params![journalist, step]).map_err(db("use a TOTP step"))?;
         Ok(changed == 1)
@@ -708,7 +716,8 @@ impl Store {
     /// Moves `journalist`'s HOTP counter to `next`. Returns false if it was already there
     /// or beyond (a racing login used the code first).
     pub fn advance_hotp_counter(&self, journalist: i64, next: u64) -> Result<bool, StoreError> {
-        let next = i64::try_from(next).map_err(|_| StoreError::Bug("an HOTP counter out of range"))?;
+        let next = i64::try_from(next)
+            .map_err(|_| StoreError::Bug(postern_core::internal!("an HOTP counter out of range")))?;
         let changed = self
             .lock()?
             .execute(sql::ADVANCE_HOTP_COUNTER, params![journalist, next])
@@ -724,7 +733,8 @@ impl Store {
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let found: u32 = conn.query_row(sql::GET_USER_VERSION, [], |r| r.get(0)).map_err(db("read schema version"))?;
-    let supported = u32::try_from(sql::MIGRATIONS.len()).map_err(|_| StoreError::Bug("too many migrations"))?;
+    let supported = u32::try_from(sql::MIGRATIONS.len())
+        .map_err(|_| StoreError::Bug(postern_core::internal!("too many migrations")))?;
     if found > supported {
         return Err(StoreError::SchemaTooNew { found, supported });
     }
@@ -752,7 +762,7 @@ pub(crate) fn source_from_row(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
 }
 
 /// Inserts a journalist row; a taken user name is [`StoreError::UsernameTaken`].
-pub(crate) fn insert_journalist(conn: &Connection, new: &NewJournalist<'_>) -> Result<(), StoreError> {
+pub(crate) fn insert_journalist(conn: &Connection, new: &NewJournalist<'_>, now: i64) -> Result<(), StoreError> {
     let inserted = conn.execute(
         sql::INSERT_JOURNALIST,
         params![
@@ -763,7 +773,7 @@ pub(crate) fn insert_journalist(conn: &Connection, new: &NewJournalist<'_>) -> R
             new.otp_kind.column(),
             new.otp_secret,
             0i64,
-            now()
+            now
         ],
     );
     match inserted {
@@ -807,11 +817,20 @@ fn unused_designation(conn: &Connection) -> Result<Designation, StoreError> {
 }
 
 pub(crate) fn size_column(size: u64) -> Result<i64, StoreError> {
-    i64::try_from(size).map_err(|_| StoreError::Bug("a file size does not fit the database"))
+    i64::try_from(size).map_err(|_| StoreError::Bug(postern_core::internal!("a file size does not fit the database")))
 }
 
-pub(crate) fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+impl Store {
+    /// Uses `clock` for every timestamp from now on (tests move it instead of sleeping).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Seconds since the Unix epoch, by the store's clock.
+    pub(crate) fn now(&self) -> i64 {
+        i64::try_from(self.clock.unix_seconds()).unwrap_or(i64::MAX)
+    }
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -905,7 +924,7 @@ pub(crate) mod tests {
         assert_eq!(listed[1].size, 2);
         assert_eq!(std::fs::read(&listed[0].path).unwrap(), b"m");
         let meta = std::fs::metadata(&listed[0].path).unwrap();
-        assert_eq!(meta.modified().unwrap(), UNIX_EPOCH);
+        assert_eq!(meta.modified().unwrap(), std::time::UNIX_EPOCH);
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     }
@@ -999,12 +1018,12 @@ pub(crate) mod tests {
         assert!(store.delete_journalist("dana").unwrap());
         assert!(!store.delete_journalist("dana").unwrap());
         let replies = store.replies(&store.source(s.id).unwrap().unwrap()).unwrap();
-        let placeholder = store.journalist(PLACEHOLDER_USERNAME).unwrap().unwrap();
+        let placeholder = store.journalist(RESERVED_USERNAME).unwrap().unwrap();
         assert!(placeholder.is_placeholder && !placeholder.password_hash.starts_with('$'));
         assert_eq!((replies.len(), replies[0].journalist), (1, Some(placeholder.id)));
-        assert!(!store.delete_journalist(PLACEHOLDER_USERNAME).unwrap(), "the placeholder stays");
+        assert!(!store.delete_journalist(RESERVED_USERNAME).unwrap(), "the placeholder stays");
         assert!(matches!(
-            store.create_journalist(&journalist_named(PLACEHOLDER_USERNAME)),
+            store.create_journalist(&journalist_named(RESERVED_USERNAME)),
             Err(StoreError::UsernameTaken)
         ));
         // A second deletion reuses the one placeholder.

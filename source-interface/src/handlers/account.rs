@@ -1,10 +1,10 @@
 //! Getting a codename, creating the account, logging in and out.
 
+use axum::Form;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use postern_core::Codename;
 use rand::rngs::OsRng;
 use serde::Deserialize;
@@ -12,8 +12,9 @@ use serde::Deserialize;
 use super::html;
 use postern_core::random_token;
 
-use crate::session::{Flash, SessionCtx};
-use crate::state::AppState;
+use crate::models::Flash;
+use crate::session::Session;
+use crate::state::SourceState;
 use crate::views::pages::{self, TOR2WEB_CANARY};
 
 /// `POST /generate` form.
@@ -26,11 +27,10 @@ pub(crate) struct GenerateForm {
 
 /// `POST /generate`: a new codename for this tab.
 pub(crate) async fn generate(
-    State(app): State<AppState>,
-    Extension(session): Extension<SessionCtx>,
+    State(app): State<SourceState>,
+    session: Session,
     form: Result<Form<GenerateForm>, FormRejection>,
 ) -> Response {
-    let sessions = &app.inner.sessions;
     let form = match app.csrf_checked(&session, form).await {
         Ok(form) => form,
         Err(res) => return res,
@@ -40,14 +40,14 @@ pub(crate) async fn generate(
         Some(v) if v != TOR2WEB_CANARY => return Redirect::to("/tor2web-warning").into_response(),
         Some(_) => {}
     }
-    if let Some(res) = already_logged_in(&app, &session) {
+    if let Some(res) = already_logged_in(&session) {
         return res;
     }
     let codename = Codename::generate(&mut OsRng);
     let tab_id = random_token();
     let ctx = app.page_ctx(&session, None).await;
     let page = pages::generate(&ctx, codename.expose_secret(), &tab_id, &form.csrf_token);
-    session.add_tab(sessions, tab_id, codename);
+    session.add_tab(tab_id, codename);
     html(page).into_response()
 }
 
@@ -67,39 +67,38 @@ pub(crate) struct CreateForm {
 
 /// `POST /create`: the account for the codename this tab was shown.
 pub(crate) async fn create(
-    State(app): State<AppState>,
-    Extension(session): Extension<SessionCtx>,
+    State(app): State<SourceState>,
+    session: Session,
     form: Result<Form<CreateForm>, FormRejection>,
 ) -> Response {
-    let sessions = &app.inner.sessions;
     let form = match app.csrf_checked(&session, form).await {
         Ok(form) => form,
         Err(res) => return res,
     };
-    if let Some(res) = already_logged_in(&app, &session) {
+    if let Some(res) = already_logged_in(&session) {
         return res;
     }
-    let Some(codename) = session.take_tab(sessions, &form.tab_id) else {
-        session.restart_with(sessions, Flash::SessionExpired);
+    let Some(codename) = session.take_tab(&form.tab_id) else {
+        session.restart_with(Flash::SessionExpired);
         return Redirect::to("/").into_response();
     };
     match app.create_source(&codename).await {
         Ok((source, sealed, pad)) => {
-            session.log_in(sessions, source.id, Some(codename), sealed, &pad);
+            session.log_in(source.id, Some(codename), sealed, &pad);
             Redirect::to("/lookup").into_response()
         }
         Err(e) => {
             // Logged at the boundary; the source sees a retry notice on the front page.
             let _ = app.failure(&session, &e).await;
-            session.restart_with(sessions, Flash::TemporaryProblem);
+            session.restart_with(Flash::TemporaryProblem);
             Redirect::to("/").into_response()
         }
     }
 }
 
 /// `GET /login`.
-pub(crate) async fn login_form(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
-    let csrf = session.ensure_csrf(&app.inner.sessions);
+pub(crate) async fn login_form(State(app): State<SourceState>, session: Session) -> Response {
+    let csrf = session.csrf();
     let ctx = app.page_ctx(&session, None).await;
     html(pages::login(&ctx, &csrf)).into_response()
 }
@@ -115,11 +114,10 @@ pub(crate) struct LoginForm {
 
 /// `POST /login`: one generic message for every failure.
 pub(crate) async fn login(
-    State(app): State<AppState>,
-    Extension(session): Extension<SessionCtx>,
+    State(app): State<SourceState>,
+    session: Session,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
-    let sessions = &app.inner.sessions;
     let form = match app.csrf_checked(&session, form).await {
         Ok(form) => form,
         Err(res) => return res,
@@ -131,11 +129,11 @@ pub(crate) async fn login(
     };
     match found {
         Ok(Some((source, sealed, pad))) => {
-            session.log_in(sessions, source.id, None, sealed, &pad);
+            session.log_in(source.id, None, sealed, &pad);
             Redirect::to("/lookup").into_response()
         }
         Ok(None) => {
-            let csrf = session.ensure_csrf(sessions);
+            let csrf = session.csrf();
             let ctx = app.page_ctx(&session, Some(app.inner.tr.get("login-failed"))).await;
             (StatusCode::UNAUTHORIZED, html(pages::login(&ctx, &csrf))).into_response()
         }
@@ -152,15 +150,15 @@ pub(crate) struct LogoutForm {
 
 /// `POST /logout`: end the session and advise Tor Browser's New Identity.
 pub(crate) async fn logout(
-    State(app): State<AppState>,
-    Extension(session): Extension<SessionCtx>,
+    State(app): State<SourceState>,
+    session: Session,
     form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Response {
     let token = form.map(|Form(f)| f.csrf_token).unwrap_or_default();
-    if !session.csrf_ok(&app.inner.sessions, &token) {
+    if !session.csrf_ok(&token) {
         return app.csrf_failure(&session).await;
     }
-    session.end(&app.inner.sessions);
+    session.end();
     let ctx = app.page_ctx(&session, None).await;
     html(pages::logout(&ctx)).into_response()
 }
@@ -188,17 +186,17 @@ impl CsrfForm for LoginForm {
     }
 }
 
-impl AppState {
+impl SourceState {
     /// The form, if it parsed and carries this session's CSRF token; else the answer.
     pub(crate) async fn csrf_checked<T: CsrfForm>(
         &self,
-        session: &SessionCtx,
+        session: &Session,
         form: Result<Form<T>, FormRejection>,
     ) -> Result<T, Response> {
         let Ok(Form(form)) = form else {
             return Err(self.error_page(session, StatusCode::BAD_REQUEST, "error-heading", "error-bad-request").await);
         };
-        if !session.csrf_ok(&self.inner.sessions, form.csrf_token()) {
+        if !session.csrf_ok(form.csrf_token()) {
             return Err(self.csrf_failure(session).await);
         }
         Ok(form)
@@ -206,8 +204,8 @@ impl AppState {
 }
 
 /// `/generate` and `/create` send a logged-in source to its page, with a notice.
-fn already_logged_in(app: &AppState, session: &SessionCtx) -> Option<Response> {
-    session.logged_in(&app.inner.sessions)?;
-    session.flash(&app.inner.sessions, Flash::AlreadyLoggedIn);
+fn already_logged_in(session: &Session) -> Option<Response> {
+    session.logged_in()?;
+    session.flash(Flash::AlreadyLoggedIn);
     Some(Redirect::to("/lookup").into_response())
 }

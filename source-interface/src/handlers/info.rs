@@ -1,6 +1,5 @@
 //! The landing page and the informational pages and files.
 
-use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -8,19 +7,19 @@ use serde::Serialize;
 
 use super::html;
 use crate::middleware::tor2web_page;
-use crate::session::SessionCtx;
-use crate::state::AppState;
+use crate::session::Session;
+use crate::state::SourceState;
 use crate::views::pages;
 
 /// `GET /`: get started, or log in.
-pub(crate) async fn index(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
-    let csrf = session.ensure_csrf(&app.inner.sessions);
+pub(crate) async fn index(State(app): State<SourceState>, session: Session) -> Response {
+    let csrf = session.csrf();
     let ctx = app.page_ctx(&session, None).await;
     html(pages::index(&ctx, &csrf)).into_response()
 }
 
 /// `GET /public-key`: the submission key as `<FINGERPRINT>.asc`.
-pub(crate) async fn public_key(State(app): State<AppState>) -> Response {
+pub(crate) async fn public_key(State(app): State<SourceState>) -> Response {
     let Ok(key) = &app.inner.key else {
         // The offline layer answers first; this is only reached if that changes.
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -41,20 +40,20 @@ pub(crate) async fn journalist_key() -> Response {
 }
 
 /// `GET /why-public-key`.
-pub(crate) async fn why_public_key(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
+pub(crate) async fn why_public_key(State(app): State<SourceState>, session: Session) -> Response {
     let fingerprint = app.inner.key.as_ref().map(|k| k.fingerprint()).unwrap_or_default();
     let ctx = app.page_ctx(&session, None).await;
     html(pages::why_public_key(&ctx, &fingerprint)).into_response()
 }
 
 /// `GET /use-tor`.
-pub(crate) async fn use_tor(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
+pub(crate) async fn use_tor(State(app): State<SourceState>, session: Session) -> Response {
     let ctx = app.page_ctx(&session, None).await;
     html(pages::use_tor(&ctx)).into_response()
 }
 
 /// `GET /tor2web-warning`: 403 "proxy service detected".
-pub(crate) async fn tor2web_warning(State(app): State<AppState>) -> Response {
+pub(crate) async fn tor2web_warning(State(app): State<SourceState>) -> Response {
     tor2web_page(&app).await
 }
 
@@ -73,7 +72,7 @@ struct Metadata {
 }
 
 /// `GET /metadata`.
-pub(crate) async fn metadata(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
+pub(crate) async fn metadata(State(app): State<SourceState>, session: Session) -> Response {
     let settings = match app.with_store(|s| s.instance_settings()).await {
         Ok(s) => s,
         Err(e) => return app.failure(&session, &e).await,
@@ -103,7 +102,7 @@ pub(crate) async fn stylesheet() -> Response {
 }
 
 /// `/static/i/logo.png`: the logo an administrator uploaded, if any.
-pub(crate) async fn logo(State(app): State<AppState>) -> Response {
+pub(crate) async fn logo(State(app): State<SourceState>) -> Response {
     match app.with_store(|s| s.logo()).await {
         Ok(Some(png)) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
@@ -111,14 +110,11 @@ pub(crate) async fn logo(State(app): State<AppState>) -> Response {
 }
 
 /// Any other path.
-pub(crate) async fn not_found(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
+pub(crate) async fn not_found(State(app): State<SourceState>, session: Session) -> Response {
     app.error_page(&session, StatusCode::NOT_FOUND, "error-not-found-heading", "error-not-found").await
 }
 
 /// A known path with a method it does not take.
-pub(crate) async fn method_not_allowed(
-    State(app): State<AppState>,
-    Extension(session): Extension<SessionCtx>,
-) -> Response {
+pub(crate) async fn method_not_allowed(State(app): State<SourceState>, session: Session) -> Response {
     app.error_page(&session, StatusCode::METHOD_NOT_ALLOWED, "error-heading", "error-method").await
 }

@@ -1,7 +1,6 @@
 //! Replies on the source's page: decrypted in memory with the key rebuilt for this
 //! request, and hidden from the source on request (journalists still list them).
 
-use axum::Extension;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -10,19 +9,12 @@ use postern_store::{ReplyRecord, SourceRecord};
 use serde::Deserialize;
 
 use super::account::CsrfForm;
-use crate::session::{Flash, SessionCtx};
-use crate::state::AppState;
+use crate::models::{Flash, ShownReply};
+use crate::session::Session;
+use crate::state::SourceState;
 
 /// Replies larger than this are not read (ours are at most a few hundred KiB).
 const MAX_REPLY_BYTES: u64 = 4 * 1024 * 1024;
-
-/// A reply as the source sees it.
-pub(crate) struct ShownReply {
-    /// `N-designation-reply.gpg`, to delete it by.
-    pub(crate) filename: String,
-    /// The plaintext, or `None` if it could not be read or decrypted.
-    pub(crate) text: Option<String>,
-}
 
 /// `POST /delete` form.
 #[derive(Deserialize)]
@@ -54,19 +46,19 @@ impl CsrfForm for DeleteAllForm {
 
 /// `POST /delete`: hides one of the logged-in source's own replies from it.
 pub(crate) async fn delete(
-    State(app): State<AppState>,
-    Extension(session): Extension<SessionCtx>,
+    State(app): State<SourceState>,
+    session: Session,
     form: Result<Form<DeleteForm>, FormRejection>,
 ) -> Response {
     let form = match app.csrf_checked(&session, form).await {
         Ok(form) => form,
         Err(res) => return res,
     };
-    let Some(login) = session.logged_in(&app.inner.sessions) else { return app.not_logged_in(&session) };
+    let Some(login) = session.logged_in() else { return app.not_logged_in(&session) };
     let id = login.source;
     match app.with_store(move |s| s.delete_reply_for_source(id, &form.reply_filename)).await {
         Ok(true) => {
-            session.flash(&app.inner.sessions, Flash::ReplyDeleted { all: false });
+            session.flash(Flash::ReplyDeleted { all: false });
             Redirect::to("/lookup").into_response()
         }
         // Not one of this source's visible replies: the same as any missing page.
@@ -79,35 +71,35 @@ pub(crate) async fn delete(
 
 /// `POST /delete-all`: hides all of the logged-in source's replies from it.
 pub(crate) async fn delete_all(
-    State(app): State<AppState>,
-    Extension(session): Extension<SessionCtx>,
+    State(app): State<SourceState>,
+    session: Session,
     form: Result<Form<DeleteAllForm>, FormRejection>,
 ) -> Response {
     if let Err(res) = app.csrf_checked(&session, form).await {
         return res;
     }
-    let Some(login) = session.logged_in(&app.inner.sessions) else { return app.not_logged_in(&session) };
+    let Some(login) = session.logged_in() else { return app.not_logged_in(&session) };
     let id = login.source;
     match app.with_store(move |s| s.delete_all_replies_for_source(id)).await {
         Ok(_) => {
-            session.flash(&app.inner.sessions, Flash::ReplyDeleted { all: true });
+            session.flash(Flash::ReplyDeleted { all: true });
             Redirect::to("/lookup").into_response()
         }
         Err(e) => app.failure(&session, &e).await,
     }
 }
 
-impl AppState {
+impl SourceState {
     /// The source's visible replies, newest first, decrypted in memory. A reply whose
     /// file is missing or does not decrypt is listed without text; it never breaks the page.
-    pub(crate) async fn shown_replies(&self, session: &SessionCtx, source: &SourceRecord) -> Vec<ShownReply> {
+    pub(crate) async fn shown_replies(&self, session: &Session, source: &SourceRecord) -> Vec<ShownReply> {
         let source = source.clone();
         let Ok(replies) = self.with_store(move |s| s.replies(&source)).await else { return Vec::new() };
         let visible: Vec<ReplyRecord> = replies.into_iter().filter(|r| !r.deleted_by_source).rev().collect();
         if visible.is_empty() {
             return Vec::new();
         }
-        let key = session.reply_key(&self.inner.sessions);
+        let key = session.reply_key();
         tokio::task::spawn_blocking(move || visible.into_iter().map(|r| decrypt_one(key.as_ref(), r)).collect())
             .await
             .unwrap_or_default()

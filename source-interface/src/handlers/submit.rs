@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use axum::Extension;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -12,13 +11,14 @@ use postern_store::{InstanceSettings, SourceRecord};
 
 use super::html;
 use crate::i18n::human_size;
-use crate::session::{Flash, LoggedIn, SessionCtx};
-use crate::state::AppState;
+use crate::models::{Flash, LoggedIn};
+use crate::session::Session;
+use crate::state::SourceState;
 use crate::upload::{self, DRAIN_FACTOR, MAX_FILES, MAX_MESSAGE_CHARS, Received, Refusal, Rules, SubmitError};
 use crate::views::pages::{self, LookupView};
 
 /// `GET /lookup`: the submission form (and, later, replies).
-pub(crate) async fn lookup(State(app): State<AppState>, Extension(session): Extension<SessionCtx>) -> Response {
+pub(crate) async fn lookup(State(app): State<SourceState>, session: Session) -> Response {
     match app.current_source(&session).await {
         Ok((login, source, settings)) => app.lookup_page(&session, &login, &source, &settings, None).await,
         Err(res) => res,
@@ -27,8 +27,8 @@ pub(crate) async fn lookup(State(app): State<AppState>, Extension(session): Exte
 
 /// `POST /submit`: a message and/or files, streamed and encrypted on receipt.
 pub(crate) async fn submit(
-    State(app): State<AppState>,
-    Extension(session): Extension<SessionCtx>,
+    State(app): State<SourceState>,
+    session: Session,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -57,17 +57,17 @@ pub(crate) async fn submit(
     match upload::receive(&app, &session, &source, content_type, body, &rules).await {
         Ok(received) => {
             if received.message || received.files > 0 {
-                session.flash(&app.inner.sessions, Flash::Thanks { first: rules.first, what: thanks_for(&received) });
+                session.flash(Flash::Thanks { first: rules.first, what: thanks_for(&received) });
             }
             if !received.cleaning.is_empty() {
-                session.flash(&app.inner.sessions, Flash::Cleaned(received.cleaning));
+                session.flash(Flash::Cleaned(received.cleaning));
             }
             Redirect::to("/lookup").into_response()
         }
         Err(SubmitError::Refused(refusal)) => app.refusal(&session, &login, &source, &settings, refusal).await,
         Err(SubmitError::Failed(e)) if e.kind() == ErrorKind::Unauthorized => {
             // The account was deleted during the upload: as for any ended session.
-            session.restart_with(&app.inner.sessions, Flash::SessionExpired);
+            session.restart_with(Flash::SessionExpired);
             Redirect::to("/").into_response()
         }
         Err(SubmitError::Failed(e)) => app.failure(&session, &e).await,
@@ -96,13 +96,10 @@ fn thanks_for(r: &Received) -> &'static str {
     }
 }
 
-impl AppState {
+impl SourceState {
     /// The logged-in source with the instance settings, or the response for everyone else.
-    async fn current_source(
-        &self,
-        session: &SessionCtx,
-    ) -> Result<(LoggedIn, SourceRecord, InstanceSettings), Response> {
-        let Some(login) = session.logged_in(&self.inner.sessions) else {
+    async fn current_source(&self, session: &Session) -> Result<(LoggedIn, SourceRecord, InstanceSettings), Response> {
+        let Some(login) = session.logged_in() else {
             return Err(self.not_logged_in(session));
         };
         let id = login.source;
@@ -110,7 +107,7 @@ impl AppState {
             Ok((Some(source), settings)) => Ok((login, source, settings)),
             Ok((None, _)) => {
                 // Deleted while logged in: the same notice as an expired session.
-                session.restart_with(&self.inner.sessions, Flash::SessionExpired);
+                session.restart_with(Flash::SessionExpired);
                 Err(Redirect::to("/").into_response())
             }
             Err(e) => Err(self.failure(session, &e).await),
@@ -119,7 +116,7 @@ impl AppState {
 
     async fn lookup_page(
         &self,
-        session: &SessionCtx,
+        session: &Session,
         login: &LoggedIn,
         source: &SourceRecord,
         settings: &InstanceSettings,
@@ -143,7 +140,7 @@ impl AppState {
     /// The page for a refused submission; nothing of it was stored.
     async fn refusal(
         &self,
-        session: &SessionCtx,
+        session: &Session,
         login: &LoggedIn,
         source: &SourceRecord,
         settings: &InstanceSettings,

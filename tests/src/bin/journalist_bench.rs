@@ -9,6 +9,7 @@
 //! target/release/journalist-bench 20000 10 5000   # sources, items each, large collection
 //! ```
 #![expect(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, reason = "a benchmark's report")]
+#![allow(clippy::disallowed_methods, reason = "test code writes fixtures and measures time")]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -9,6 +9,7 @@
 //! target/release/onion-bench 30
 //! ```
 #![expect(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, reason = "a benchmark's report")]
+#![allow(clippy::disallowed_methods, reason = "test code writes fixtures and measures time")]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

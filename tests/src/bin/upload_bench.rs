@@ -16,6 +16,7 @@
 //! the raw column is then postern-scrub's streaming scrubber followed by
 //! postern-crypto, in one thread, without HTTP.
 #![expect(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, reason = "a benchmark's report")]
+#![allow(clippy::disallowed_methods, reason = "test code writes fixtures and measures time")]
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};

@@ -10,8 +10,8 @@ use postern_crypto::{GzipError, SCRUB_NOTE_HEADER, ViewingKey, ViewingKeyProblem
 
 use crate::cli::DecryptArgs;
 use crate::cmd::{Done, out_err};
-use crate::error::shown;
 use crate::output::{self, Table, escaped};
+use crate::text::shown;
 use crate::{SvsError, passphrase};
 
 /// Files larger than this get a progress bar (when stderr is a terminal).

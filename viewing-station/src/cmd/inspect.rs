@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::SvsError;
 use crate::cli::InspectArgs;
 use crate::cmd::{Done, out_err};
-use crate::error::shown;
 use crate::output::escaped;
+use crate::text::shown;
 
 #[derive(Serialize)]
 struct FileReport {

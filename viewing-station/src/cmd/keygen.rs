@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::cli::KeygenArgs;
 use crate::cmd::{Done, out_err};
-use crate::error::shown;
+use crate::text::shown;
 use crate::{SvsError, output, passphrase};
 
 const SECRET_FILE: &str = "submission-secret.asc";

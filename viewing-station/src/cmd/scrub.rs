@@ -9,8 +9,8 @@ use postern_scrub::ScrubOutcome;
 use crate::SvsError;
 use crate::cli::ScrubArgs;
 use crate::cmd::{Done, out_err};
-use crate::error::shown;
 use crate::output::{self, Table, escaped};
+use crate::text::shown;
 
 pub(crate) fn run(args: &ScrubArgs, out: &mut dyn Write) -> Result<Done, SvsError> {
     output::ensure_dir(&args.out)?;

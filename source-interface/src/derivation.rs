@@ -9,12 +9,12 @@ use postern_store::{NewSource, SourceRecord};
 use std::sync::atomic::Ordering;
 
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::state::SourceState;
 
 /// A source found by its codename, with its key seed split for the session.
 pub(crate) type FoundSource = (SourceRecord, SealedSourceKey, SourceKeyPad);
 
-impl AppState {
+impl SourceState {
     /// Creates the source for a new codename: derives its lookup id and key pair and
     /// stores the public half.
     pub(crate) async fn create_source(&self, codename: &Codename) -> Result<FoundSource, AppError> {
@@ -51,7 +51,7 @@ impl AppState {
     async fn with_derivation<T, F>(&self, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&SourceState) -> Result<T, AppError> + Send + 'static,
     {
         let app = self.clone();
         self.inner.derivation_queue.run_blocking(move || work(&app)).await?
