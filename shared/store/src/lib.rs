@@ -5,17 +5,23 @@ mod access;
 mod blobs;
 mod error;
 pub mod files;
+mod items;
+mod journalists;
 mod newsroom;
+mod records;
+mod selection;
+mod settings;
 mod snapshot;
+mod sources;
 mod sql;
 mod store;
 
 pub use access::DataAccess;
 pub use blobs::{BlobWriter, FinishedBlob};
 pub use error::StoreError;
-pub use newsroom::{Collection, CollectionItem, ItemKind, SourceSummary};
-pub use snapshot::{ListedFile, Snapshot};
-pub use store::{
-    InstanceSettings, JournalistRecord, NewJournalist, NewSource, OtpKind, ReplyRecord, SourceId, SourceRecord, Store,
-    SubmissionKind, SubmissionRecord,
+pub use records::{
+    Collection, CollectionItem, InstanceSettings, ItemKind, JournalistRecord, NewJournalist, NewSource, OtpKind,
+    ReplyRecord, SourceId, SourceRecord, SourceSummary, SubmissionKind, SubmissionRecord,
 };
+pub use snapshot::{ListedFile, Snapshot};
+pub use store::Store;

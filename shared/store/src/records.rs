@@ -1,0 +1,302 @@
+//! The plain records the store reads and writes: sources, items, journalists, settings.
+
+use std::path::PathBuf;
+
+use postern_core::Designation;
+
+/// A source's row id with its UUID. Never logged: it links activity over time. The
+/// UUID goes with every lookup because SQLite reuses the row id of a deleted last row:
+/// a session that outlived its source must never find the next one.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SourceId {
+    pub(crate) row: i64,
+    uuid: [u8; 36],
+}
+
+impl SourceId {
+    pub(crate) fn new(row: i64, uuid: &str) -> Self {
+        let mut bytes = [0u8; 36];
+        if uuid.len() == 36 {
+            bytes.copy_from_slice(uuid.as_bytes());
+        }
+        Self { row, uuid: bytes }
+    }
+
+    pub(crate) fn raw(self) -> i64 {
+        self.row
+    }
+
+    pub(crate) fn uuid(&self) -> &str {
+        std::str::from_utf8(&self.uuid).unwrap_or_default()
+    }
+
+    /// An id for unit tests of other crates; real ids come from the store.
+    #[doc(hidden)]
+    pub fn for_tests(id: i64) -> Self {
+        Self { row: id, uuid: [b'0'; 36] }
+    }
+}
+
+impl std::fmt::Debug for SourceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SourceId([redacted])")
+    }
+}
+
+/// What the store knows of a source.
+#[derive(Clone)]
+pub struct SourceRecord {
+    /// Row id.
+    pub id: SourceId,
+    /// Random UUID, used by the journalist API.
+    pub uuid: String,
+    /// Journalist-facing pseudonym.
+    pub designation: Designation,
+    /// Fingerprint of the source's derived public key.
+    pub fingerprint: String,
+    /// The per-source counter shared by submissions and replies.
+    pub interaction_count: i64,
+    /// Never submitted anything yet.
+    pub pending: bool,
+    /// A journalist starred it.
+    pub starred: bool,
+    /// Unix seconds of the last submission (or creation).
+    pub last_updated: i64,
+    pub(crate) store_dir: String,
+}
+
+impl std::fmt::Debug for SourceRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SourceRecord([redacted])")
+    }
+}
+
+/// A new source's derived, storable facts.
+pub struct NewSource<'a> {
+    /// The argon2id lookup id of the codename.
+    pub lookup_id: &'a [u8; 32],
+    /// The derived public key, armoured.
+    pub public_key: &'a str,
+    /// Its fingerprint.
+    pub fingerprint: &'a str,
+}
+
+/// A message or a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmissionKind {
+    /// `N-designation-msg.gpg`
+    Message,
+    /// `N-designation-doc.gz.gpg`
+    Document,
+}
+
+impl SubmissionKind {
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::Message => "msg.gpg",
+            Self::Document => "doc.gz.gpg",
+        }
+    }
+
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Self::Message => "msg",
+            Self::Document => "doc",
+        }
+    }
+}
+
+/// What a stored file is.
+pub(crate) enum Item {
+    Submission(SubmissionKind),
+    Reply { journalist: Option<i64> },
+}
+
+impl Item {
+    pub(crate) fn suffix(&self) -> &'static str {
+        match self {
+            Self::Submission(kind) => kind.suffix(),
+            Self::Reply { .. } => "reply.gpg",
+        }
+    }
+}
+
+/// A stored reply.
+#[derive(Clone)]
+pub struct ReplyRecord {
+    /// Random UUID.
+    pub uuid: String,
+    /// `N-designation-reply.gpg`.
+    pub filename: String,
+    /// Row id of the journalist who wrote it (`None`: account deleted).
+    pub journalist: Option<i64>,
+    /// Ciphertext size in bytes.
+    pub size: u64,
+    /// The source deleted it from its view.
+    pub deleted_by_source: bool,
+    /// Absolute path of the ciphertext.
+    pub path: PathBuf,
+}
+
+/// A journalist's second factor, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtpKind {
+    /// An authenticator app (RFC 6238).
+    Totp,
+    /// A YubiKey-style counter (RFC 4226).
+    Hotp,
+}
+
+impl OtpKind {
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Hotp => "hotp",
+        }
+    }
+}
+
+/// A new journalist account.
+pub struct NewJournalist<'a> {
+    /// Unique user name.
+    pub username: &'a str,
+    /// argon2id PHC string.
+    pub password_hash: &'a str,
+    /// May administer the instance.
+    pub is_admin: bool,
+    /// TOTP or HOTP.
+    pub otp_kind: OtpKind,
+    /// Base32 secret.
+    pub otp_secret: &'a str,
+}
+
+/// What the store knows of a journalist. `Debug` is redacted (hash and OTP secret).
+#[derive(Clone)]
+pub struct JournalistRecord {
+    /// Row id.
+    pub id: i64,
+    /// Random UUID (journalist API).
+    pub uuid: String,
+    /// User name.
+    pub username: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// May administer the instance.
+    pub is_admin: bool,
+    /// TOTP or HOTP.
+    pub otp_kind: OtpKind,
+    /// Base32 secret.
+    pub otp_secret: String,
+    /// Next HOTP counter.
+    pub hotp_counter: u64,
+    /// Last accepted TOTP step.
+    pub last_totp_step: Option<u64>,
+    /// Optional first name.
+    pub first_name: String,
+    /// Optional last name.
+    pub last_name: String,
+    /// Changes whenever the password or second factor does: sessions that recorded an
+    /// older value are over.
+    pub session_generation: i64,
+    /// The `deleted` account that inherits replies; it can never log in.
+    pub is_placeholder: bool,
+}
+
+impl std::fmt::Debug for JournalistRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JournalistRecord([redacted])")
+    }
+}
+
+/// A stored submission.
+#[derive(Clone)]
+pub struct SubmissionRecord {
+    /// Random UUID.
+    pub uuid: String,
+    /// `N-designation-msg.gpg` or `N-designation-doc.gz.gpg`.
+    pub filename: String,
+    /// Message or document.
+    pub kind: SubmissionKind,
+    /// Ciphertext size in bytes.
+    pub size: u64,
+    /// Absolute path of the ciphertext.
+    pub path: PathBuf,
+}
+
+/// Instance-wide settings the administrator controls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceSettings {
+    /// Shown in titles (1–64 characters).
+    pub organization_name: String,
+    /// Whether sources may upload files.
+    pub allow_document_uploads: bool,
+    /// Minimum length of a message-only first submission (0: no minimum).
+    pub initial_message_min_len: u32,
+    /// Refuse a first message that is exactly the source's codename.
+    pub reject_message_with_codename: bool,
+}
+
+/// One line of the journalists' source list.
+#[derive(Clone)]
+pub struct SourceSummary {
+    /// Random UUID (journalist URLs).
+    pub uuid: String,
+    /// Journalist-facing pseudonym.
+    pub designation: Designation,
+    /// Starred by a journalist.
+    pub starred: bool,
+    /// Unix seconds of the last submission.
+    pub last_updated: i64,
+    /// Submissions stored.
+    pub submissions: u64,
+    /// Submissions the asking journalist has not seen.
+    pub unread: u64,
+}
+
+/// What a stored item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    /// A source's message.
+    Message,
+    /// A source's file.
+    Document,
+    /// A journalist's reply.
+    Reply,
+}
+
+/// One message, file or reply of a collection.
+#[derive(Clone)]
+pub struct CollectionItem {
+    pub(crate) id: i64,
+    /// Random UUID.
+    pub uuid: String,
+    /// `N-designation-kind.gpg`.
+    pub filename: String,
+    /// Message, document or reply.
+    pub kind: ItemKind,
+    /// Ciphertext size in bytes.
+    pub size: u64,
+    /// The asking journalist has seen (downloaded) it.
+    pub seen: bool,
+    /// For replies: the author's user name (`deleted` once the account is gone).
+    pub author: Option<String>,
+    /// For replies: the source deleted it from its own view.
+    pub deleted_by_source: bool,
+    /// Absolute path of the ciphertext.
+    pub path: PathBuf,
+}
+
+impl CollectionItem {
+    /// The interaction number `N` at the start of the file name.
+    pub fn number(&self) -> u64 {
+        self.filename.split('-').next().and_then(|n| n.parse().ok()).unwrap_or(0)
+    }
+}
+
+/// A source with everything stored for it, in interaction order.
+pub struct Collection {
+    /// The source.
+    pub source: SourceRecord,
+    /// Its messages, files and replies, oldest first.
+    pub items: Vec<CollectionItem>,
+}
