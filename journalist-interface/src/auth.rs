@@ -1,6 +1,7 @@
 //! Logging in (SecureDrop's order: user → throttle → second factor, recorded as used →
 //! passphrase), and the guards every page goes through.
 
+use postern_web::HttpError;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -182,7 +183,7 @@ impl JournalistState {
                 ));
                 Err(Redirect::to("/login").into_response())
             }
-            Err(e) => Err(self.failure(session, "read your account", &e).await),
+            Err(e) => Err(HttpError::new("read your account", e).into_response()),
         }
     }
 

@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::Markup;
-use postern_core::{ErrorKind, HasKind};
 use postern_store::JournalistRecord;
 
 use crate::session::Session;
@@ -50,32 +49,6 @@ impl JournalistState {
     ) -> Html<String> {
         let ctx = self.page_ctx(session, Some(user)).await;
         html(layout::message(&ctx, heading, body))
-    }
-
-    /// The answer when an operation failed: logged by what we were doing (never data),
-    /// and a page that says whether to retry or call an administrator.
-    pub(crate) async fn failure<E>(&self, session: &Session, doing: &'static str, e: &E) -> Response
-    where
-        E: std::error::Error + HasKind,
-    {
-        tracing::error!("journalist interface: unable to {doing}: {e}");
-        let (status, body) = match e.kind() {
-            ErrorKind::DiskFull => {
-                (StatusCode::INSUFFICIENT_STORAGE, "The server's disk is full. An administrator must free space.")
-            }
-            ErrorKind::RateLimited => {
-                (StatusCode::SERVICE_UNAVAILABLE, "The server is busy checking other logins. Try again in a minute.")
-            }
-            ErrorKind::StoreUnavailable => {
-                (StatusCode::SERVICE_UNAVAILABLE, "The store is unavailable right now. Try again in a minute.")
-            }
-            _ => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on the server. Try again, or ask an administrator to check the logs.",
-            ),
-        };
-        let ctx = self.page_ctx(session, None).await;
-        (status, html(layout::message(&ctx, "The request failed", body))).into_response()
     }
 
     /// 404 with a message, for a logged-in journalist.

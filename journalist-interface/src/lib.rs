@@ -3,6 +3,7 @@
 
 mod auth;
 mod bulk;
+mod error;
 mod form;
 mod handlers;
 mod middleware;

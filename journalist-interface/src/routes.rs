@@ -7,6 +7,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use postern_web::HeaderPolicy;
 
+use crate::error::ErrorPages;
 use crate::handlers::{self, account, admin, collection, download, login, reply};
 use crate::middleware;
 use crate::session::JournalistData;
@@ -57,6 +58,7 @@ pub fn router(state: JournalistState) -> Router {
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(from_fn_with_state(ErrorPages(state.clone()), postern_web::error_boundary::<ErrorPages>))
         .layer(from_fn_with_state(state.inner.sessions.clone(), postern_web::sessions::<JournalistData>))
         .layer(from_fn_with_state(state.clone(), middleware::expected_host))
         .layer(from_fn_with_state(&HeaderPolicy::INTERFACE, postern_web::security_headers))

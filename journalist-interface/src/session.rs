@@ -106,6 +106,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 }
 
 impl Session {
+    /// The session of a request that carried no cookie.
+    pub(crate) fn detached(sessions: &Sessions) -> Self {
+        Self(sessions.resolve(&axum::http::HeaderMap::new()))
+    }
+
     /// The logged-in journalist, if any.
     pub(crate) fn user(&self) -> Option<SessionUser> {
         self.read(|d| d.user.clone()).flatten()
@@ -145,7 +150,7 @@ mod tests {
     use super::*;
 
     fn detached(sessions: &Sessions) -> Session {
-        Session(sessions.resolve(&axum::http::HeaderMap::new()))
+        Session::detached(sessions)
     }
 
     #[test]

@@ -87,8 +87,6 @@ impl JournalistState {
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
         let store = Arc::clone(&self.inner.store);
-        tokio::task::spawn_blocking(move || op(&store))
-            .await
-            .unwrap_or_else(|_| Err(postern_core::internal!("a store task panicked").into()))
+        postern_web::blocking(move || op(&store)).await
     }
 }

@@ -7,7 +7,7 @@ use std::os::unix::fs::OpenOptionsExt;
 
 use anyhow::{Context, bail};
 use postern_backup::{Identity, Layout, RestoreChecks};
-use postern_core::PosternConfig;
+use postern_config::PosternConfig;
 use postern_crypto::SubmissionKey;
 use postern_store::DataAccess;
 

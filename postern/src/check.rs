@@ -31,7 +31,7 @@ pub(crate) fn key(args: &CheckKeyArgs) -> anyhow::Result<()> {
 /// `postern check-config FILE`.
 #[expect(clippy::print_stdout, reason = "the command's report")]
 pub(crate) fn config(file: &std::path::Path) -> anyhow::Result<()> {
-    postern_core::PosternConfig::load(file)
+    postern_config::PosternConfig::load(file)
         .with_context(|| format!("{} is not a valid configuration", file.display()))?;
     println!("ok: {} is a valid configuration", file.display());
     Ok(())

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use postern_core::PosternConfig;
+use postern_config::PosternConfig;
 use postern_crypto::generate_submission_key_pair;
 use postern_store::files::{replace_file, write_new_file};
 

@@ -5,7 +5,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use postern_core::PosternConfig;
+use postern_config::PosternConfig;
 use postern_crypto::{InstanceSecrets, SubmissionKey};
 use postern_store::Store;
 use postern_store::files::write_new_file;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use journalist_interface::{JournalistAppConfig, JournalistState};
-use postern_core::PosternConfig;
+use postern_config::PosternConfig;
 use postern_crypto::{InstanceSecrets, KeyProblem, SubmissionKey};
 use postern_store::{DataAccess, Store};
 use source_interface::{SourceAppConfig, SourceState};

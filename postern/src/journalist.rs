@@ -2,7 +2,8 @@
 //! from the server's shell. Passphrases are generated here and shown once.
 
 use anyhow::{Context, bail};
-use postern_core::{PosternConfig, RESERVED_USERNAME};
+use postern_config::PosternConfig;
+use postern_core::RESERVED_USERNAME;
 use postern_crypto::{OtpSecret, generate_password, hash_password};
 use postern_store::files::write_new_file;
 use postern_store::{NewJournalist, OtpKind, Store};

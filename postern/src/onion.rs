@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use postern_core::{DEFAULT_INTRO_BURST, OnionConfig, PosternConfig};
+use postern_config::{DEFAULT_INTRO_BURST, OnionConfig, PosternConfig};
 use postern_onion::{ClientKey, OnionAddress, OnionService, ServiceOptions, Tor, TorOptions};
 use postern_store::files::replace_file;
 use postern_web::Router;

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use postern_core::{HasKind, PosternConfig};
+use postern_config::PosternConfig;
+use postern_core::HasKind;
 use postern_store::Store;
 use postern_web::Router;
 use tokio::net::TcpListener;

@@ -67,5 +67,6 @@ impl SourceState {
 
 /// A second handle on a codename for a background task (`Codename` is deliberately not `Clone`).
 fn copy_codename(codename: &Codename) -> Result<Codename, AppError> {
-    Codename::parse(codename.expose_secret()).map_err(|_| AppError::Task)
+    Codename::parse(codename.expose_secret())
+        .map_err(|_| postern_core::internal!("a codename did not parse again").into())
 }

@@ -1,10 +1,13 @@
-//! The one place a failure becomes a status and a page, and the one place it is logged.
+//! How a failure looks on the source interface (postern-web's boundary logs it and
+//! chooses the status), and the errors of the work behind the handlers.
 
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use postern_core::{ErrorKind, HasKind};
+use postern_web::{ErrorPage, HttpError};
 
-use crate::session::Session;
+use crate::session::{Session, SourceData};
 use crate::state::SourceState;
 use crate::views::pages;
 
@@ -21,43 +24,33 @@ impl SourceState {
         let tr = &self.inner.tr;
         (status, Html(pages::error(&ctx, &tr.get(heading), &tr.get(body)).into_string())).into_response()
     }
-
-    /// Turns an internal failure into a generic page, logging it once, by kind.
-    ///
-    /// Our error chains carry no request data (see docs: errors name operations), so the
-    /// report is safe to log.
-    pub(crate) async fn failure<E>(&self, session: &Session, err: &E) -> Response
-    where
-        E: HasKind + std::error::Error,
-    {
-        let kind = err.kind();
-        if kind.needs_operator() {
-            tracing::error!(error.kind = %kind, "request failed: {}", report(err));
-        }
-        let (status, body) = match kind {
-            ErrorKind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error-bad-request"),
-            ErrorKind::BadInput => (StatusCode::BAD_REQUEST, "error-bad-request"),
-            ErrorKind::NotFound => (StatusCode::NOT_FOUND, "error-not-found"),
-            ErrorKind::RateLimited => (StatusCode::SERVICE_UNAVAILABLE, "error-busy"),
-            ErrorKind::KeyMissing | ErrorKind::DiskFull | ErrorKind::StoreUnavailable => {
-                (StatusCode::SERVICE_UNAVAILABLE, "error-server")
-            }
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "error-server"),
-        };
-        self.error_page(session, status, "error-heading", body).await
-    }
 }
 
-/// `err` and its sources, joined by `: `.
-fn report(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
+/// The source interface's failure pages, for postern-web's error boundary.
+#[derive(Clone)]
+pub(crate) struct ErrorPages(pub(crate) SourceState);
+
+impl ErrorPage for ErrorPages {
+    const INTERFACE: &'static str = "source interface";
+    type Context = Session;
+
+    fn context(&self, req: &Request) -> Session {
+        match req.extensions().get::<postern_web::Session<SourceData>>() {
+            Some(session) => Session(session.clone()),
+            None => Session::detached(&self.0.inner.sessions),
+        }
     }
-    out
+
+    /// A generic page that says whether to retry; never what the source sent.
+    async fn render(&self, session: Session, error: &HttpError) -> Response {
+        let body = match error.kind() {
+            ErrorKind::TooLarge | ErrorKind::BadInput => "error-bad-request",
+            ErrorKind::NotFound => "error-not-found",
+            ErrorKind::RateLimited => "error-busy",
+            _ => "error-server",
+        };
+        self.0.error_page(&session, error.status(), "error-heading", body).await
+    }
 }
 
 /// A failure of a domain operation behind a handler.
@@ -69,9 +62,12 @@ pub(crate) enum AppError {
     /// Encryption or derivation failed.
     #[error(transparent)]
     Crypto(#[from] postern_crypto::CryptoError),
-    /// A background task panicked or was cancelled.
-    #[error("a background task ended abnormally")]
-    Task,
+    /// A submission could not be encrypted or recorded.
+    #[error(transparent)]
+    Intake(#[from] postern_intake::IntakeError),
+    /// An invariant did not hold.
+    #[error(transparent)]
+    Bug(#[from] postern_core::Bug),
     /// Too many codename derivations are queued, or one did not finish.
     #[error(transparent)]
     Work(#[from] postern_web::WorkError),
@@ -82,7 +78,8 @@ impl HasKind for AppError {
         match self {
             Self::Store(e) => e.kind(),
             Self::Crypto(e) => e.kind(),
-            Self::Task => ErrorKind::Internal,
+            Self::Intake(e) => e.kind(),
+            Self::Bug(e) => e.kind(),
             Self::Work(e) => e.kind(),
         }
     }

@@ -5,6 +5,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use postern_web::HeaderPolicy;
 
+use crate::error::ErrorPages;
 use crate::handlers::{account, info, replies, submit};
 use crate::middleware;
 use crate::session::SourceData;
@@ -34,6 +35,7 @@ pub fn router(state: SourceState) -> Router {
         .fallback(info::not_found)
         .method_not_allowed_fallback(info::method_not_allowed)
         .layer(from_fn_with_state(state.clone(), middleware::offline_without_key))
+        .layer(from_fn_with_state(ErrorPages(state.clone()), postern_web::error_boundary::<ErrorPages>))
         .layer(from_fn_with_state(state.inner.sessions.clone(), postern_web::sessions::<SourceData>))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_tor2web))
         .layer(from_fn_with_state(state.clone(), middleware::expected_host))

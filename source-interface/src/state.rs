@@ -120,9 +120,7 @@ impl SourceState {
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
         let store = Arc::clone(&self.inner.store);
-        tokio::task::spawn_blocking(move || op(&store))
-            .await
-            .unwrap_or_else(|_| Err(postern_core::internal!("a store task panicked").into()))
+        postern_web::blocking(move || op(&store)).await
     }
 }
 

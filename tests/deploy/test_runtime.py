@@ -83,7 +83,7 @@ def gpg_decrypt(ciphertext):
         os.chmod(home, 0o700)
         env = dict(os.environ, GNUPGHOME=home)
         base = ["gpg", "--batch", "--quiet", "--no-tty", "--pinentry-mode", "loopback"]
-        subprocess.run(base + ["--import", str(REPO / "shared/testing/data/gpg-submission-secret.asc")],
+        subprocess.run(base + ["--import", str(REPO / "shared/fixtures/data/gpg-submission-secret.asc")],
                        env=env, check=True, capture_output=True)
         out = subprocess.run(base + ["--decrypt"], input=ciphertext, env=env, check=True, capture_output=True)
         subprocess.run(["gpgconf", "--kill", "all"], env=env, check=False)

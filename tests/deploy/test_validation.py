@@ -13,7 +13,7 @@ from conftest import REPO, WORK
 
 pytestmark = pytest.mark.static
 
-DATA = REPO / "shared/testing/data"
+DATA = REPO / "shared/fixtures/data"
 
 
 def run_validation(tmp_path, **overrides):

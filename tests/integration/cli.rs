@@ -36,7 +36,7 @@ fn init_refuses_unusable_keys_saying_what_is_wrong_and_what_to_do() {
         ("gpg-submission-secret.asc", "secret key material"),
     ];
     for (fixture, problem) in cases {
-        let key = postern_testing::fixture_path(fixture);
+        let key = postern_fixtures::fixture_path(fixture);
         let out = postern(&[
             "init",
             "--dir",
@@ -64,7 +64,7 @@ fn init_refuses_unusable_keys_saying_what_is_wrong_and_what_to_do() {
 fn init_creates_a_private_instance_once() {
     let dir = tempfile::tempdir().unwrap();
     let inst = dir.path().join("instance");
-    let key = postern_testing::fixture_path("gpg-submission-public.asc");
+    let key = postern_fixtures::fixture_path("gpg-submission-public.asc");
     let args = ["init", "--dir", inst.to_str().unwrap(), "--submission-key", key.to_str().unwrap()];
     let out = postern(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -74,7 +74,7 @@ fn init_creates_a_private_instance_once() {
     assert_eq!(mode("data/store"), 0o700);
     let config = std::fs::read_to_string(inst.join("postern.toml")).unwrap();
     assert!(config.contains("# Postern configuration"), "the config file is commented");
-    postern_core::PosternConfig::load(&inst.join("postern.toml")).unwrap();
+    postern_config::PosternConfig::load(&inst.join("postern.toml")).unwrap();
     assert!(inst.join("data/db.sqlite").exists());
     let again = postern(&args);
     assert!(!again.status.success());
@@ -146,11 +146,11 @@ fn demo_serves_a_complete_instance_and_reuses_it() {
 fn serve_with_an_unusable_key_logs_why_once_and_answers_503() {
     let dir = tempfile::tempdir().unwrap();
     let inst = dir.path().join("instance");
-    let key = postern_testing::fixture_path("gpg-submission-public.asc");
+    let key = postern_fixtures::fixture_path("gpg-submission-public.asc");
     let out = postern(&["init", "--dir", inst.to_str().unwrap(), "--submission-key", key.to_str().unwrap()]);
     assert!(out.status.success());
     // The key expires or is replaced by a bad one after setup.
-    std::fs::copy(postern_testing::fixture_path("weak-rsa1024-public.asc"), inst.join("submission-key.asc")).unwrap();
+    std::fs::copy(postern_fixtures::fixture_path("weak-rsa1024-public.asc"), inst.join("submission-key.asc")).unwrap();
     let port = free_port();
     let config = inst.join("postern.toml");
     let text = std::fs::read_to_string(&config).unwrap().replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
@@ -393,7 +393,7 @@ fn postern_within(args: &[&str], limit: std::time::Duration) -> std::process::Ou
 /// A fresh `postern init` instance in `dir/instance`; with `onion`, both services on.
 fn init_instance(dir: &std::path::Path, onion: bool) -> std::path::PathBuf {
     let inst = dir.join("instance");
-    let key = postern_testing::fixture_path("gpg-submission-public.asc");
+    let key = postern_fixtures::fixture_path("gpg-submission-public.asc");
     let mut args = vec!["init", "--dir", inst.to_str().unwrap(), "--submission-key", key.to_str().unwrap()];
     if onion {
         args.push("--onion");
@@ -405,8 +405,8 @@ fn init_instance(dir: &std::path::Path, onion: bool) -> std::path::PathBuf {
 
 #[test]
 fn check_key_refuses_what_serve_would_and_a_wrong_fingerprint() {
-    let good = postern_testing::fixture_path("gpg-submission-public.asc");
-    let fingerprint = postern_testing::submission_key().fingerprint();
+    let good = postern_fixtures::fixture_path("gpg-submission-public.asc");
+    let fingerprint = postern_fixtures::submission_key().fingerprint();
     let spaced: String = fingerprint
         .chars()
         .collect::<Vec<_>>()
@@ -427,7 +427,7 @@ fn check_key_refuses_what_serve_would_and_a_wrong_fingerprint() {
         ("expired-public.asc", "has expired"),
         ("weak-rsa1024-public.asc", "standard OpenPGP policy"),
     ] {
-        let out = postern(&["check-key", postern_testing::fixture_path(fixture).to_str().unwrap()]);
+        let out = postern(&["check-key", postern_fixtures::fixture_path(fixture).to_str().unwrap()]);
         assert!(!out.status.success(), "{fixture}");
         assert!(String::from_utf8_lossy(&out.stderr).contains(problem), "{fixture}");
     }
@@ -536,8 +536,8 @@ fn a_backup_is_encrypted_to_the_administrator_and_restores_only_onto_its_own_ins
     let out = postern(&["journalist", "add", "--config", c, "--username", "dana"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // The administrator's key: here the fixture key, whose secret half GnuPG holds.
-    let admin_key = postern_testing::fixture_path("gpg-submission-public.asc");
-    let fingerprint = postern_testing::submission_key().fingerprint();
+    let admin_key = postern_fixtures::fixture_path("gpg-submission-public.asc");
+    let fingerprint = postern_fixtures::submission_key().fingerprint();
     let backup = dir.path().join("backup.tar.gpg");
     let b = backup.to_str().unwrap();
     let wrong = ["backup", "--config", c, "--recipient", admin_key.to_str().unwrap(), "--recipient-fingerprint"];

@@ -9,7 +9,7 @@ use crate::postern_binary;
 #[test]
 fn serve_removes_leftover_temporary_and_unlisted_ciphertext_at_start() {
     let dir = tempfile::tempdir().unwrap();
-    let key = postern_testing::fixture_path("gpg-submission-public.asc");
+    let key = postern_fixtures::fixture_path("gpg-submission-public.asc");
     let out = std::process::Command::new(postern_binary())
         .args(["init", "--dir"])
         .arg(dir.path())

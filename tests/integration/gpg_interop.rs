@@ -71,11 +71,11 @@ async fn only_the_submission_key_decrypts_and_the_gzip_header_has_mtime_zero() {
 #[test]
 fn gnupg_decrypts_a_reply_encrypted_to_a_source_and_the_submission_key() {
     use postern_crypto::{SourceCert, decrypt_reply, derive_source_identity, derive_source_public_key, encrypt_reply};
-    let instance = postern_testing::TempInstance::new();
+    let instance = postern_fixtures::TempInstance::new();
     let codename = postern_core::Codename::generate(&mut rand::rngs::OsRng);
     let identity = derive_source_identity(&codename, &instance.secrets()).unwrap();
     let source = SourceCert::from_armored(&derive_source_public_key(&identity).unwrap().armored).unwrap();
-    let key = postern_testing::submission_key();
+    let key = postern_fixtures::submission_key();
     let mut ciphertext = Vec::new();
     let mut w = encrypt_reply(&key, &source, &mut ciphertext).unwrap();
     w.write_all(b"Thank you. Please send the second page.").unwrap();

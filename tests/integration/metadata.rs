@@ -10,8 +10,8 @@ use std::process::{Command, ExitCode};
 
 use axum::http::StatusCode;
 use clap::Parser;
+use postern_fixtures::LogCapture;
 use postern_scrub::fixtures::{self, PHOTO_JPEG, PHOTO_PNG, PHOTO_WEBP};
-use postern_testing::LogCapture;
 use postern_tests::{Part, Stack};
 
 /// Every tag ExifTool reports, as `Group:Tag` → value (`-a -G1`, JSON).
@@ -210,7 +210,7 @@ fn svs_decrypt(items: &[postern_store::SubmissionRecord], out: &Path) -> (ExitCo
 }
 
 fn fixture_secret_key() -> String {
-    postern_testing::fixture_path("gpg-submission-secret.asc").to_string_lossy().into_owned()
+    postern_fixtures::fixture_path("gpg-submission-secret.asc").to_string_lossy().into_owned()
 }
 
 #[tokio::test]

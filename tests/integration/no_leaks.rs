@@ -1,7 +1,7 @@
 //! Nothing a source sent reaches the logs (at TRACE) or the disk in plaintext.
 
 use axum::http::StatusCode;
-use postern_testing::LogCapture;
+use postern_fixtures::LogCapture;
 use postern_tests::{Part, Stack};
 use rand::RngCore;
 
@@ -55,7 +55,10 @@ async fn the_whole_flow_leaks_nothing_to_logs_or_disk() {
 
     let out = logs.contents();
     assert!(out.contains("postern-log-canary"), "the capture works");
-    assert!(out.contains("request failed: file operation failed: create a temporary ciphertext file"), "{out}");
+    assert!(
+        out.contains("unable to receive a submission: file operation failed: create a temporary ciphertext file"),
+        "{out}"
+    );
     let record = stack.instance.source_of(&source.codename).unwrap();
     let identity = postern_crypto::derive_source_identity(
         &postern_core::Codename::parse(&source.codename).unwrap(),

@@ -85,7 +85,7 @@ async fn the_lookup_form_is_multipart_with_csrf_first_and_multiple_files() {
 async fn metadata_has_securedrops_fields() {
     let mut config = test_config();
     config.v3_source_url = Some(format!("{}.onion", "abcdefghij234567".repeat(4).get(..56).unwrap()));
-    let stack = Stack::with(config, Ok(postern_testing::submission_key()));
+    let stack = Stack::with(config, Ok(postern_fixtures::submission_key()));
     let res = stack.client().get("/metadata").await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.headers.get("content-type").unwrap(), "application/json");
@@ -105,7 +105,7 @@ async fn metadata_has_securedrops_fields() {
             "v3_source_url"
         ]
     );
-    let fpr = include_str!("../../shared/testing/data/gpg-submission-fingerprint.txt").trim();
+    let fpr = include_str!("../../shared/fixtures/data/gpg-submission-fingerprint.txt").trim();
     assert_eq!(json["gpg_fpr"], fpr);
     assert_eq!(json["allow_document_uploads"], true);
     assert!(json["v3_source_url"].as_str().unwrap().ends_with(".onion"));
@@ -126,13 +126,13 @@ async fn robots_public_key_and_the_old_key_path() {
     assert_eq!(old.status, StatusCode::MOVED_PERMANENTLY);
     assert_eq!(old.location(), Some("/public-key"));
     let key = c.get("/public-key").await;
-    let fpr = include_str!("../../shared/testing/data/gpg-submission-fingerprint.txt").trim();
+    let fpr = include_str!("../../shared/fixtures/data/gpg-submission-fingerprint.txt").trim();
     assert_eq!(key.headers.get("content-type").unwrap(), "application/pgp-keys");
     assert_eq!(
         key.headers.get("content-disposition").unwrap().to_str().unwrap(),
         format!("attachment; filename=\"{fpr}.asc\"")
     );
-    assert_eq!(key.text(), postern_testing::GPG_PUBLIC_KEY);
+    assert_eq!(key.text(), postern_fixtures::GPG_PUBLIC_KEY);
 }
 
 #[tokio::test]
@@ -171,7 +171,7 @@ async fn assert_offline(mut c: Client) {
 #[tokio::test]
 async fn an_invalid_submission_key_takes_every_page_offline() {
     for armored in
-        [postern_testing::WEAK_PUBLIC_KEY, postern_testing::EXPIRED_PUBLIC_KEY, postern_testing::GPG_SECRET_KEY]
+        [postern_fixtures::WEAK_PUBLIC_KEY, postern_fixtures::EXPIRED_PUBLIC_KEY, postern_fixtures::GPG_SECRET_KEY]
     {
         let key = postern_crypto::SubmissionKey::from_armored(armored);
         assert!(key.is_err());

@@ -133,7 +133,7 @@ async fn sessions_expire_absolutely() {
     let mut config = test_config();
     let clock = postern_core::Clock::manual();
     config.clock = clock.clone();
-    let stack = Stack::with(config, Ok(postern_testing::submission_key()));
+    let stack = Stack::with(config, Ok(postern_fixtures::submission_key()));
     let mut source = stack.new_source().await;
     // Activity does not extend the session: 119 minutes in use, then one more.
     for _ in 0..7 {

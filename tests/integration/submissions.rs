@@ -135,7 +135,7 @@ async fn honeypot_is_refused_with_403() {
 fn small_limit_stack() -> Stack {
     let mut config = test_config();
     config.max_upload_bytes = 64 * 1024;
-    Stack::with(config, Ok(postern_testing::submission_key()))
+    Stack::with(config, Ok(postern_fixtures::submission_key()))
 }
 
 #[tokio::test]

@@ -20,8 +20,8 @@ use http_body_util::BodyExt;
 use journalist_interface::{JournalistAppConfig, JournalistState};
 use postern_crypto::OtpSecret;
 use postern_crypto::{KeyProblem, SubmissionKey};
+use postern_fixtures::TempInstance;
 use postern_store::{NewJournalist, OtpKind};
-use postern_testing::TempInstance;
 use rand::rngs::OsRng;
 use source_interface::{SourceAppConfig, SourceState};
 use tower::ServiceExt;
@@ -53,13 +53,13 @@ pub struct Stack {
 impl Stack {
     /// With the fixture key and default settings.
     pub fn new() -> Self {
-        Self::with(test_config(), Ok(postern_testing::submission_key()))
+        Self::with(test_config(), Ok(postern_fixtures::submission_key()))
     }
 
     /// With the given settings and key.
     pub fn with(config: SourceAppConfig, key: Result<SubmissionKey, KeyProblem>) -> Self {
         let instance = TempInstance::new();
-        let journalist_key = key.as_ref().map(|_| postern_testing::submission_key()).map_err(|p| *p);
+        let journalist_key = key.as_ref().map(|_| postern_fixtures::submission_key()).map_err(|p| *p);
         let state = SourceState::new(instance.store.clone(), key, instance.secrets(), config);
         let journalist_state =
             JournalistState::new(instance.store.clone(), journalist_key, JournalistAppConfig::default());
@@ -421,7 +421,7 @@ pub struct Gpg {
 impl Gpg {
     /// A GnuPG home holding the fixture submission secret key.
     pub fn with_fixture_secret() -> Self {
-        Self::with_secret_key(&postern_testing::fixture_path("gpg-submission-secret.asc"))
+        Self::with_secret_key(&postern_fixtures::fixture_path("gpg-submission-secret.asc"))
     }
 
     /// A GnuPG home holding only the secret key in `key` (not the fixture's).

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use postern_core::MAX_NAME_CHARS;
 use postern_crypto::{OtpSecret, generate_password, hash_password, is_acceptable_password, verify_hotp, verify_totp};
 use postern_store::{JournalistRecord, OtpKind, Store, StoreError};
+use postern_web::HttpError;
 use rand::rngs::OsRng;
 
 use super::html;
@@ -47,7 +48,7 @@ pub(crate) async fn change_name(
             session.flash(Flash::info("Name updated."));
             Redirect::to("/account/account").into_response()
         }
-        Err(e) => app.failure(&session, "change a name", &e).await,
+        Err(e) => HttpError::new("change a name", e).into_response(),
     }
 }
 
@@ -88,7 +89,7 @@ pub(crate) async fn new_password(
         Ok(Err(_)) => refuse(
             "Your current passphrase or two-factor code was wrong (a code works only once). Nothing was changed.",
         ),
-        Err(e) => app.failure(&session, "change a passphrase", &e).await,
+        Err(e) => HttpError::new("change a passphrase", e).into_response(),
     }
 }
 
@@ -145,7 +146,7 @@ pub(crate) async fn verify_factor(
             session.flash(Flash::error("That code did not match, so nothing was changed. Start again."));
             Redirect::to("/account/account").into_response()
         }
-        Err(e) => app.failure(&session, "change a second factor", &e).await,
+        Err(e) => HttpError::new("change a second factor", e).into_response(),
     }
 }
 

@@ -9,12 +9,14 @@ use bytes::Bytes;
 use postern_core::is_valid_username;
 use postern_crypto::{generate_password, hash_password};
 use postern_store::{InstanceSettings, JournalistRecord, NewJournalist, OtpKind, StoreError};
+use postern_web::{Doing, HttpError};
 use rand::rngs::OsRng;
+use zeroize::Zeroizing;
 
 use super::account::{NewFactor, names, set_password};
 use super::html;
 use crate::auth::{Admin, PasswordError};
-use crate::form::CheckedForm;
+use crate::form::{CheckedForm, FormData};
 use crate::session::{Flash, Session};
 use crate::state::JournalistState;
 use crate::views::admin;
@@ -34,7 +36,7 @@ pub(crate) async fn index(State(app): State<JournalistState>, session: Session, 
             let ctx = app.page_ctx(&session, Some(&j)).await;
             html(admin::index(&ctx, &users)).into_response()
         }
-        Err(e) => app.failure(&session, "list journalists", &e).await,
+        Err(e) => HttpError::new("list journalists", e).into_response(),
     }
 }
 
@@ -53,48 +55,73 @@ pub(crate) async fn add(
     session: Session,
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
-) -> Response {
+) -> Result<Response, HttpError> {
     let refuse = |text: &str| {
         session.flash(Flash::error(text));
-        Redirect::to("/admin/add").into_response()
+        Ok(Redirect::to("/admin/add").into_response())
     };
-    let username = form.get("username").trim().to_owned();
-    if !is_valid_username(&username) {
-        return refuse(
-            "A user name has 3 to 64 characters (letters, digits, '.', '_' or '-'), and 'deleted' is reserved.",
-        );
-    }
-    let Some((first, last)) = names(&form) else { return refuse("Names have at most 100 characters.") };
-    if !session.take_pending_password(NEW_USER_PASSWORD, form.get("password")) {
-        return refuse("The passphrase must be the one the form showed. Nothing was created.");
-    }
-    let factor = if form.flag("is_hotp") {
-        match NewFactor::hotp(form.get("otp_secret")) {
-            Some(f) => f,
-            None => return refuse("A YubiKey HOTP secret is 40 hexadecimal digits. Nothing was created."),
-        }
-    } else {
-        NewFactor::fresh_totp()
+    let account = match NewAccount::checked(&session, &form) {
+        Ok(account) => account,
+        Err(text) => return refuse(text),
     };
-    let (password, is_admin) = (form.get("password").trim().to_owned(), form.flag("is_admin"));
+    let NewAccount { username, first, last, password, is_admin, factor } = account;
     let (kind, secret) = factor.stored();
-    let name = username.clone();
     let created = app
         .with_password_work(move |s| {
             let hash = hash_password(&mut OsRng, &password).map_err(PasswordError::Hash)?;
-            let new =
-                NewJournalist { username: &name, password_hash: &hash, is_admin, otp_kind: kind, otp_secret: &secret };
+            let new = NewJournalist {
+                username: &username,
+                password_hash: &hash,
+                is_admin,
+                otp_kind: kind,
+                otp_secret: &secret,
+            };
             Ok(s.create_journalist_with_names(&new, &first, &last)?)
         })
         .await;
-    match created {
-        Ok(user) => {
-            let action = if kind == OtpKind::Totp { "/admin/verify-2fa-totp" } else { "/admin/verify-2fa-hotp" };
-            session.flash(Flash::info(format!("Journalist {} added. Now set up their second factor.", user.username)));
-            app.enrol_page(&session, &j, action, Some(user.id), &user.username, factor).await
+    let user = match created {
+        Ok(user) => user,
+        Err(PasswordError::Store(StoreError::UsernameTaken)) => {
+            return refuse("That user name is taken. Nothing was created.");
         }
-        Err(PasswordError::Store(StoreError::UsernameTaken)) => refuse("That user name is taken. Nothing was created."),
-        Err(e) => app.failure(&session, "add a journalist", &e).await,
+        Err(e) => return Err(HttpError::new("add a journalist", e)),
+    };
+    let action = if kind == OtpKind::Totp { "/admin/verify-2fa-totp" } else { "/admin/verify-2fa-hotp" };
+    session.flash(Flash::info(format!("Journalist {} added. Now set up their second factor.", user.username)));
+    Ok(app.enrol_page(&session, &j, action, Some(user.id), &user.username, factor).await)
+}
+
+/// The "add a journalist" form, checked.
+struct NewAccount {
+    username: String,
+    first: String,
+    last: String,
+    password: Zeroizing<String>,
+    is_admin: bool,
+    factor: NewFactor,
+}
+
+impl NewAccount {
+    /// The account the form asks for, or why it cannot be made.
+    fn checked(session: &Session, form: &FormData) -> Result<Self, &'static str> {
+        let username = form.get("username").trim().to_owned();
+        if !is_valid_username(&username) {
+            return Err(
+                "A user name has 3 to 64 characters (letters, digits, '.', '_' or '-'), and 'deleted' is reserved.",
+            );
+        }
+        let (first, last) = names(form).ok_or("Names have at most 100 characters.")?;
+        if !session.take_pending_password(NEW_USER_PASSWORD, form.get("password")) {
+            return Err("The passphrase must be the one the form showed. Nothing was created.");
+        }
+        let factor = if form.flag("is_hotp") {
+            NewFactor::hotp(form.get("otp_secret"))
+                .ok_or("A YubiKey HOTP secret is 40 hexadecimal digits. Nothing was created.")?
+        } else {
+            NewFactor::fresh_totp()
+        };
+        let password = Zeroizing::new(form.get("password").trim().to_owned());
+        Ok(Self { username, first, last, password, is_admin: form.flag("is_admin"), factor })
     }
 }
 
@@ -147,7 +174,7 @@ pub(crate) async fn edit(
             Redirect::to(&back).into_response()
         }
         Err(StoreError::UsernameTaken) => refuse("That user name is taken."),
-        Err(e) => app.failure(&session, "edit a journalist", &e).await,
+        Err(e) => HttpError::new("edit a journalist", e).into_response(),
     }
 }
 
@@ -178,7 +205,7 @@ pub(crate) async fn edit_password(
             )));
             Redirect::to(&back).into_response()
         }
-        Err(e) => app.failure(&session, "reset a passphrase", &e).await,
+        Err(e) => HttpError::new("reset a passphrase", e).into_response(),
     }
 }
 
@@ -201,7 +228,7 @@ pub(crate) async fn delete(
             session.flash(Flash::info(format!("Deleted {}; their replies remain, by “deleted”.", user.username)));
             Redirect::to("/admin/").into_response()
         }
-        Err(e) => app.failure(&session, "delete a journalist", &e).await,
+        Err(e) => HttpError::new("delete a journalist", e).into_response(),
     }
 }
 
@@ -265,7 +292,7 @@ pub(crate) async fn verify_factor(
             session.flash(Flash::error("That code did not match, so nothing was changed. Start again."));
             Redirect::to(&back).into_response()
         }
-        Err(e) => app.failure(&session, "change a second factor", &e).await,
+        Err(e) => HttpError::new("change a second factor", e).into_response(),
     }
 }
 
@@ -276,7 +303,7 @@ pub(crate) async fn config(State(app): State<JournalistState>, session: Session,
             let ctx = app.page_ctx(&session, Some(&j)).await;
             html(admin::config(&ctx, &settings)).into_response()
         }
-        Err(e) => app.failure(&session, "read instance settings", &e).await,
+        Err(e) => HttpError::new("read instance settings", e).into_response(),
     }
 }
 
@@ -331,55 +358,58 @@ pub(crate) async fn upload_logo(
     Admin(_): Admin,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let Ok(boundary) = multer::parse_boundary(content_type) else {
-        return app.config_notice(&session, Flash::error("The logo form was malformed. Nothing was changed."));
+) -> Result<Response, HttpError> {
+    let png = match read_logo(&session, &headers, body).await {
+        Ok(png) => png,
+        Err(LogoRefusal::Csrf) => return Ok(app.csrf_failure(&session)),
+        Err(refusal) => return Ok(app.config_notice(&session, Flash::error(refusal.text()))),
     };
+    app.with_store(move |s| s.set_logo(&png)).await.doing("store the logo")?;
+    Ok(app.config_notice(&session, Flash::info("Logo updated.")))
+}
+
+/// Why a logo upload changed nothing.
+enum LogoRefusal {
+    Malformed,
+    TooLarge,
+    TooLargeOrMalformed,
+    Csrf,
+    NotPng,
+}
+
+impl LogoRefusal {
+    fn text(&self) -> &'static str {
+        match self {
+            Self::Malformed => "The logo form was malformed. Nothing was changed.",
+            Self::TooLarge => "The logo is larger than 1 MiB. Nothing was changed.",
+            Self::TooLargeOrMalformed => {
+                "The logo is larger than 1 MiB, or the form was malformed. Nothing was changed."
+            }
+            Self::Csrf => "The form has expired. Nothing was changed.",
+            Self::NotPng => "The logo must be a PNG image of at most 1 MiB. Nothing was changed.",
+        }
+    }
+}
+
+/// The logo of a multipart form whose CSRF token (sent first) checks out.
+async fn read_logo(session: &Session, headers: &HeaderMap, body: Body) -> Result<Bytes, LogoRefusal> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let boundary = multer::parse_boundary(content_type).map_err(|_| LogoRefusal::Malformed)?;
     let limits =
         multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(MAX_LOGO_BYTES + 64 * 1024));
     let mut parts = multer::Multipart::with_constraints(body.into_data_stream(), boundary, limits);
-    let mut csrf_ok = false;
-    let mut logo: Option<Bytes> = None;
-    loop {
-        match parts.next_field().await {
-            Ok(Some(field)) => match field.name() {
-                Some("csrf_token") => {
-                    csrf_ok = field.text().await.is_ok_and(|t| session.csrf_ok(&t));
-                }
-                Some("logo") if csrf_ok => match field.bytes().await {
-                    Ok(bytes) => logo = Some(bytes),
-                    Err(_) => {
-                        return app.config_notice(
-                            &session,
-                            Flash::error("The logo is larger than 1 MiB. Nothing was changed."),
-                        );
-                    }
-                },
-                _ => {}
-            },
-            Ok(None) => break,
-            Err(_) => {
-                return app.config_notice(
-                    &session,
-                    Flash::error("The logo is larger than 1 MiB, or the form was malformed. Nothing was changed."),
-                );
-            }
+    let (mut csrf_ok, mut logo) = (false, None);
+    while let Some(field) = parts.next_field().await.map_err(|_| LogoRefusal::TooLargeOrMalformed)? {
+        match field.name() {
+            Some("csrf_token") => csrf_ok = field.text().await.is_ok_and(|t| session.csrf_ok(&t)),
+            Some("logo") if csrf_ok => logo = Some(field.bytes().await.map_err(|_| LogoRefusal::TooLarge)?),
+            _ => {}
         }
     }
     if !csrf_ok {
-        return app.csrf_failure(&session);
+        return Err(LogoRefusal::Csrf);
     }
-    let Some(png) = logo.filter(|b| is_png(b) && b.len() as u64 <= MAX_LOGO_BYTES) else {
-        return app.config_notice(
-            &session,
-            Flash::error("The logo must be a PNG image of at most 1 MiB. Nothing was changed."),
-        );
-    };
-    match app.with_store(move |s| s.set_logo(&png)).await {
-        Ok(()) => app.config_notice(&session, Flash::info("Logo updated.")),
-        Err(e) => app.failure(&session, "store the logo", &e).await,
-    }
+    logo.filter(|b| is_png(b) && b.len() as u64 <= MAX_LOGO_BYTES).ok_or(LogoRefusal::NotPng)
 }
 
 /// A PNG signature followed by an IHDR chunk.
@@ -393,7 +423,7 @@ impl JournalistState {
         match self.with_store(move |s| s.journalist_by_id(id)).await {
             Ok(Some(u)) if !u.is_placeholder => Ok(u),
             Ok(_) => Err(self.not_found_for(session, admin, "There is no such journalist.").await),
-            Err(e) => Err(self.failure(session, "find a journalist", &e).await),
+            Err(e) => Err(HttpError::new("find a journalist", e).into_response()),
         }
     }
 
@@ -433,7 +463,7 @@ impl JournalistState {
             Ok(()) => {
                 self.config_notice(session, Flash::info("Settings saved. The source interface uses them at once."))
             }
-            Err(e) => self.failure(session, "save instance settings", &e).await,
+            Err(e) => HttpError::new("save instance settings", e).into_response(),
         }
     }
 }

@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use postern_web::HttpError;
 
 use crate::auth::Journalist;
 use crate::bulk;
@@ -31,7 +32,7 @@ pub(crate) async fn download_one(
     let path = match found {
         Ok(Some(path)) => path,
         Ok(None) => return app.not_found_for(&session, &j, "There is no such file for this source.").await,
-        Err(e) => return app.failure(&session, "find a file", &e).await,
+        Err(e) => return HttpError::new("find a file", e).into_response(),
     };
     match bulk::file_response(&path, &filename).await {
         Ok(res) => res,

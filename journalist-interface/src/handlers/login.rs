@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use postern_web::HttpError;
 
 use super::html;
 use crate::auth::{LoginError, verify_login};
@@ -49,8 +50,8 @@ pub(crate) async fn login(
         Ok(Err(LoginError::BadOtpSecret)) => {
             refused("Your two-factor secret is damaged. Ask an administrator to reset your two-factor authentication.")
         }
-        Ok(Err(LoginError::Store(e))) => return app.failure(&session, "check a login", &e).await,
-        Err(e) => return app.failure(&session, "check a login", &e).await,
+        Ok(Err(LoginError::Store(e))) => return HttpError::new("check a login", e).into_response(),
+        Err(e) => return HttpError::new("check a login", e).into_response(),
     };
     session.csrf();
     let ctx = app.page_ctx(&session, None).await;

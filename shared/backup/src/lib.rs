@@ -76,6 +76,20 @@ pub enum BackupError {
     MissingTarget(&'static str),
 }
 
+impl postern_core::HasKind for BackupError {
+    fn kind(&self) -> postern_core::ErrorKind {
+        use postern_core::ErrorKind;
+        match self {
+            Self::Io { cause, .. } if cause.kind() == std::io::ErrorKind::StorageFull => ErrorKind::DiskFull,
+            Self::Io { .. } => ErrorKind::StoreUnavailable,
+            Self::Store { cause, .. } => cause.kind(),
+            // The operator named an archive that cannot be restored here.
+            Self::Damaged(_) | Self::OtherInstance(_) => ErrorKind::BadInput,
+            Self::MissingTarget(_) => ErrorKind::ConfigInvalid,
+        }
+    }
+}
+
 pub(crate) fn io(op: &'static str) -> impl FnOnce(std::io::Error) -> BackupError {
     move |cause| BackupError::Io { op, cause }
 }

@@ -1,3 +1,6 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
 //! The one TOML configuration format of the `postern` server.
 //!
 //! Unknown keys are an error: a typo in a security setting must stop the
@@ -229,9 +232,9 @@ pub enum ConfigError {
     },
 }
 
-impl crate::HasKind for ConfigError {
-    fn kind(&self) -> crate::ErrorKind {
-        crate::ErrorKind::ConfigInvalid
+impl postern_core::HasKind for ConfigError {
+    fn kind(&self) -> postern_core::ErrorKind {
+        postern_core::ErrorKind::ConfigInvalid
     }
 }
 
@@ -294,7 +297,7 @@ impl PosternConfig {
         check_listen(&self.source.listen, self.source.expose_beyond_loopback, "source.listen")?;
         check_listen(&self.journalist.listen, self.journalist.expose_beyond_loopback, "journalist.listen")?;
         if let Some(url) = &self.source.v3_source_url {
-            if !crate::is_v3_onion_host(url) {
+            if !postern_core::is_v3_onion_host(url) {
                 return Err(ConfigError::Invalid {
                     key: "source.v3_source_url",
                     problem: "must be a v3 onion address: 56 base32 characters and .onion",

@@ -4,7 +4,6 @@
 mod account;
 mod clock;
 mod codename;
-mod config;
 mod designation;
 mod error;
 mod filename;
@@ -18,10 +17,6 @@ pub use account::{
 };
 pub use clock::Clock;
 pub use codename::{CODENAME_WORDS, Codename, MAX_CODENAME_INPUT, ParseCodenameError, wordlist};
-pub use config::{
-    AVAILABLE_LOCALES, ConfigError, DEFAULT_INTRO_BURST, DEFAULT_INTRO_RATE_PER_SECOND, DEFAULT_MAX_UPLOAD_BYTES,
-    InstanceConfig, JournalistConfig, LoggingConfig, OnionConfig, PosternConfig, SourceConfig, TorConfig,
-};
 pub use designation::{Designation, journalist_filename};
 pub use error::{Bug, ErrorKind, HasKind};
 pub use filename::secure_filename;

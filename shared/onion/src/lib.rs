@@ -34,22 +34,23 @@ pub const POW_AVAILABLE: bool = cfg!(feature = "pow");
 /// The onion service's virtual port (HTTP).
 const VIRTUAL_PORT: u16 = 80;
 
-/// An error from Tor, described by what we were doing; arti's own message follows.
+/// An error from Tor, described by what we were doing; arti's (or toml's) error is
+/// kept as the source, behind [`TorCause`], so that its types stay out of our API.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OnionError {
     /// The arti network overlay file could not be read or parsed.
-    #[error("unable to read the Tor network file: {0}")]
-    NetworkFile(String),
+    #[error("unable to read the Tor network file")]
+    NetworkFile(#[source] TorCause),
     /// The arti configuration was refused.
-    #[error("invalid Tor configuration: {0}")]
-    Config(String),
+    #[error("invalid Tor configuration")]
+    Config(#[source] TorCause),
     /// The Tor client could not be created (its state directory, say).
-    #[error("unable to start the Tor client: {0}")]
-    Start(String),
+    #[error("unable to start the Tor client")]
+    Start(#[source] TorCause),
     /// Starting the onion service failed.
-    #[error("unable to launch the onion service: {0}")]
-    Launch(String),
+    #[error("unable to launch the onion service")]
+    Launch(#[source] TorCause),
     /// A file operation on client keys failed.
     #[error("unable to {op}: {cause}")]
     Io {
@@ -62,6 +63,42 @@ pub enum OnionError {
     /// A device name is not usable as a file name and client nickname.
     #[error("a device name has 1 to 64 lower-case letters, digits, '-' or '_', and does not start with '-'")]
     BadDeviceName,
+}
+
+impl postern_core::HasKind for OnionError {
+    fn kind(&self) -> postern_core::ErrorKind {
+        use postern_core::ErrorKind;
+        match self {
+            Self::Io { cause, .. } if cause.kind() == std::io::ErrorKind::StorageFull => ErrorKind::DiskFull,
+            Self::Io { .. } => ErrorKind::StoreUnavailable,
+            // A bad network file, configuration, state directory or device name: the
+            // operator's to fix.
+            _ => ErrorKind::ConfigInvalid,
+        }
+    }
+}
+
+/// A foreign error behind an [`OnionError`]: its message and its own sources, without
+/// its type.
+#[derive(Debug)]
+pub struct TorCause(Box<dyn std::error::Error + Send + Sync>);
+
+impl TorCause {
+    fn of(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(cause.into())
+    }
+}
+
+impl std::fmt::Display for TorCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for TorCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
 }
 
 /// Where arti keeps its state, and which Tor network it joins.
@@ -132,11 +169,11 @@ impl Tor {
     /// before the network is reachable, and they publish when it is.
     pub fn start(options: &TorOptions) -> Result<Self, OnionError> {
         let builder: TorClientConfigBuilder = network::config_builder(options)?;
-        let config = builder.build().map_err(|e| OnionError::Config(e.to_string()))?;
+        let config = builder.build().map_err(|e| OnionError::Config(TorCause::of(e)))?;
         let client = TorClient::builder()
             .config(config)
             .create_unbootstrapped()
-            .map_err(|e| OnionError::Start(e.to_string()))?;
+            .map_err(|e| OnionError::Start(TorCause::of(e)))?;
         let bootstrapping = Arc::clone(&client);
         tokio::spawn(async move {
             while let Err(e) = bootstrapping.bootstrap().await {
@@ -157,14 +194,14 @@ impl Tor {
             None => BTreeMap::new(),
         };
         let config = service_config(options, &devices)?;
-        let launched = self.client.launch_onion_service(config).map_err(|e| OnionError::Launch(e.to_string()))?;
+        let launched = self.client.launch_onion_service(config).map_err(|e| OnionError::Launch(TorCause::of(e)))?;
         let Some((service, requests)) = launched else {
-            return Err(OnionError::Launch("the service is disabled".to_owned()));
+            return Err(OnionError::Launch(TorCause::of("the service is disabled")));
         };
         let address = service
             .onion_address()
             .map(|id| OnionAddress(id.display_unredacted().to_string()))
-            .ok_or_else(|| OnionError::Launch("the service has no address".to_owned()))?;
+            .ok_or_else(|| OnionError::Launch(TorCause::of("the service has no address")))?;
         let on_stream = Arc::new(on_stream);
         let task = tokio::spawn(async move {
             let mut streams = std::pin::pin!(tor_hsservice::handle_rend_requests(requests));
@@ -205,7 +242,7 @@ async fn watch_devices(
             continue;
         }
         let applied = service_config(&options, &devices).and_then(|c| {
-            service.reconfigure(c, Reconfigure::AllOrNothing).map_err(|e| OnionError::Config(e.to_string()))
+            service.reconfigure(c, Reconfigure::AllOrNothing).map_err(|e| OnionError::Config(TorCause::of(e)))
         });
         match applied {
             Ok(()) => current = devices,
@@ -349,8 +386,8 @@ fn service_config(
         table.insert("restricted_discovery".into(), restricted.into());
     }
     let builder: OnionServiceConfigBuilder =
-        toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| OnionError::Config(e.to_string()))?;
-    builder.build().map_err(|e| OnionError::Config(e.to_string()))
+        toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| OnionError::Config(TorCause::of(e)))?;
+    builder.build().map_err(|e| OnionError::Config(TorCause::of(e)))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use arti_client::config::TorClientConfigBuilder;
 
-use crate::{OnionError, TorOptions};
+use crate::{OnionError, TorCause, TorOptions};
 
 /// The most memory arti's queues may hold before it reclaims (closing the streams that
 /// hold the most): a fixed bound, rather than arti's guess from the system's memory,
@@ -26,8 +26,8 @@ fn merge(a: &mut toml::Table, b: toml::Table) {
 pub(crate) fn config_builder(options: &TorOptions) -> Result<TorClientConfigBuilder, OnionError> {
     let mut table = match &options.network {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| OnionError::NetworkFile(e.to_string()))?;
-            toml::from_str::<toml::Table>(&text).map_err(|e| OnionError::NetworkFile(e.message().to_owned()))?
+            let text = std::fs::read_to_string(path).map_err(|e| OnionError::NetworkFile(TorCause::of(e)))?;
+            toml::from_str::<toml::Table>(&text).map_err(|e| OnionError::NetworkFile(TorCause::of(e)))?
         }
         None => toml::Table::new(),
     };
@@ -44,7 +44,7 @@ pub(crate) fn config_builder(options: &TorOptions) -> Result<TorClientConfigBuil
     ours.insert("storage".into(), storage.into());
     ours.insert("system".into(), system.into());
     merge(&mut table, ours);
-    toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| OnionError::Config(e.message().to_owned()))
+    toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| OnionError::Config(TorCause::of(e)))
 }
 
 #[cfg(test)]

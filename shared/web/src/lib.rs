@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(test, allow(clippy::disallowed_methods, reason = "tests write fixtures and time themselves"))]
 
+mod error;
 mod headers;
 mod serve;
 mod session;
@@ -8,6 +9,7 @@ mod work;
 
 /// The router type the interfaces build, for the binary that serves them.
 pub use axum::Router;
+pub use error::{Doing, ErrorPage, HttpError, JsonErrors, blocking, error_boundary, status_for};
 pub use headers::{CSP, HeaderPolicy, security_headers};
 pub use serve::{HEADER_READ_TIMEOUT, serve_connection, serve_listener};
 pub use session::{Lifetime, Session, SessionConfig, SessionData, SessionStore, sessions};

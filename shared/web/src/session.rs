@@ -169,12 +169,17 @@ impl<D: SessionData> SessionStore<D> {
     /// An empty store. Inside a tokio runtime it also starts the sweep timer, which
     /// ends with the last clone of the store.
     pub fn new(config: SessionConfig, clock: Clock) -> Self {
-        let table = Table { entries: HashMap::new(), anonymous: BTreeSet::new(), logins: BTreeSet::new() };
-        let store = Self { shared: Arc::new(Shared { table: Mutex::new(table), config, clock }) };
+        let store = Self::unswept(config, clock);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(sweep_on_timer(Arc::downgrade(&store.shared)));
         }
         store
+    }
+
+    /// A store without the timer, for one throw-away session.
+    fn unswept(config: SessionConfig, clock: Clock) -> Self {
+        let table = Table { entries: HashMap::new(), anonymous: BTreeSet::new(), logins: BTreeSet::new() };
+        Self { shared: Arc::new(Shared { table: Mutex::new(table), config, clock }) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Table<D>> {
@@ -435,7 +440,7 @@ impl<D: SessionData, S: Send + Sync> FromRequestParts<S> for Session<D> {
                 max_sessions: 0,
                 csrf_survives_login: false,
             };
-            SessionStore::new(config, Clock::system()).resolve(&HeaderMap::new())
+            SessionStore::unswept(config, Clock::system()).resolve(&HeaderMap::new())
         }))
     }
 }

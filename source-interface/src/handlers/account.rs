@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::html;
 use postern_core::random_token;
+use postern_web::{Doing, HttpError};
 
 use crate::models::Flash;
 use crate::session::Session;
@@ -89,9 +90,8 @@ pub(crate) async fn create(
         }
         Err(e) => {
             // Logged at the boundary; the source sees a retry notice on the front page.
-            let _ = app.failure(&session, &e).await;
             session.restart_with(Flash::TemporaryProblem);
-            Redirect::to("/").into_response()
+            HttpError::new("create an account", e).recovered(Redirect::to("/").into_response())
         }
     }
 }
@@ -117,28 +117,23 @@ pub(crate) async fn login(
     State(app): State<SourceState>,
     session: Session,
     form: Result<Form<LoginForm>, FormRejection>,
-) -> Response {
+) -> Result<Response, HttpError> {
     let form = match app.csrf_checked(&session, form).await {
         Ok(form) => form,
-        Err(res) => return res,
+        Err(res) => return Ok(res),
     };
     // Parsing is cheap and bounded, and runs before any key derivation.
     let found = match Codename::parse(&form.codename) {
         Ok(codename) => app.find_source(codename).await,
         Err(_) => Ok(None),
     };
-    match found {
-        Ok(Some((source, sealed, pad))) => {
-            session.log_in(source.id, None, sealed, &pad);
-            Redirect::to("/lookup").into_response()
-        }
-        Ok(None) => {
-            let csrf = session.csrf();
-            let ctx = app.page_ctx(&session, Some(app.inner.tr.get("login-failed"))).await;
-            (StatusCode::UNAUTHORIZED, html(pages::login(&ctx, &csrf))).into_response()
-        }
-        Err(e) => app.failure(&session, &e).await,
-    }
+    let Some((source, sealed, pad)) = found.doing("log a source in")? else {
+        let csrf = session.csrf();
+        let ctx = app.page_ctx(&session, Some(app.inner.tr.get("login-failed"))).await;
+        return Ok((StatusCode::UNAUTHORIZED, html(pages::login(&ctx, &csrf))).into_response());
+    };
+    session.log_in(source.id, None, sealed, &pad);
+    Ok(Redirect::to("/lookup").into_response())
 }
 
 /// `POST /logout` form.

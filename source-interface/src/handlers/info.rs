@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use postern_web::{Doing, HttpError};
 use serde::Serialize;
 
 use super::html;
@@ -72,11 +73,8 @@ struct Metadata {
 }
 
 /// `GET /metadata`.
-pub(crate) async fn metadata(State(app): State<SourceState>, session: Session) -> Response {
-    let settings = match app.with_store(|s| s.instance_settings()).await {
-        Ok(s) => s,
-        Err(e) => return app.failure(&session, &e).await,
-    };
+pub(crate) async fn metadata(State(app): State<SourceState>) -> Result<Response, HttpError> {
+    let settings = app.with_store(|s| s.instance_settings()).await.doing("read the instance settings")?;
     let body = Metadata {
         organization_name: Some(settings.organization_name),
         allow_document_uploads: settings.allow_document_uploads,
@@ -88,7 +86,7 @@ pub(crate) async fn metadata(State(app): State<SourceState>, session: Session) -
         supported_languages: app.inner.config.locales.iter().map(|l| l.replace('-', "_")).collect(),
         v3_source_url: app.v3_source_url().filter(|u| postern_core::is_v3_onion_host(u)),
     };
-    axum::Json(body).into_response()
+    Ok(axum::Json(body).into_response())
 }
 
 /// `GET /robots.txt`: no indexing anywhere.

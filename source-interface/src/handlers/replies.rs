@@ -4,17 +4,18 @@
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use postern_crypto::SourceReplyKey;
-use postern_store::{ReplyRecord, SourceRecord};
+use postern_core::ErrorKind;
+use std::sync::Arc;
+
+use postern_intake::open_replies;
+use postern_store::SourceRecord;
+use postern_web::{Doing, HttpError};
 use serde::Deserialize;
 
 use super::account::CsrfForm;
-use crate::models::{Flash, ShownReply};
+use crate::models::{Flash, OpenedReply};
 use crate::session::Session;
 use crate::state::SourceState;
-
-/// Replies larger than this are not read (ours are at most a few hundred KiB).
-const MAX_REPLY_BYTES: u64 = 4 * 1024 * 1024;
 
 /// `POST /delete` form.
 #[derive(Deserialize)]
@@ -49,24 +50,20 @@ pub(crate) async fn delete(
     State(app): State<SourceState>,
     session: Session,
     form: Result<Form<DeleteForm>, FormRejection>,
-) -> Response {
+) -> Result<Response, HttpError> {
     let form = match app.csrf_checked(&session, form).await {
         Ok(form) => form,
-        Err(res) => return res,
+        Err(res) => return Ok(res),
     };
-    let Some(login) = session.logged_in() else { return app.not_logged_in(&session) };
+    let Some(login) = session.logged_in() else { return Ok(app.not_logged_in(&session)) };
     let id = login.source;
-    match app.with_store(move |s| s.delete_reply_for_source(id, &form.reply_filename)).await {
-        Ok(true) => {
-            session.flash(Flash::ReplyDeleted { all: false });
-            Redirect::to("/lookup").into_response()
-        }
+    let deleted = app.with_store(move |s| s.delete_reply_for_source(id, &form.reply_filename)).await;
+    if !deleted.doing("hide a reply")? {
         // Not one of this source's visible replies: the same as any missing page.
-        Ok(false) => {
-            app.error_page(&session, axum::http::StatusCode::NOT_FOUND, "error-heading", "error-not-found").await
-        }
-        Err(e) => app.failure(&session, &e).await,
+        return Err(HttpError::of_kind(ErrorKind::NotFound, "hide a reply"));
     }
+    session.flash(Flash::ReplyDeleted { all: false });
+    Ok(Redirect::to("/lookup").into_response())
 }
 
 /// `POST /delete-all`: hides all of the logged-in source's replies from it.
@@ -74,50 +71,22 @@ pub(crate) async fn delete_all(
     State(app): State<SourceState>,
     session: Session,
     form: Result<Form<DeleteAllForm>, FormRejection>,
-) -> Response {
+) -> Result<Response, HttpError> {
     if let Err(res) = app.csrf_checked(&session, form).await {
-        return res;
+        return Ok(res);
     }
-    let Some(login) = session.logged_in() else { return app.not_logged_in(&session) };
+    let Some(login) = session.logged_in() else { return Ok(app.not_logged_in(&session)) };
     let id = login.source;
-    match app.with_store(move |s| s.delete_all_replies_for_source(id)).await {
-        Ok(_) => {
-            session.flash(Flash::ReplyDeleted { all: true });
-            Redirect::to("/lookup").into_response()
-        }
-        Err(e) => app.failure(&session, &e).await,
-    }
+    app.with_store(move |s| s.delete_all_replies_for_source(id)).await.doing("hide all replies")?;
+    session.flash(Flash::ReplyDeleted { all: true });
+    Ok(Redirect::to("/lookup").into_response())
 }
 
 impl SourceState {
     /// The source's visible replies, newest first, decrypted in memory. A reply whose
     /// file is missing or does not decrypt is listed without text; it never breaks the page.
-    pub(crate) async fn shown_replies(&self, session: &Session, source: &SourceRecord) -> Vec<ShownReply> {
-        let source = source.clone();
-        let Ok(replies) = self.with_store(move |s| s.replies(&source)).await else { return Vec::new() };
-        let visible: Vec<ReplyRecord> = replies.into_iter().filter(|r| !r.deleted_by_source).rev().collect();
-        if visible.is_empty() {
-            return Vec::new();
-        }
-        let key = session.reply_key();
-        tokio::task::spawn_blocking(move || visible.into_iter().map(|r| decrypt_one(key.as_ref(), r)).collect())
-            .await
-            .unwrap_or_default()
+    pub(crate) async fn shown_replies(&self, session: &Session, source: &SourceRecord) -> Vec<OpenedReply> {
+        let (store, source, key) = (Arc::clone(&self.inner.store), source.clone(), session.reply_key());
+        postern_web::blocking(move || open_replies(&store, &source, key.as_ref())).await.unwrap_or_default()
     }
-}
-
-fn decrypt_one(key: Option<&SourceReplyKey>, reply: ReplyRecord) -> ShownReply {
-    let text = key.and_then(|key| {
-        let ciphertext = read_bounded(&reply.path)?;
-        let plain = key.decrypt(&ciphertext).ok()?;
-        Some(String::from_utf8_lossy(&plain).into_owned())
-    });
-    ShownReply { filename: reply.filename, text }
-}
-
-fn read_bounded(path: &std::path::Path) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    std::fs::File::open(path).ok()?.take(MAX_REPLY_BYTES).read_to_end(&mut buf).ok()?;
-    Some(buf)
 }

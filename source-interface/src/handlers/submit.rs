@@ -1,4 +1,5 @@
-//! The logged-in source's page, and receiving submissions.
+//! The logged-in source's page, and receiving submissions: read (`upload.rs`), then
+//! checked against the instance's rules and recorded here.
 
 use std::sync::Arc;
 
@@ -6,15 +7,22 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use postern_core::{ErrorKind, HasKind};
-use postern_store::{InstanceSettings, SourceRecord};
+use postern_core::{Codename, ErrorKind, HasKind};
+use postern_intake::{IntakeError, record_submission, write_message};
+use postern_store::{FinishedBlob, InstanceSettings, SourceRecord};
+use postern_web::HttpError;
+use zeroize::Zeroizing;
 
 use super::html;
+use crate::body::{DRAIN_FACTOR, drain_body};
+use crate::error::AppError;
 use crate::i18n::human_size;
 use crate::models::{Flash, LoggedIn};
 use crate::session::Session;
 use crate::state::SourceState;
-use crate::upload::{self, DRAIN_FACTOR, MAX_FILES, MAX_MESSAGE_CHARS, Received, Refusal, Rules, SubmitError};
+use crate::upload::{
+    self, MAX_FILES, MAX_MESSAGE_CHARS, Received, Receiver, Refusal, Submission, SubmitError, finish_blob,
+};
 use crate::views::pages::{self, LookupView};
 
 /// `GET /lookup`: the submission form (and, later, replies).
@@ -31,46 +39,31 @@ pub(crate) async fn submit(
     session: Session,
     headers: HeaderMap,
     body: Body,
-) -> Response {
+) -> Result<Response, HttpError> {
     let max_bytes = app.inner.config.max_upload_bytes;
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let (login, source, settings) = match app.current_source(&session).await {
         Ok(found) => found,
-        Err(res) => return after_draining(body, declared, max_bytes, res).await,
+        Err(res) => return Ok(after_draining(body, declared, max_bytes, res).await),
     };
     if declared.is_some_and(|len| len > max_bytes) {
         let res = app.refusal(&session, &login, &source, &settings, Refusal::TooLarge).await;
-        return after_draining(body, declared, max_bytes, res).await;
+        return Ok(after_draining(body, declared, max_bytes, res).await);
     }
     let Ok(_upload_permit) = Arc::clone(&app.inner.upload_permits).try_acquire_owned() else {
         let res = app.error_page(&session, StatusCode::SERVICE_UNAVAILABLE, "error-heading", "error-busy").await;
-        return after_draining(body, declared, max_bytes, res).await;
+        return Ok(after_draining(body, declared, max_bytes, res).await);
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let rules = Rules {
-        max_bytes,
-        allow_uploads: settings.allow_document_uploads,
-        first: source.interaction_count == 0,
-        min_len: settings.initial_message_min_len,
-        reject_codename: settings.reject_message_with_codename,
-    };
-    match upload::receive(&app, &session, &source, content_type, body, &rules).await {
-        Ok(received) => {
-            if received.message || received.files > 0 {
-                session.flash(Flash::Thanks { first: rules.first, what: thanks_for(&received) });
-            }
-            if !received.cleaning.is_empty() {
-                session.flash(Flash::Cleaned(received.cleaning));
-            }
-            Redirect::to("/lookup").into_response()
-        }
-        Err(SubmitError::Refused(refusal)) => app.refusal(&session, &login, &source, &settings, refusal).await,
+    match app.receive_submission(&session, &source, &settings, content_type, body).await {
+        Ok(received) => Ok(app.thanks(&session, received, source.interaction_count == 0)),
+        Err(SubmitError::Refused(refusal)) => Ok(app.refusal(&session, &login, &source, &settings, refusal).await),
         Err(SubmitError::Failed(e)) if e.kind() == ErrorKind::Unauthorized => {
             // The account was deleted during the upload: as for any ended session.
             session.restart_with(Flash::SessionExpired);
-            Redirect::to("/").into_response()
+            Ok(Redirect::to("/").into_response())
         }
-        Err(SubmitError::Failed(e)) => app.failure(&session, &e).await,
+        Err(SubmitError::Failed(e)) => Err(HttpError::new("receive a submission", e)),
     }
 }
 
@@ -80,7 +73,7 @@ pub(crate) async fn submit(
 async fn after_draining(body: Body, declared: Option<u64>, max_bytes: u64, res: Response) -> Response {
     let cap = max_bytes.saturating_mul(DRAIN_FACTOR);
     if declared.is_none_or(|len| len <= cap) {
-        upload::drain_body(body, cap).await;
+        drain_body(body, cap).await;
     }
     res
 }
@@ -96,7 +89,109 @@ fn thanks_for(r: &Received) -> &'static str {
     }
 }
 
+/// The instance's rules for one source's submission.
+struct Rules {
+    first: bool,
+    min_len: u32,
+    reject_codename: bool,
+}
+
 impl SourceState {
+    /// Reads a submission, checks it against the instance's rules, and records it.
+    async fn receive_submission(
+        &self,
+        session: &Session,
+        source: &SourceRecord,
+        settings: &InstanceSettings,
+        content_type: &str,
+        body: Body,
+    ) -> Result<Received, SubmitError> {
+        let key = self.inner.key.as_ref().map_err(|p| AppError::from(IntakeError::from(*p)))?;
+        let csrf_ok = |token: &str| session.csrf_ok(token);
+        let to = Receiver {
+            store: &self.inner.store,
+            key,
+            source,
+            csrf_ok: &csrf_ok,
+            max_bytes: self.inner.config.max_upload_bytes,
+            allow_uploads: settings.allow_document_uploads,
+        };
+        let submission = upload::receive(&to, content_type, body).await?;
+        let rules = Rules {
+            first: source.interaction_count == 0,
+            min_len: settings.initial_message_min_len,
+            reject_codename: settings.reject_message_with_codename,
+        };
+        self.accept(source, submission, &rules).await
+    }
+
+    /// Records `submission` if it keeps the rules; nothing of it is kept otherwise.
+    async fn accept(
+        &self,
+        source: &SourceRecord,
+        submission: Submission,
+        rules: &Rules,
+    ) -> Result<Received, SubmitError> {
+        let Submission { message, files, cleaning } = submission;
+        if message.trim().is_empty() && files.is_empty() && cleaning.iter().any(|c| c.result.not_sent()) {
+            // Only photos that could not be cleaned: nothing is stored, and the next page says why.
+            return Ok(Received { message: false, files: 0, cleaning });
+        }
+        self.check_rules(source, rules, &message, files.len()).await?;
+        let has_message = !message.trim().is_empty();
+        let message = if has_message { Some(self.encrypt_text(source, message).await?) } else { None };
+        let count = files.len();
+        let (store, id) = (Arc::clone(&self.inner.store), source.id);
+        postern_web::blocking(move || record_submission(&store, id, message, files)).await.map_err(AppError::from)?;
+        Ok(Received { message: has_message, files: count, cleaning })
+    }
+
+    async fn check_rules(
+        &self,
+        source: &SourceRecord,
+        rules: &Rules,
+        message: &str,
+        files: usize,
+    ) -> Result<(), SubmitError> {
+        let message = message.trim();
+        if message.is_empty() && files == 0 {
+            return Err(SubmitError::Refused(Refusal::Empty));
+        }
+        if !rules.first {
+            return Ok(());
+        }
+        if rules.min_len > 0 && files == 0 && message.chars().count() < rules.min_len as usize {
+            return Err(SubmitError::Refused(Refusal::FirstMessageTooShort(rules.min_len)));
+        }
+        // Only text that parses as a codename costs a derivation; it is refused if it is
+        // this source's own codename.
+        if rules.reject_codename
+            && let Ok(candidate) = Codename::parse(message)
+            && self.find_source(candidate).await?.is_some_and(|(s, _, _)| s.id == source.id)
+        {
+            return Err(SubmitError::Refused(Refusal::Codename));
+        }
+        Ok(())
+    }
+
+    /// Encrypts the message text into a finished blob.
+    async fn encrypt_text(&self, source: &SourceRecord, message: Zeroizing<String>) -> Result<FinishedBlob, AppError> {
+        let key = self.inner.key.clone().map_err(IntakeError::from)?;
+        let mut blob = self.inner.store.begin_blob(source)?;
+        write_message(&key, &message, &mut blob)?;
+        finish_blob(blob).await
+    }
+
+    /// The notices after a stored submission, and back to the source's page.
+    fn thanks(&self, session: &Session, received: Received, first: bool) -> Response {
+        if received.message || received.files > 0 {
+            session.flash(Flash::Thanks { first, what: thanks_for(&received) });
+        }
+        if !received.cleaning.is_empty() {
+            session.flash(Flash::Cleaned(received.cleaning));
+        }
+        Redirect::to("/lookup").into_response()
+    }
     /// The logged-in source with the instance settings, or the response for everyone else.
     async fn current_source(&self, session: &Session) -> Result<(LoggedIn, SourceRecord, InstanceSettings), Response> {
         let Some(login) = session.logged_in() else {
@@ -110,7 +205,7 @@ impl SourceState {
                 session.restart_with(Flash::SessionExpired);
                 Err(Redirect::to("/").into_response())
             }
-            Err(e) => Err(self.failure(session, &e).await),
+            Err(e) => Err(HttpError::new("read the source's account", e).into_response()),
         }
     }
 

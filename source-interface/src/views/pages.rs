@@ -80,7 +80,7 @@ pub(crate) struct LookupView {
     /// The minimum first-message length, when this is the source's first submission.
     pub(crate) first_min_len: Option<u32>,
     /// Visible replies, newest first.
-    pub(crate) replies: Vec<crate::models::ShownReply>,
+    pub(crate) replies: Vec<crate::models::OpenedReply>,
 }
 
 /// `/lookup`: the submission form and replies.

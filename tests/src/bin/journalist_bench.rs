@@ -66,8 +66,11 @@ async fn main() {
         store.set_seen(journalist.id, &c.source, &half, true).unwrap();
     }
 
-    let state =
-        JournalistState::new(Arc::clone(&store), Ok(postern_testing::submission_key()), JournalistAppConfig::default());
+    let state = JournalistState::new(
+        Arc::clone(&store),
+        Ok(postern_fixtures::submission_key()),
+        JournalistAppConfig::default(),
+    );
     let router = journalist_interface::router(state);
     let cookie = log_in(&router, password, &totp_code(&secret, 0)).await;
     let large_uuid = store

@@ -27,7 +27,8 @@ fn main() {
     println!("private network ready in {:.1} s", t.elapsed().as_secs_f64());
 
     let instance = work.path().join("instance");
-    let key = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testing/data/gpg-submission-public.asc");
+    let key =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/data/gpg-submission-public.asc");
     let init = Command::new(bin_dir.join("postern"))
         .args(["init", "--onion", "--dir", instance.to_str().unwrap(), "--submission-key", key.to_str().unwrap()])
         .output()
