@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use postern_crypto::{OtpSecret, hash_password, verify_hotp, verify_password, verify_totp};
 use postern_store::{JournalistRecord, OtpKind, Store, StoreError};
 
-use crate::session::{Flash, Session, SessionUser};
+use crate::session::{Flash, JournalistSession, Session, SessionUser};
 use crate::state::JournalistState;
 
 /// Attempts allowed per user within [`THROTTLE_WINDOW`]; the next is refused even with
@@ -122,7 +122,7 @@ pub(crate) struct Admin(pub(crate) JournalistRecord);
 
 /// The session the middleware attached (always there behind our router).
 fn session_of(parts: &axum::http::request::Parts) -> Option<Session> {
-    parts.extensions.get::<postern_web::Session<crate::session::JournalistData>>().cloned().map(Session)
+    parts.extensions.get::<Session>().cloned()
 }
 
 fn no_session() -> Response {
@@ -200,7 +200,7 @@ impl JournalistState {
     /// Logs `j` in on this session (a new session id).
     pub(crate) fn start_session(&self, session: &Session, j: &JournalistRecord) {
         let user = SessionUser { id: j.id, uuid: j.uuid.clone(), generation: j.session_generation };
-        session.log_in(user);
+        session.log_in_user(user);
     }
 }
 

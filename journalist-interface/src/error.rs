@@ -7,7 +7,7 @@ use postern_core::ErrorKind;
 use postern_web::{ErrorPage, HttpError};
 
 use crate::handlers::html;
-use crate::session::{JournalistData, Session};
+use crate::session::Session;
 use crate::state::JournalistState;
 use crate::views::layout;
 
@@ -20,10 +20,7 @@ impl ErrorPage for ErrorPages {
     type Context = Session;
 
     fn context(&self, req: &Request) -> Session {
-        match req.extensions().get::<postern_web::Session<JournalistData>>() {
-            Some(session) => Session(session.clone()),
-            None => Session::detached(&self.0.inner.sessions),
-        }
+        Session::of_request(req.extensions(), &self.0.inner.sessions)
     }
 
     /// A page that says whether to retry or call an administrator.

@@ -4,7 +4,7 @@
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 
-use crate::session::{Flash, JournalistData, Session};
+use crate::session::{Flash, Session};
 use crate::state::JournalistState;
 
 /// A parsed `application/x-www-form-urlencoded` body.
@@ -18,7 +18,7 @@ impl axum::extract::FromRequest<JournalistState> for CheckedForm {
     type Rejection = Response;
 
     async fn from_request(req: axum::extract::Request, app: &JournalistState) -> Result<Self, Response> {
-        let session = req.extensions().get::<postern_web::Session<JournalistData>>().cloned().map(Session);
+        let session = req.extensions().get::<Session>().cloned();
         let body = Bytes::from_request(req, app).await.map_err(IntoResponse::into_response)?;
         let Some(session) = session else { return Err(Redirect::to("/login").into_response()) };
         app.checked_form(&session, &body).map(Self)

@@ -6,11 +6,8 @@
 //!
 //! [`JournalistAppConfig::session_lifetime`]: crate::JournalistAppConfig
 
-use std::ops::Deref;
 use std::time::Duration;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use postern_core::{Clock, constant_time_eq};
 use postern_web::{Lifetime, SessionConfig, SessionData, SessionStore};
 use zeroize::Zeroizing;
@@ -86,43 +83,31 @@ pub(crate) fn end_all_for(sessions: &Sessions, journalist: i64) {
     sessions.end_where(|d| d.user.as_ref().is_some_and(|u| u.id == journalist));
 }
 
-/// The session of one request, with what only the journalist interface asks of it.
-#[derive(Clone)]
-pub(crate) struct Session(pub(crate) postern_web::Session<JournalistData>);
+/// The session of one request.
+pub(crate) type Session = postern_web::Session<JournalistData>;
 
-impl Deref for Session {
-    type Target = postern_web::Session<JournalistData>;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Session {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        postern_web::Session::from_request_parts(parts, state).await.map(Self)
-    }
-}
-
-impl Session {
-    /// The session of a request that carried no cookie.
-    pub(crate) fn detached(sessions: &Sessions) -> Self {
-        Self(sessions.resolve(&axum::http::HeaderMap::new()))
-    }
-
+/// What only the journalist interface asks of a session.
+pub(crate) trait JournalistSession {
     /// The logged-in journalist, if any.
-    pub(crate) fn user(&self) -> Option<SessionUser> {
+    fn user(&self) -> Option<SessionUser>;
+    /// Logs `user` in under a new session id and CSRF token; the old session ends.
+    fn log_in_user(&self, user: SessionUser);
+    /// Remembers the passphrase a form for `purpose` (e.g. `user:7`) just showed.
+    fn set_pending_password(&self, purpose: &str, password: Zeroizing<String>);
+    /// Whether `candidate` is the passphrase the form for `purpose` showed; accepted once.
+    fn take_pending_password(&self, purpose: &str, candidate: &str) -> bool;
+}
+
+impl JournalistSession for Session {
+    fn user(&self) -> Option<SessionUser> {
         self.read(|d| d.user.clone()).flatten()
     }
 
-    /// Logs `user` in under a new session id and CSRF token; the old session ends.
-    pub(crate) fn log_in(&self, user: SessionUser) {
-        self.0.log_in(JournalistData { user: Some(user), pending_passwords: Vec::new() }, None);
+    fn log_in_user(&self, user: SessionUser) {
+        self.log_in(JournalistData { user: Some(user), pending_passwords: Vec::new() }, None);
     }
 
-    /// Remembers the passphrase a form for `purpose` (e.g. `user:7`) just showed.
-    pub(crate) fn set_pending_password(&self, purpose: &str, password: Zeroizing<String>) {
+    fn set_pending_password(&self, purpose: &str, password: Zeroizing<String>) {
         self.update(|d| {
             d.pending_passwords.retain(|(p, _)| p != purpose);
             if d.pending_passwords.len() >= MAX_PENDING_PASSWORDS {
@@ -132,8 +117,7 @@ impl Session {
         });
     }
 
-    /// Whether `candidate` is the passphrase the form for `purpose` showed; accepted once.
-    pub(crate) fn take_pending_password(&self, purpose: &str, candidate: &str) -> bool {
+    fn take_pending_password(&self, purpose: &str, candidate: &str) -> bool {
         self.update(|d| {
             let found = d
                 .pending_passwords
@@ -150,16 +134,16 @@ mod tests {
     use super::*;
 
     fn detached(sessions: &Sessions) -> Session {
-        Session::detached(sessions)
+        sessions.detached()
     }
 
     #[test]
     fn all_sessions_of_a_user_end_together() {
         let sessions = sessions(Duration::from_secs(600), Clock::manual());
         let (a, b, other) = (detached(&sessions), detached(&sessions), detached(&sessions));
-        a.log_in(SessionUser { id: 7, uuid: "u7".into(), generation: 0 });
-        b.log_in(SessionUser { id: 7, uuid: "u7".into(), generation: 0 });
-        other.log_in(SessionUser { id: 8, uuid: "u8".into(), generation: 0 });
+        a.log_in_user(SessionUser { id: 7, uuid: "u7".into(), generation: 0 });
+        b.log_in_user(SessionUser { id: 7, uuid: "u7".into(), generation: 0 });
+        other.log_in_user(SessionUser { id: 8, uuid: "u8".into(), generation: 0 });
         end_all_for(&sessions, 7);
         assert!(a.user().is_none() && b.user().is_none());
         assert!(other.user().is_some());

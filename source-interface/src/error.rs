@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use postern_core::{ErrorKind, HasKind};
 use postern_web::{ErrorPage, HttpError};
 
-use crate::session::{Session, SourceData};
+use crate::session::Session;
 use crate::state::SourceState;
 use crate::views::pages;
 
@@ -35,10 +35,7 @@ impl ErrorPage for ErrorPages {
     type Context = Session;
 
     fn context(&self, req: &Request) -> Session {
-        match req.extensions().get::<postern_web::Session<SourceData>>() {
-            Some(session) => Session(session.clone()),
-            None => Session::detached(&self.0.inner.sessions),
-        }
+        Session::of_request(req.extensions(), &self.0.inner.sessions)
     }
 
     /// A generic page that says whether to retry; never what the source sent.

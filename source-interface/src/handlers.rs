@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::Markup;
 
 use crate::models::Flash;
-use crate::session::Session;
+use crate::session::{Session, SourceSession};
 use crate::state::SourceState;
 use crate::views::{PageCtx, pages};
 

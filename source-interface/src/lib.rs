@@ -4,6 +4,7 @@
 mod body;
 mod derivation;
 mod error;
+mod form;
 mod handlers;
 mod i18n;
 mod middleware;

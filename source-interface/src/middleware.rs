@@ -37,7 +37,7 @@ pub(crate) async fn refuse_tor2web(State(app): State<SourceState>, req: Request,
 
 /// The 403 "proxy service detected" page.
 pub(crate) async fn tor2web_page(app: &SourceState) -> Response {
-    let session = Session::detached(&app.inner.sessions);
+    let session = app.inner.sessions.detached();
     let ctx = app.page_ctx(&session, None).await;
     let onion = app.v3_source_url();
     let page = pages::tor2web(&ctx, onion.as_deref());

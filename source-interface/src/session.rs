@@ -6,11 +6,8 @@
 //! source's half of its key seed; the server holds the other half.
 
 use std::collections::VecDeque;
-use std::ops::Deref;
 use std::time::Duration;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use postern_core::{Clock, Codename, constant_time_eq};
 use postern_crypto::{SealedSourceKey, SourceKeyPad, SourceReplyKey};
 use postern_store::SourceId;
@@ -61,33 +58,34 @@ pub(crate) fn sessions(lifetime: Duration, clock: Clock) -> Sessions {
     SessionStore::new(config, clock)
 }
 
-/// The session of one request, with what only the source interface asks of it.
-#[derive(Clone)]
-pub(crate) struct Session(pub(crate) postern_web::Session<SourceData>);
+/// The session of one request.
+pub(crate) type Session = postern_web::Session<SourceData>;
 
-impl Deref for Session {
-    type Target = postern_web::Session<SourceData>;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Session {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        postern_web::Session::from_request_parts(parts, state).await.map(Self)
-    }
-}
-
-impl Session {
-    /// The session of a request that carried no cookie.
-    pub(crate) fn detached(sessions: &Sessions) -> Self {
-        Self(sessions.resolve(&axum::http::HeaderMap::new()))
-    }
-
+/// What only the source interface asks of a session.
+pub(crate) trait SourceSession {
     /// The logged-in source, if any.
-    pub(crate) fn logged_in(&self) -> Option<LoggedIn> {
+    fn logged_in(&self) -> Option<LoggedIn>;
+    /// Remembers a freshly generated codename for the tab `tab_id`, starting a session
+    /// if needed.
+    fn add_tab(&self, tab_id: String, codename: Codename);
+    /// Takes the codename generated for `tab_id`, forgetting every other pending one.
+    fn take_tab(&self, tab_id: &str) -> Option<Codename>;
+    /// Logs `source` in under a new session id (the old session ends). The CSRF token
+    /// carries over; the cookie carries `pad`, the source's half of its key seed.
+    fn log_in_source(
+        &self,
+        source: SourceId,
+        new_codename: Option<Codename>,
+        sealed: SealedSourceKey,
+        pad: &SourceKeyPad,
+    );
+    /// The logged-in source's secret key, rebuilt for this request from the session's
+    /// half and the cookie's half; `None` without both.
+    fn reply_key(&self) -> Option<SourceReplyKey>;
+}
+
+impl SourceSession for Session {
+    fn logged_in(&self) -> Option<LoggedIn> {
         let csrf = self.existing_csrf()?;
         self.read(|d| match d {
             SourceData::LoggedIn { source, new_codename, .. } => Some(LoggedIn {
@@ -100,9 +98,7 @@ impl Session {
         .flatten()
     }
 
-    /// Remembers a freshly generated codename for the tab `tab_id`, starting a session
-    /// if needed.
-    pub(crate) fn add_tab(&self, tab_id: String, codename: Codename) {
+    fn add_tab(&self, tab_id: String, codename: Codename) {
         self.csrf();
         self.update(|d| {
             if let SourceData::Anonymous { tabs } = d {
@@ -114,8 +110,7 @@ impl Session {
         });
     }
 
-    /// Takes the codename generated for `tab_id`, forgetting every other pending one.
-    pub(crate) fn take_tab(&self, tab_id: &str) -> Option<Codename> {
+    fn take_tab(&self, tab_id: &str) -> Option<Codename> {
         self.update(|d| {
             let SourceData::Anonymous { tabs } = d else { return None };
             let taken = tabs.iter().position(|(t, _)| constant_time_eq(t.as_bytes(), tab_id.as_bytes()));
@@ -126,21 +121,17 @@ impl Session {
         .flatten()
     }
 
-    /// Logs `source` in under a new session id (the old session ends). The CSRF token
-    /// carries over; the cookie carries `pad`, the source's half of its key seed.
-    pub(crate) fn log_in(
+    fn log_in_source(
         &self,
         source: SourceId,
         new_codename: Option<Codename>,
         sealed: SealedSourceKey,
         pad: &SourceKeyPad,
     ) {
-        self.0.log_in(SourceData::LoggedIn { source, new_codename, sealed }, Some(pad.to_hex().as_str()));
+        self.log_in(SourceData::LoggedIn { source, new_codename, sealed }, Some(pad.to_hex().as_str()));
     }
 
-    /// The logged-in source's secret key, rebuilt for this request from the session's
-    /// half and the cookie's half; `None` without both.
-    pub(crate) fn reply_key(&self) -> Option<SourceReplyKey> {
+    fn reply_key(&self) -> Option<SourceReplyKey> {
         let pad = SourceKeyPad::from_hex(&self.cookie_extra()?)?;
         self.read(|d| match d {
             SourceData::LoggedIn { sealed, .. } => sealed.open(&pad).ok(),
@@ -199,22 +190,22 @@ mod tests {
         let sealed = std::sync::Arc::new(std::sync::Mutex::new(Some((sealed, pad))));
         let cookie = request(&sessions, None, move |s| {
             let (sealed, pad) = sealed.lock().unwrap().take().unwrap();
-            s.log_in(SourceId::for_tests(1), None, sealed, &pad);
+            s.log_in_source(SourceId::for_tests(1), None, sealed, &pad);
         })
         .await;
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, cookie.parse().unwrap());
-        let with_pad = Session(sessions.resolve(&headers));
+        let with_pad = sessions.resolve(&headers);
         assert!(with_pad.reply_key().is_some());
         headers.insert(header::COOKIE, cookie.split('.').next().unwrap().parse().unwrap());
-        let without_pad = Session(sessions.resolve(&headers));
+        let without_pad = sessions.resolve(&headers);
         assert!(without_pad.logged_in().is_some() && without_pad.reply_key().is_none());
     }
 
     #[test]
     fn tabs_are_bounded_and_taken_once() {
         let sessions = sessions(Duration::from_secs(60), Clock::manual());
-        let session = Session::detached(&sessions);
+        let session = sessions.detached();
         for i in 0..(MAX_TABS + 2) {
             session.add_tab(format!("tab{i}"), Codename::generate(&mut OsRng));
         }

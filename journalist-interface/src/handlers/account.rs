@@ -12,7 +12,7 @@ use rand::rngs::OsRng;
 use super::html;
 use crate::auth::{Journalist, LoginError, PasswordError, verify_login};
 use crate::form::{CheckedForm, FormData};
-use crate::session::{Flash, Session};
+use crate::session::{Flash, JournalistSession, Session};
 use crate::state::JournalistState;
 use crate::views::account::{self, Enrolment};
 

@@ -17,7 +17,7 @@ use super::account::{NewFactor, names, set_password};
 use super::html;
 use crate::auth::{Admin, PasswordError};
 use crate::form::{CheckedForm, FormData};
-use crate::session::{Flash, Session};
+use crate::session::{Flash, JournalistSession, Session};
 use crate::state::JournalistState;
 use crate::views::admin;
 

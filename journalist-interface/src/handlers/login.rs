@@ -8,7 +8,7 @@ use postern_web::HttpError;
 use super::html;
 use crate::auth::{LoginError, verify_login};
 use crate::form::CheckedForm;
-use crate::session::{Flash, Session};
+use crate::session::{Flash, JournalistSession, Session};
 use crate::state::JournalistState;
 use crate::views::account;
 

@@ -230,6 +230,11 @@ impl<D: SessionData> SessionStore<D> {
         id
     }
 
+    /// The session of a request that carried no cookie.
+    pub fn detached(&self) -> Session<D> {
+        self.resolve(&HeaderMap::new())
+    }
+
     /// The session named by the request's cookie; renews a login in use if the
     /// lifetime says so.
     pub fn resolve(&self, headers: &HeaderMap) -> Session<D> {
@@ -303,6 +308,12 @@ impl<D: SessionData> Clone for Session<D> {
 }
 
 impl<D: SessionData> Session<D> {
+    /// The session the layer put on a request with these `extensions`; outside the
+    /// layer, a detached empty session of `store` that changes nothing.
+    pub fn of_request(extensions: &axum::http::Extensions, store: &SessionStore<D>) -> Self {
+        extensions.get::<Self>().cloned().unwrap_or_else(|| store.resolve(&HeaderMap::new()))
+    }
+
     fn lock(&self) -> MutexGuard<'_, Ctx> {
         self.ctx.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -13,8 +13,9 @@ use super::html;
 use postern_core::random_token;
 use postern_web::{Doing, HttpError};
 
+use crate::form::{CheckedForm, CsrfForm};
 use crate::models::Flash;
-use crate::session::Session;
+use crate::session::{Session, SourceSession};
 use crate::state::SourceState;
 use crate::views::pages::{self, TOR2WEB_CANARY};
 
@@ -30,12 +31,8 @@ pub(crate) struct GenerateForm {
 pub(crate) async fn generate(
     State(app): State<SourceState>,
     session: Session,
-    form: Result<Form<GenerateForm>, FormRejection>,
+    CheckedForm(form): CheckedForm<GenerateForm>,
 ) -> Response {
-    let form = match app.csrf_checked(&session, form).await {
-        Ok(form) => form,
-        Err(res) => return res,
-    };
     match form.tor2web_check.as_deref() {
         None => return app.error_page(&session, StatusCode::FORBIDDEN, "error-heading", "error-forbidden").await,
         Some(v) if v != TOR2WEB_CANARY => return Redirect::to("/tor2web-warning").into_response(),
@@ -70,12 +67,8 @@ pub(crate) struct CreateForm {
 pub(crate) async fn create(
     State(app): State<SourceState>,
     session: Session,
-    form: Result<Form<CreateForm>, FormRejection>,
+    CheckedForm(form): CheckedForm<CreateForm>,
 ) -> Response {
-    let form = match app.csrf_checked(&session, form).await {
-        Ok(form) => form,
-        Err(res) => return res,
-    };
     if let Some(res) = already_logged_in(&session) {
         return res;
     }
@@ -85,7 +78,7 @@ pub(crate) async fn create(
     };
     match app.create_source(&codename).await {
         Ok((source, sealed, pad)) => {
-            session.log_in(source.id, Some(codename), sealed, &pad);
+            session.log_in_source(source.id, Some(codename), sealed, &pad);
             Redirect::to("/lookup").into_response()
         }
         Err(e) => {
@@ -116,12 +109,8 @@ pub(crate) struct LoginForm {
 pub(crate) async fn login(
     State(app): State<SourceState>,
     session: Session,
-    form: Result<Form<LoginForm>, FormRejection>,
+    CheckedForm(form): CheckedForm<LoginForm>,
 ) -> Result<Response, HttpError> {
-    let form = match app.csrf_checked(&session, form).await {
-        Ok(form) => form,
-        Err(res) => return Ok(res),
-    };
     // Parsing is cheap and bounded, and runs before any key derivation.
     let found = match Codename::parse(&form.codename) {
         Ok(codename) => app.find_source(codename).await,
@@ -132,7 +121,7 @@ pub(crate) async fn login(
         let ctx = app.page_ctx(&session, Some(app.inner.tr.get("login-failed"))).await;
         return Ok((StatusCode::UNAUTHORIZED, html(pages::login(&ctx, &csrf))).into_response());
     };
-    session.log_in(source.id, None, sealed, &pad);
+    session.log_in_source(source.id, None, sealed, &pad);
     Ok(Redirect::to("/lookup").into_response())
 }
 
@@ -158,11 +147,6 @@ pub(crate) async fn logout(
     html(pages::logout(&ctx)).into_response()
 }
 
-/// A form with a CSRF token.
-pub(crate) trait CsrfForm {
-    fn csrf_token(&self) -> &str;
-}
-
 impl CsrfForm for GenerateForm {
     fn csrf_token(&self) -> &str {
         &self.csrf_token
@@ -178,23 +162,6 @@ impl CsrfForm for CreateForm {
 impl CsrfForm for LoginForm {
     fn csrf_token(&self) -> &str {
         &self.csrf_token
-    }
-}
-
-impl SourceState {
-    /// The form, if it parsed and carries this session's CSRF token; else the answer.
-    pub(crate) async fn csrf_checked<T: CsrfForm>(
-        &self,
-        session: &Session,
-        form: Result<Form<T>, FormRejection>,
-    ) -> Result<T, Response> {
-        let Ok(Form(form)) = form else {
-            return Err(self.error_page(session, StatusCode::BAD_REQUEST, "error-heading", "error-bad-request").await);
-        };
-        if !session.csrf_ok(form.csrf_token()) {
-            return Err(self.csrf_failure(session).await);
-        }
-        Ok(form)
     }
 }
 

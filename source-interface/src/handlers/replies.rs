@@ -1,8 +1,7 @@
 //! Replies on the source's page: decrypted in memory with the key rebuilt for this
 //! request, and hidden from the source on request (journalists still list them).
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use postern_core::ErrorKind;
 use std::sync::Arc;
@@ -12,9 +11,9 @@ use postern_store::SourceRecord;
 use postern_web::{Doing, HttpError};
 use serde::Deserialize;
 
-use super::account::CsrfForm;
+use crate::form::{CheckedForm, CsrfForm};
 use crate::models::{Flash, OpenedReply};
-use crate::session::Session;
+use crate::session::{Session, SourceSession};
 use crate::state::SourceState;
 
 /// `POST /delete` form.
@@ -49,12 +48,8 @@ impl CsrfForm for DeleteAllForm {
 pub(crate) async fn delete(
     State(app): State<SourceState>,
     session: Session,
-    form: Result<Form<DeleteForm>, FormRejection>,
+    CheckedForm(form): CheckedForm<DeleteForm>,
 ) -> Result<Response, HttpError> {
-    let form = match app.csrf_checked(&session, form).await {
-        Ok(form) => form,
-        Err(res) => return Ok(res),
-    };
     let Some(login) = session.logged_in() else { return Ok(app.not_logged_in(&session)) };
     let id = login.source;
     let deleted = app.with_store(move |s| s.delete_reply_for_source(id, &form.reply_filename)).await;
@@ -70,11 +65,8 @@ pub(crate) async fn delete(
 pub(crate) async fn delete_all(
     State(app): State<SourceState>,
     session: Session,
-    form: Result<Form<DeleteAllForm>, FormRejection>,
+    CheckedForm(_): CheckedForm<DeleteAllForm>,
 ) -> Result<Response, HttpError> {
-    if let Err(res) = app.csrf_checked(&session, form).await {
-        return Ok(res);
-    }
     let Some(login) = session.logged_in() else { return Ok(app.not_logged_in(&session)) };
     let id = login.source;
     app.with_store(move |s| s.delete_all_replies_for_source(id)).await.doing("hide all replies")?;

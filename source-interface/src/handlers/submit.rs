@@ -18,7 +18,7 @@ use crate::body::{DRAIN_FACTOR, drain_body};
 use crate::error::AppError;
 use crate::i18n::human_size;
 use crate::models::{Flash, LoggedIn};
-use crate::session::Session;
+use crate::session::{Session, SourceSession};
 use crate::state::SourceState;
 use crate::upload::{
     self, MAX_FILES, MAX_MESSAGE_CHARS, Received, Receiver, Refusal, Submission, SubmitError, finish_blob,
