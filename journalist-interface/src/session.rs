@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use postern_core::{Clock, constant_time_eq};
+use postern_core::{Clock, JournalistId, constant_time_eq};
 use postern_web::{Lifetime, SessionConfig, SessionData, SessionStore};
 use zeroize::Zeroizing;
 
@@ -25,7 +25,7 @@ const MAX_SESSIONS: usize = 10_000;
 /// deleted account), and its credentials' generation at login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SessionUser {
-    pub(crate) id: i64,
+    pub(crate) id: JournalistId,
     pub(crate) uuid: String,
     pub(crate) generation: i64,
 }
@@ -79,7 +79,7 @@ pub(crate) fn sessions(lifetime: Duration, clock: Clock) -> Sessions {
 }
 
 /// Ends every session of `journalist` in this process.
-pub(crate) fn end_all_for(sessions: &Sessions, journalist: i64) {
+pub(crate) fn end_all_for(sessions: &Sessions, journalist: JournalistId) {
     sessions.end_where(|d| d.user.as_ref().is_some_and(|u| u.id == journalist));
 }
 
@@ -141,10 +141,10 @@ mod tests {
     fn all_sessions_of_a_user_end_together() {
         let sessions = sessions(Duration::from_secs(600), Clock::manual());
         let (a, b, other) = (detached(&sessions), detached(&sessions), detached(&sessions));
-        a.log_in_user(SessionUser { id: 7, uuid: "u7".into(), generation: 0 });
-        b.log_in_user(SessionUser { id: 7, uuid: "u7".into(), generation: 0 });
-        other.log_in_user(SessionUser { id: 8, uuid: "u8".into(), generation: 0 });
-        end_all_for(&sessions, 7);
+        a.log_in_user(SessionUser { id: JournalistId::new(7), uuid: "u7".into(), generation: 0 });
+        b.log_in_user(SessionUser { id: JournalistId::new(7), uuid: "u7".into(), generation: 0 });
+        other.log_in_user(SessionUser { id: JournalistId::new(8), uuid: "u8".into(), generation: 0 });
+        end_all_for(&sessions, JournalistId::new(7));
         assert!(a.user().is_none() && b.user().is_none());
         assert!(other.user().is_some());
     }

@@ -8,7 +8,7 @@ use std::io::Read;
 
 use axum::http::StatusCode;
 use postern_core::RESERVED_USERNAME;
-use postern_core::{UtcDateTime, journalist_filename};
+use postern_core::{JournalistId, UtcDateTime, journalist_filename};
 use postern_crypto::{HOTP_LOOK_AHEAD, OtpSecret, totp_code};
 use postern_store::{CollectionItem, ItemKind, OtpKind, SourceRecord};
 use postern_tests::{Account, Client, Part, Response, Source, Stack, input_value_of, unix_now};
@@ -95,12 +95,12 @@ fn uuid_of(stack: &Stack, codename: &str) -> String {
 
 /// The row id of journalist `username`.
 fn id_of(stack: &Stack, username: &str) -> i64 {
-    stack.instance.store.journalist(username).unwrap().unwrap().id
+    stack.instance.store.journalist(username).unwrap().unwrap().id.raw()
 }
 
 /// A source's items as `journalist` sees them (read or not).
 fn items_of(stack: &Stack, uuid: &str, journalist: i64) -> Vec<CollectionItem> {
-    stack.instance.store.collection(uuid, journalist).unwrap().unwrap().items
+    stack.instance.store.collection(uuid, JournalistId::new(journalist)).unwrap().unwrap().items
 }
 
 /// Whether each reply of `source` is hidden from it, oldest first.
@@ -126,7 +126,7 @@ fn zip_entries(body: &[u8]) -> Vec<(String, Vec<u8>)> {
 /// SecureDrop's `<designation>/<N>_<date of last activity>/<file name>`, with the
 /// stored ciphertext.
 fn expected_entries(stack: &Stack, uuid: &str, names: &[String]) -> Vec<(String, Vec<u8>)> {
-    let c = stack.instance.store.collection(uuid, 0).unwrap().unwrap();
+    let c = stack.instance.store.collection(uuid, JournalistId::new(0)).unwrap().unwrap();
     let dir = journalist_filename(&c.source.designation);
     let date = UtcDateTime::from_unix(c.source.last_updated).date();
     let entries: Vec<(String, Vec<u8>)> = c
@@ -273,7 +273,7 @@ async fn a_journalist_who_is_not_an_administrator_gets_403_on_every_admin_route_
     stack.add_journalist("bo", false, OtpKind::Totp);
     let bo_before = store.journalist("bo").unwrap().unwrap();
     let settings_before = store.instance_settings().unwrap();
-    let (bo, eve_id) = (bo_before.id, id_of(&stack, "eve"));
+    let (bo, eve_id) = (bo_before.id.raw(), id_of(&stack, "eve"));
     let mut eve = open_session(&stack, &mut eve_account).await;
 
     let edit = format!("/admin/edit/{bo}");
@@ -884,19 +884,19 @@ async fn administrators_add_enrol_and_delete_journalists_whose_replies_remain() 
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     let secret_b32 = input_value_of(&res.text(), "otp_secret").unwrap();
     let newbie = store.journalist("newbie").unwrap().unwrap();
-    assert_eq!(input_value_of(&res.text(), "userid"), Some(newbie.id.to_string()));
+    assert_eq!(input_value_of(&res.text(), "userid"), Some(newbie.id.raw().to_string()));
     assert_eq!((newbie.first_name.as_str(), newbie.last_name.as_str(), newbie.is_admin), ("New", "Comer", false));
     let secret = OtpSecret::from_base32(&secret_b32).unwrap();
     let now = unix_now();
     let token = totp_code(&secret, now);
-    let userid = newbie.id.to_string();
+    let userid = newbie.id.raw().to_string();
     let res = root
         .post_csrf(
             "/admin/verify-2fa-totp",
             &[("userid", userid.as_str()), ("otp_secret", secret_b32.as_str()), ("token", token.as_str())],
         )
         .await;
-    assert_redirect(&res, &format!("/admin/edit/{}", newbie.id));
+    assert_redirect(&res, &format!("/admin/edit/{}", newbie.id.raw()));
     let mut newbie_account = Account {
         username: "newbie".to_owned(),
         password,
@@ -933,7 +933,7 @@ async fn administrators_add_enrol_and_delete_journalists_whose_replies_remain() 
     submit_ok(&mut source, &[Part::Text("msg", "hello")]).await;
     let record = stack.instance.source_of(&source.codename).unwrap();
     reply(&mut newbie_browser, &record.uuid, "thank you").await;
-    let res = root.post_csrf(&format!("/admin/delete/{}", newbie.id), &[]).await;
+    let res = root.post_csrf(&format!("/admin/delete/{}", newbie.id.raw()), &[]).await;
     assert_redirect(&res, "/admin/");
     assert!(store.journalist("newbie").unwrap().is_none());
     assert_redirect(&newbie_browser.get("/").await, "/login");
@@ -949,8 +949,8 @@ async fn administrators_add_enrol_and_delete_journalists_whose_replies_remain() 
     let admin = root.get("/admin/").await.text();
     assert!(admin.contains("<td>root</td>"));
     assert!(!admin.contains(&format!("<td>{RESERVED_USERNAME}</td>")));
-    assert!(!admin.contains(&format!("/admin/edit/{}\"", placeholder.id)));
-    assert_eq!(root.get(&format!("/admin/edit/{}", placeholder.id)).await.status, StatusCode::NOT_FOUND);
+    assert!(!admin.contains(&format!("/admin/edit/{}\"", placeholder.id.raw())));
+    assert_eq!(root.get(&format!("/admin/edit/{}", placeholder.id.raw())).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -254,7 +254,11 @@ fn onion_services_work_inside_a_private_tor_network() {
     assert!(confirmation.contains("Thank you for sending this information to us"), "{confirmation}");
     assert!(!confirmation.contains("<script"), "no script on the page");
     drop(browser);
-    assert_eq!(store.sources_for_journalist(0).unwrap().len(), 2, "the browser's source submitted too");
+    assert_eq!(
+        store.sources_for_journalist(postern_core::JournalistId::new(0)).unwrap().len(),
+        2,
+        "the browser's source submitted too"
+    );
 
     // Refused for its key (0xF5), not for any other failure.
     retry_every(

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use postern_core::JournalistId;
 use postern_core::MAX_NAME_CHARS;
 use postern_crypto::{OtpSecret, generate_password, hash_password, is_acceptable_password, verify_hotp, verify_totp};
 use postern_store::{JournalistRecord, OtpKind, Store, StoreError};
@@ -200,7 +201,7 @@ impl JournalistState {
         session: &Session,
         viewer: &JournalistRecord,
         action: &str,
-        userid: Option<i64>,
+        userid: Option<JournalistId>,
         username: &str,
         factor: NewFactor,
     ) -> Response {
@@ -208,7 +209,7 @@ impl JournalistState {
             (factor.kind == OtpKind::Totp).then(|| factor.secret.totp_uri(&self.inner.config.otp_issuer, username));
         let e = Enrolment {
             action,
-            userid,
+            userid: userid.map(JournalistId::raw),
             username,
             otp_secret: &factor.shown,
             totp_uri: uri.as_ref().map(|u| u.as_str()),

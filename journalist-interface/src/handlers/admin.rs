@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
-use postern_core::is_valid_username;
+use postern_core::{JournalistId, is_valid_username};
 use postern_crypto::{generate_password, hash_password};
 use postern_store::{InstanceSettings, JournalistRecord, NewJournalist, OtpKind, StoreError};
 use postern_web::{Doing, HttpError};
@@ -132,12 +132,12 @@ pub(crate) async fn edit_form(
     Path(id): Path<i64>,
     Admin(j): Admin,
 ) -> Response {
-    let user = match app.target(&session, &j, id).await {
+    let user = match app.target(&session, &j, JournalistId::new(id)).await {
         Ok(u) => u,
         Err(res) => return res,
     };
     let password = generate_password(&mut OsRng);
-    session.set_pending_password(&format!("user:{}", user.id), password.clone());
+    session.set_pending_password(&format!("user:{}", user.id.raw()), password.clone());
     let ctx = app.page_ctx(&session, Some(&j)).await;
     html(admin::edit(&ctx, &user, user.id == j.id, &password)).into_response()
 }
@@ -150,7 +150,7 @@ pub(crate) async fn edit(
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let user = match app.target(&session, &j, id).await {
+    let user = match app.target(&session, &j, JournalistId::new(id)).await {
         Ok(u) => u,
         Err(res) => return res,
     };
@@ -168,7 +168,7 @@ pub(crate) async fn edit(
     let Some((first, last)) = names(&form) else { return refuse("Names have at most 100 characters.") };
     // Administrators cannot demote themselves (the form disables the box).
     let is_admin = if user.id == j.id { true } else { form.flag("is_admin") };
-    match app.with_store(move |s| s.update_journalist_profile(id, &username, &first, &last, is_admin)).await {
+    match app.with_store(move |s| s.update_journalist_profile(user.id, &username, &first, &last, is_admin)).await {
         Ok(_) => {
             session.flash(Flash::info("Account updated."));
             Redirect::to(&back).into_response()
@@ -186,12 +186,12 @@ pub(crate) async fn edit_password(
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let user = match app.other_user(&session, &j, id).await {
+    let user = match app.other_user(&session, &j, JournalistId::new(id)).await {
         Ok(u) => u,
         Err(res) => return res,
     };
     let back = format!("/admin/edit/{id}");
-    if !session.take_pending_password(&format!("user:{}", user.id), form.get("password")) {
+    if !session.take_pending_password(&format!("user:{}", user.id.raw()), form.get("password")) {
         session.flash(Flash::error("The passphrase must be the one the form showed. Nothing was changed."));
         return Redirect::to(&back).into_response();
     }
@@ -217,7 +217,7 @@ pub(crate) async fn delete(
     Admin(j): Admin,
     CheckedForm(_): CheckedForm,
 ) -> Response {
-    let user = match app.other_user(&session, &j, id).await {
+    let user = match app.other_user(&session, &j, JournalistId::new(id)).await {
         Ok(u) => u,
         Err(res) => return res,
     };
@@ -239,7 +239,7 @@ pub(crate) async fn reset_totp(
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let user = match app.target(&session, &j, form.get("userid").parse().unwrap_or(-1)).await {
+    let user = match app.target(&session, &j, JournalistId::new(form.get("userid").parse().unwrap_or(-1))).await {
         Ok(u) => u,
         Err(res) => return res,
     };
@@ -253,7 +253,7 @@ pub(crate) async fn reset_hotp(
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let user = match app.target(&session, &j, form.get("userid").parse().unwrap_or(-1)).await {
+    let user = match app.target(&session, &j, JournalistId::new(form.get("userid").parse().unwrap_or(-1))).await {
         Ok(u) => u,
         Err(res) => return res,
     };
@@ -261,7 +261,7 @@ pub(crate) async fn reset_hotp(
         Some(f) => app.enrol_page(&session, &j, "/admin/verify-2fa-hotp", Some(user.id), &user.username, f).await,
         None => {
             session.flash(Flash::error("A YubiKey HOTP secret is 40 hexadecimal digits."));
-            Redirect::to(&format!("/admin/edit/{}", user.id)).into_response()
+            Redirect::to(&format!("/admin/edit/{}", user.id.raw())).into_response()
         }
     }
 }
@@ -273,11 +273,11 @@ pub(crate) async fn verify_factor(
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let user = match app.target(&session, &j, form.get("userid").parse().unwrap_or(-1)).await {
+    let user = match app.target(&session, &j, JournalistId::new(form.get("userid").parse().unwrap_or(-1))).await {
         Ok(u) => u,
         Err(res) => return res,
     };
-    let back = format!("/admin/edit/{}", user.id);
+    let back = format!("/admin/edit/{}", user.id.raw());
     match app.apply_new_factor(&user, &form).await {
         Ok(true) => {
             crate::session::end_all_for(&app.inner.sessions, user.id);
@@ -419,7 +419,12 @@ fn is_png(bytes: &[u8]) -> bool {
 
 impl JournalistState {
     /// The account `id`, or a "not found" page (the placeholder is never editable).
-    async fn target(&self, session: &Session, admin: &JournalistRecord, id: i64) -> Result<JournalistRecord, Response> {
+    async fn target(
+        &self,
+        session: &Session,
+        admin: &JournalistRecord,
+        id: JournalistId,
+    ) -> Result<JournalistRecord, Response> {
         match self.with_store(move |s| s.journalist_by_id(id)).await {
             Ok(Some(u)) if !u.is_placeholder => Ok(u),
             Ok(_) => Err(self.not_found_for(session, admin, "There is no such journalist.").await),
@@ -432,12 +437,12 @@ impl JournalistState {
         &self,
         session: &Session,
         admin: &JournalistRecord,
-        id: i64,
+        id: JournalistId,
     ) -> Result<JournalistRecord, Response> {
         let user = self.target(session, admin, id).await?;
         if user.id == admin.id {
             session.flash(Flash::error("You cannot do that to your own account here; use your account page."));
-            return Err(Redirect::to(&format!("/admin/edit/{id}")).into_response());
+            return Err(Redirect::to(&format!("/admin/edit/{}", id.raw())).into_response());
         }
         Ok(user)
     }

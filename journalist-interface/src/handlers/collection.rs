@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use postern_core::journalist_filename;
+use postern_core::{JournalistId, journalist_filename};
 use postern_store::{Collection, CollectionItem, ItemKind, JournalistRecord, Store, StoreError};
 use postern_web::{Doing, HttpError};
 
@@ -188,7 +188,7 @@ pub(crate) async fn bulk(
 /// and what was done; `None` if the source is gone.
 fn change_items(
     s: &Store,
-    journalist: i64,
+    journalist: JournalistId,
     uuid: &str,
     names: &[String],
     action: &str,
@@ -310,7 +310,7 @@ impl JournalistState {
     /// What marks a finished download read; a failure there is logged, the download stands.
     fn mark_read_later(
         &self,
-        journalist: i64,
+        journalist: JournalistId,
         picked: Vec<(Collection, Vec<String>)>,
     ) -> impl FnOnce() + Send + 'static {
         let store = std::sync::Arc::clone(&self.inner.store);

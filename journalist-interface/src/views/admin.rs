@@ -22,7 +22,7 @@ pub(crate) fn index(ctx: &PageCtx, users: &[JournalistRecord]) -> Markup {
                             td { (u.first_name) " " (u.last_name) }
                             td { (if u.is_admin { "administrator" } else { "journalist" }) }
                             td { (if u.otp_kind == OtpKind::Hotp { "YubiKey (HOTP)" } else { "app (TOTP)" }) }
-                            td { a href={ "/admin/edit/" (u.id) } { "Edit" } }
+                            td { a href={ "/admin/edit/" (u.id.raw()) } { "Edit" } }
                         }
                     }
                 }
@@ -58,7 +58,7 @@ pub(crate) fn add(ctx: &PageCtx, password: &str) -> Markup {
 
 /// `/admin/edit/<id>`.
 pub(crate) fn edit(ctx: &PageCtx, user: &JournalistRecord, is_self: bool, password: &str) -> Markup {
-    let base = format!("/admin/edit/{}", user.id);
+    let base = format!("/admin/edit/{}", user.id.raw());
     page(
         ctx,
         &format!("Edit {}", user.username),
@@ -92,12 +92,12 @@ pub(crate) fn edit(ctx: &PageCtx, user: &JournalistRecord, is_self: bool, passwo
                     h2 { "Second factor" }
                     form method="post" action="/admin/reset-2fa-totp" {
                         (csrf_field(&ctx.csrf))
-                        input type="hidden" name="userid" value=(user.id);
+                        input type="hidden" name="userid" value=(user.id.raw());
                         button.secondary type="submit" { "Reset to a new authenticator app" }
                     }
                     form method="post" action="/admin/reset-2fa-hotp" {
                         (csrf_field(&ctx.csrf))
-                        input type="hidden" name="userid" value=(user.id);
+                        input type="hidden" name="userid" value=(user.id.raw());
                         label for="otp_secret" { "Or a YubiKey's HOTP secret (40 hex digits)" }
                         input #otp_secret type="text" name="otp_secret" required;
                         button.secondary type="submit" { "Reset to this YubiKey" }
@@ -105,7 +105,7 @@ pub(crate) fn edit(ctx: &PageCtx, user: &JournalistRecord, is_self: bool, passwo
                 }
                 section {
                     h2 { "Delete" }
-                    form method="post" action={ "/admin/delete/" (user.id) } {
+                    form method="post" action={ "/admin/delete/" (user.id.raw()) } {
                         (csrf_field(&ctx.csrf))
                         button.danger type="submit" { "Delete " (user.username) }
                         p.hint { "Their replies stay, attributed to “deleted”." }

@@ -7,6 +7,7 @@ mod codename;
 mod designation;
 mod error;
 mod filename;
+mod ids;
 mod onion_address;
 mod sensitive;
 mod time;
@@ -20,6 +21,7 @@ pub use codename::{CODENAME_WORDS, Codename, MAX_CODENAME_INPUT, ParseCodenameEr
 pub use designation::{Designation, journalist_filename};
 pub use error::{Bug, ErrorKind, HasKind};
 pub use filename::secure_filename;
+pub use ids::{JournalistId, SourceId};
 pub use onion_address::{is_expected_host, is_v3_onion_host};
 pub use sensitive::Sensitive;
 pub use time::UtcDateTime;

@@ -3,6 +3,7 @@
 
 use std::io::Read;
 
+use postern_core::JournalistId;
 use postern_crypto::{SourceCert, SourceReplyKey, SubmissionKey, encrypt_reply};
 use postern_store::{ReplyRecord, SourceRecord, Store};
 
@@ -17,7 +18,7 @@ pub fn store_reply(
     store: &Store,
     key: &SubmissionKey,
     source: &SourceRecord,
-    author: Option<i64>,
+    author: Option<JournalistId>,
     text: &str,
 ) -> Result<(), IntakeError> {
     let cert = SourceCert::from_armored(&store.source_public_key(source.id)?)?;

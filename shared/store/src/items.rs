@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use postern_core::journalist_filename;
+use postern_core::{JournalistId, journalist_filename};
+
+/// No journalist: every item reads as not seen.
+const NOBODY: JournalistId = JournalistId::new(0);
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::blobs::{BlobWriter, FinishedBlob, sync_dir};
@@ -39,7 +42,7 @@ impl Store {
     pub fn record_reply(
         &self,
         source: SourceId,
-        journalist: Option<i64>,
+        journalist: Option<JournalistId>,
         blob: FinishedBlob,
     ) -> Result<String, StoreError> {
         let mut names = self.record_items(source, vec![(Item::Reply { journalist }, blob)])?;
@@ -50,7 +53,7 @@ impl Store {
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(db("begin recording items"))?;
         let record = tx
-            .query_row(sql::FIND_SOURCE_BY_ID, params![source.row, source.uuid()], source_from_row)
+            .query_row(sql::FIND_SOURCE_BY_ID, params![source.raw(), source.uuid()], source_from_row)
             .optional()
             .map_err(db("read a source"))?
             .ok_or(StoreError::NoSuchSource)?;
@@ -76,16 +79,19 @@ impl Store {
                         from_source += 1;
                         tx.execute(
                             sql::INSERT_SUBMISSION,
-                            params![random_uuid(), source.row, name, kind.column(), size],
+                            params![random_uuid(), source.raw(), name, kind.column(), size],
                         )
                         .map_err(db("insert a submission"))?;
                     }
                     Item::Reply { journalist } => {
-                        tx.execute(sql::INSERT_REPLY, params![random_uuid(), source.row, journalist, name, size])
-                            .map_err(db("insert a reply"))?;
+                        tx.execute(
+                            sql::INSERT_REPLY,
+                            params![random_uuid(), source.raw(), journalist.map(JournalistId::raw), name, size],
+                        )
+                        .map_err(db("insert a reply"))?;
                         // The author has seen what they wrote.
                         if let Some(author) = journalist {
-                            tx.execute(sql::INSERT_SEEN_REPLY, params![tx.last_insert_rowid(), author])
+                            tx.execute(sql::INSERT_SEEN_REPLY, params![tx.last_insert_rowid(), author.raw()])
                                 .map_err(db("mark a reply seen"))?;
                         }
                     }
@@ -95,9 +101,9 @@ impl Store {
                 names.push(name);
             }
             if from_source > 0 {
-                tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![source.row, count, self.now(), from_source])
+                tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![source.raw(), count, self.now(), from_source])
             } else {
-                tx.execute(sql::SET_INTERACTION_COUNT, params![source.row, count])
+                tx.execute(sql::SET_INTERACTION_COUNT, params![source.raw(), count])
             }
             .map_err(db("update the source"))?;
             sync_dir(&dir)?;
@@ -119,13 +125,13 @@ impl Store {
         let mut stmt = conn.prepare(sql::LIST_REPLIES_FOR_SOURCE).map_err(db("list replies"))?;
         let dir = self.source_dir(source);
         let rows = stmt
-            .query_map([source.id.row], |r| {
+            .query_map([source.id.raw()], |r| {
                 let filename: String = r.get(1)?;
                 Ok(ReplyRecord {
                     uuid: r.get(0)?,
                     path: dir.join(&filename),
                     filename,
-                    journalist: r.get(2)?,
+                    journalist: r.get::<_, Option<i64>>(2)?.map(JournalistId::new),
                     size: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
                     deleted_by_source: r.get(4)?,
                 })
@@ -139,7 +145,7 @@ impl Store {
     pub fn delete_reply_for_source(&self, source: SourceId, filename: &str) -> Result<bool, StoreError> {
         let changed = self
             .lock()?
-            .execute(sql::MARK_REPLY_DELETED_BY_SOURCE, params![source.row, filename, source.uuid()])
+            .execute(sql::MARK_REPLY_DELETED_BY_SOURCE, params![source.raw(), filename, source.uuid()])
             .map_err(db("mark a reply deleted"))?;
         Ok(changed == 1)
     }
@@ -147,7 +153,7 @@ impl Store {
     /// Hides all of `source`'s replies from it. Returns how many were hidden.
     pub fn delete_all_replies_for_source(&self, source: SourceId) -> Result<usize, StoreError> {
         self.lock()?
-            .execute(sql::MARK_ALL_REPLIES_DELETED_BY_SOURCE, params![source.row, source.uuid()])
+            .execute(sql::MARK_ALL_REPLIES_DELETED_BY_SOURCE, params![source.raw(), source.uuid()])
             .map_err(db("mark replies deleted"))
     }
 
@@ -157,7 +163,7 @@ impl Store {
         let mut stmt = conn.prepare(sql::LIST_SUBMISSIONS_FOR_SOURCE).map_err(db("list submissions"))?;
         let dir = self.source_dir(source);
         let rows = stmt
-            .query_map([source.id.row], |r| {
+            .query_map([source.id.raw()], |r| {
                 let filename: String = r.get(1)?;
                 Ok(SubmissionRecord {
                     uuid: r.get(0)?,
@@ -179,13 +185,13 @@ impl Store {
         &self,
         conn: &Connection,
         source: &SourceRecord,
-        journalist: i64,
+        journalist: JournalistId,
     ) -> Result<Vec<CollectionItem>, StoreError> {
         let dir = self.source_dir(source);
         let source_id = source.id.raw();
         let mut stmt = conn.prepare_cached(sql::LIST_SUBMISSIONS_SEEN_BY).map_err(db("list submissions"))?;
         let mut items = stmt
-            .query_map(params![source_id, journalist], |r| {
+            .query_map(params![source_id, journalist.raw()], |r| {
                 let filename: String = r.get(2)?;
                 Ok(CollectionItem {
                     id: r.get(0)?,
@@ -204,7 +210,7 @@ impl Store {
             .map_err(db("list submissions"))?;
         let mut stmt = conn.prepare_cached(sql::LIST_REPLIES_SEEN_BY).map_err(db("list replies"))?;
         let replies = stmt
-            .query_map(params![source_id, journalist], |r| {
+            .query_map(params![source_id, journalist.raw()], |r| {
                 let filename: String = r.get(2)?;
                 let placeholder: bool = r.get(7)?;
                 Ok(CollectionItem {
@@ -235,7 +241,7 @@ impl Store {
     /// are not this source's items are ignored. Returns how many items matched.
     pub fn set_seen(
         &self,
-        journalist: i64,
+        journalist: JournalistId,
         source: &SourceRecord,
         filenames: &[String],
         seen: bool,
@@ -246,10 +252,12 @@ impl Store {
             self.items(&tx, source, journalist)?.into_iter().filter(|i| filenames.contains(&i.filename)).collect();
         for item in &chosen {
             match (item.kind, seen) {
-                (ItemKind::Reply, true) => tx.execute(sql::INSERT_SEEN_REPLY, params![item.id, journalist]),
-                (ItemKind::Reply, false) => tx.execute(sql::DELETE_SEEN_REPLY, params![item.id, journalist]),
-                (_, true) => tx.execute(sql::INSERT_SEEN_SUBMISSION, params![item.id, journalist, source.id.raw()]),
-                (_, false) => tx.execute(sql::DELETE_SEEN_SUBMISSION, params![item.id, journalist]),
+                (ItemKind::Reply, true) => tx.execute(sql::INSERT_SEEN_REPLY, params![item.id, journalist.raw()]),
+                (ItemKind::Reply, false) => tx.execute(sql::DELETE_SEEN_REPLY, params![item.id, journalist.raw()]),
+                (_, true) => {
+                    tx.execute(sql::INSERT_SEEN_SUBMISSION, params![item.id, journalist.raw(), source.id.raw()])
+                }
+                (_, false) => tx.execute(sql::DELETE_SEEN_SUBMISSION, params![item.id, journalist.raw()]),
             }
             .map_err(db("mark an item"))?;
         }
@@ -291,7 +299,7 @@ impl Store {
         source: &SourceRecord,
         chosen: impl Fn(&CollectionItem) -> bool,
     ) -> Result<Vec<CollectionItem>, StoreError> {
-        let doomed: Vec<CollectionItem> = self.items(tx, source, 0)?.into_iter().filter(chosen).collect();
+        let doomed: Vec<CollectionItem> = self.items(tx, source, NOBODY)?.into_iter().filter(chosen).collect();
         for item in &doomed {
             let query = if item.kind == ItemKind::Reply { sql::DELETE_REPLY } else { sql::DELETE_SUBMISSION };
             tx.execute(query, [item.id]).map_err(db("delete an item"))?;

@@ -1,6 +1,6 @@
 //! Journalist accounts and their authentication: passwords, second factors, login attempts.
 
-use postern_core::RESERVED_USERNAME;
+use postern_core::{JournalistId, RESERVED_USERNAME};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::error::db;
@@ -53,9 +53,9 @@ impl Store {
     }
 
     /// The journalist with this row id, if any.
-    pub fn journalist_by_id(&self, id: i64) -> Result<Option<JournalistRecord>, StoreError> {
+    pub fn journalist_by_id(&self, id: JournalistId) -> Result<Option<JournalistRecord>, StoreError> {
         self.lock()?
-            .query_row(sql::FIND_JOURNALIST_BY_ID, [id], journalist_from_row)
+            .query_row(sql::FIND_JOURNALIST_BY_ID, [id.raw()], journalist_from_row)
             .optional()
             .map_err(db("find a journalist"))
     }
@@ -91,10 +91,10 @@ impl Store {
                 tx.last_insert_rowid()
             }
         };
-        tx.execute(sql::REASSIGN_REPLIES, [id, placeholder]).map_err(db("reassign replies"))?;
-        tx.execute(sql::REASSIGN_SEEN_SUBMISSIONS, [id, placeholder]).map_err(db("reassign seen records"))?;
-        tx.execute(sql::REASSIGN_SEEN_REPLIES, [id, placeholder]).map_err(db("reassign seen records"))?;
-        tx.execute(sql::DELETE_JOURNALIST, [id]).map_err(db("delete a journalist"))?;
+        tx.execute(sql::REASSIGN_REPLIES, [id.raw(), placeholder]).map_err(db("reassign replies"))?;
+        tx.execute(sql::REASSIGN_SEEN_SUBMISSIONS, [id.raw(), placeholder]).map_err(db("reassign seen records"))?;
+        tx.execute(sql::REASSIGN_SEEN_REPLIES, [id.raw(), placeholder]).map_err(db("reassign seen records"))?;
+        tx.execute(sql::DELETE_JOURNALIST, [id.raw()]).map_err(db("delete a journalist"))?;
         tx.commit().map_err(db("commit deleting a journalist"))?;
         Ok(true)
     }
@@ -122,7 +122,7 @@ impl Store {
     /// name is [`StoreError::UsernameTaken`]; returns false if there is no such account.
     pub fn update_journalist_profile(
         &self,
-        id: i64,
+        id: JournalistId,
         username: &str,
         first_name: &str,
         last_name: &str,
@@ -133,7 +133,7 @@ impl Store {
         }
         let changed = self
             .lock()?
-            .execute(sql::UPDATE_JOURNALIST_PROFILE, params![id, username, first_name, last_name, is_admin]);
+            .execute(sql::UPDATE_JOURNALIST_PROFILE, params![id.raw(), username, first_name, last_name, is_admin]);
         match changed {
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
                 Err(StoreError::UsernameTaken)
@@ -143,24 +143,34 @@ impl Store {
     }
 
     /// Changes an account's first and last names only.
-    pub fn set_journalist_names(&self, id: i64, first_name: &str, last_name: &str) -> Result<bool, StoreError> {
+    pub fn set_journalist_names(
+        &self,
+        id: JournalistId,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<bool, StoreError> {
         let changed = self
             .lock()?
-            .execute(sql::UPDATE_JOURNALIST_NAMES, params![id, first_name, last_name])
+            .execute(sql::UPDATE_JOURNALIST_NAMES, params![id.raw(), first_name, last_name])
             .map_err(db("change a journalist's names"))?;
         Ok(changed == 1)
     }
 
     /// Records a login attempt for `journalist` now and returns how many it made in the
     /// last `window` (this one included). Attempts older than a day are forgotten.
-    pub fn record_login_attempt(&self, journalist: i64, window: std::time::Duration) -> Result<u64, StoreError> {
+    pub fn record_login_attempt(
+        &self,
+        journalist: JournalistId,
+        window: std::time::Duration,
+    ) -> Result<u64, StoreError> {
         let conn = self.lock()?;
         let now = self.now();
         conn.execute(sql::DELETE_LOGIN_ATTEMPTS_BEFORE, [now - 86_400]).map_err(db("forget old login attempts"))?;
-        conn.execute(sql::INSERT_LOGIN_ATTEMPT, params![journalist, now]).map_err(db("record a login attempt"))?;
+        conn.execute(sql::INSERT_LOGIN_ATTEMPT, params![journalist.raw(), now])
+            .map_err(db("record a login attempt"))?;
         let since = now - i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
         let count: i64 = conn
-            .query_row(sql::COUNT_LOGIN_ATTEMPTS_SINCE, params![journalist, since], |r| r.get(0))
+            .query_row(sql::COUNT_LOGIN_ATTEMPTS_SINCE, params![journalist.raw(), since], |r| r.get(0))
             .map_err(db("count login attempts"))?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
@@ -168,29 +178,33 @@ impl Store {
     /// Marks TOTP step `step` as used by `journalist`. Returns false if that step, or a
     /// later one, was already used: the code must then be refused (no replay, even when
     /// two logins race).
-    pub fn use_totp_step(&self, journalist: i64, step: u64) -> Result<bool, StoreError> {
+    pub fn use_totp_step(&self, journalist: JournalistId, step: u64) -> Result<bool, StoreError> {
         let step =
             i64::try_from(step).map_err(|_| StoreError::Bug(postern_core::internal!("a TOTP step out of range")))?;
-        let changed =
-            self.lock()?.execute(sql::ADVANCE_TOTP_STEP, params![journalist, step]).map_err(db("use a TOTP step"))?;
+        let changed = self
+            .lock()?
+            .execute(sql::ADVANCE_TOTP_STEP, params![journalist.raw(), step])
+            .map_err(db("use a TOTP step"))?;
         Ok(changed == 1)
     }
 
     /// Moves `journalist`'s HOTP counter to `next`. Returns false if it was already there
     /// or beyond (a racing login used the code first).
-    pub fn advance_hotp_counter(&self, journalist: i64, next: u64) -> Result<bool, StoreError> {
+    pub fn advance_hotp_counter(&self, journalist: JournalistId, next: u64) -> Result<bool, StoreError> {
         let next = i64::try_from(next)
             .map_err(|_| StoreError::Bug(postern_core::internal!("an HOTP counter out of range")))?;
         let changed = self
             .lock()?
-            .execute(sql::ADVANCE_HOTP_COUNTER, params![journalist, next])
+            .execute(sql::ADVANCE_HOTP_COUNTER, params![journalist.raw(), next])
             .map_err(db("advance an HOTP counter"))?;
         Ok(changed == 1)
     }
 
     /// Records a successful login.
-    pub fn set_last_access(&self, journalist: i64) -> Result<(), StoreError> {
-        self.lock()?.execute(sql::SET_LAST_ACCESS, params![journalist, self.now()]).map_err(db("record a login"))?;
+    pub fn set_last_access(&self, journalist: JournalistId) -> Result<(), StoreError> {
+        self.lock()?
+            .execute(sql::SET_LAST_ACCESS, params![journalist.raw(), self.now()])
+            .map_err(db("record a login"))?;
         Ok(())
     }
 }
@@ -220,7 +234,7 @@ pub(crate) fn insert_journalist(conn: &Connection, new: &NewJournalist<'_>, now:
 
 pub(crate) fn journalist_from_row(r: &Row<'_>) -> rusqlite::Result<JournalistRecord> {
     Ok(JournalistRecord {
-        id: r.get(0)?,
+        id: JournalistId::new(r.get(0)?),
         uuid: r.get(1)?,
         username: r.get(2)?,
         password_hash: r.get(3)?,

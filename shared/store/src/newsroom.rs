@@ -1,6 +1,6 @@
 //! What journalists see of the sources: the source list, a source's collection, stars.
 
-use postern_core::Designation;
+use postern_core::{Designation, JournalistId};
 use rusqlite::{OptionalExtension, params};
 
 use crate::error::{db, io};
@@ -12,11 +12,11 @@ use crate::{StoreError, sql};
 impl Store {
     /// Sources that submitted something, starred first, then by last activity, with
     /// the number of submissions `journalist` has not seen.
-    pub fn sources_for_journalist(&self, journalist: i64) -> Result<Vec<SourceSummary>, StoreError> {
+    pub fn sources_for_journalist(&self, journalist: JournalistId) -> Result<Vec<SourceSummary>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn.prepare_cached(sql::LIST_SOURCES_FOR_JOURNALIST).map_err(db("list sources"))?;
         let rows = stmt
-            .query_map([journalist], |r| {
+            .query_map([journalist.raw()], |r| {
                 Ok(SourceSummary {
                     uuid: r.get(0)?,
                     designation: Designation::from_stored(r.get(1)?),
@@ -31,7 +31,7 @@ impl Store {
     }
 
     /// The source with this UUID and all its items as `journalist` sees them.
-    pub fn collection(&self, source_uuid: &str, journalist: i64) -> Result<Option<Collection>, StoreError> {
+    pub fn collection(&self, source_uuid: &str, journalist: JournalistId) -> Result<Option<Collection>, StoreError> {
         let conn = self.lock()?;
         let Some(source) = conn
             .query_row(sql::FIND_SOURCE_BY_UUID, [source_uuid], source_from_row)

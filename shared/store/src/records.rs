@@ -2,46 +2,9 @@
 
 use std::path::PathBuf;
 
-use postern_core::Designation;
+use postern_core::{Designation, JournalistId};
 
-/// A source's row id with its UUID. Never logged: it links activity over time. The
-/// UUID goes with every lookup because SQLite reuses the row id of a deleted last row:
-/// a session that outlived its source must never find the next one.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SourceId {
-    pub(crate) row: i64,
-    uuid: [u8; 36],
-}
-
-impl SourceId {
-    pub(crate) fn new(row: i64, uuid: &str) -> Self {
-        let mut bytes = [0u8; 36];
-        if uuid.len() == 36 {
-            bytes.copy_from_slice(uuid.as_bytes());
-        }
-        Self { row, uuid: bytes }
-    }
-
-    pub(crate) fn raw(self) -> i64 {
-        self.row
-    }
-
-    pub(crate) fn uuid(&self) -> &str {
-        std::str::from_utf8(&self.uuid).unwrap_or_default()
-    }
-
-    /// An id for unit tests of other crates; real ids come from the store.
-    #[doc(hidden)]
-    pub fn for_tests(id: i64) -> Self {
-        Self { row: id, uuid: [b'0'; 36] }
-    }
-}
-
-impl std::fmt::Debug for SourceId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SourceId([redacted])")
-    }
-}
+pub use postern_core::SourceId;
 
 /// What the store knows of a source.
 #[derive(Clone)]
@@ -109,7 +72,7 @@ impl SubmissionKind {
 /// What a stored file is.
 pub(crate) enum Item {
     Submission(SubmissionKind),
-    Reply { journalist: Option<i64> },
+    Reply { journalist: Option<JournalistId> },
 }
 
 impl Item {
@@ -129,7 +92,7 @@ pub struct ReplyRecord {
     /// `N-designation-reply.gpg`.
     pub filename: String,
     /// Row id of the journalist who wrote it (`None`: account deleted).
-    pub journalist: Option<i64>,
+    pub journalist: Option<JournalistId>,
     /// Ciphertext size in bytes.
     pub size: u64,
     /// The source deleted it from its view.
@@ -174,7 +137,7 @@ pub struct NewJournalist<'a> {
 #[derive(Clone)]
 pub struct JournalistRecord {
     /// Row id.
-    pub id: i64,
+    pub id: JournalistId,
     /// Random UUID (journalist API).
     pub uuid: String,
     /// User name.

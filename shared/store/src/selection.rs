@@ -1,6 +1,7 @@
 //! What a journalist does to a selection of sources, each in one transaction: the whole
 //! selection changes, or none of it does.
 
+use postern_core::JournalistId;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{db, io};
@@ -64,7 +65,7 @@ impl Store {
 
     /// The collections of the sources of `uuids` that exist, as `journalist` sees them,
     /// read at one moment (a download of several sources is one consistent picture).
-    pub fn collections(&self, uuids: &[String], journalist: i64) -> Result<Vec<Collection>, StoreError> {
+    pub fn collections(&self, uuids: &[String], journalist: JournalistId) -> Result<Vec<Collection>, StoreError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(db("begin reading collections"))?;
         let mut out = Vec::new();
@@ -94,6 +95,8 @@ fn existing(conn: &Connection, uuids: &[String]) -> Result<Vec<SourceRecord>, St
 
 #[cfg(test)]
 mod tests {
+    use postern_core::JournalistId;
+
     use crate::store::tests::{blob, files_in, new_source};
     use crate::{Store, SubmissionKind};
 
@@ -118,13 +121,16 @@ mod tests {
             vec![a.id.uuid().to_owned(), "no-such-source".to_owned(), b.id.uuid().to_owned(), a.id.uuid().to_owned()];
 
         assert_eq!(store.set_starred_all(&uuids, true).unwrap(), 2, "each existing source once");
-        assert!(store.sources_for_journalist(0).unwrap().iter().all(|s| s.starred));
+        assert!(store.sources_for_journalist(JournalistId::new(0)).unwrap().iter().all(|s| s.starred));
 
-        let read = store.collections(&uuids, 0).unwrap();
+        let read = store.collections(&uuids, JournalistId::new(0)).unwrap();
         assert_eq!(read.iter().map(|c| c.items.len()).collect::<Vec<_>>(), [1, 1]);
 
         assert_eq!(store.delete_sources_data(&uuids).unwrap(), 2);
-        assert!(store.collections(&uuids, 0).unwrap().iter().all(|c| c.items.is_empty()), "accounts stay");
+        assert!(
+            store.collections(&uuids, JournalistId::new(0)).unwrap().iter().all(|c| c.items.is_empty()),
+            "accounts stay"
+        );
         assert!(files_in(&store.source_dir(&a)).is_empty() && files_in(&store.source_dir(&b)).is_empty());
 
         assert_eq!(store.delete_sources(&uuids).unwrap(), 2);

@@ -61,7 +61,7 @@ impl Store {
     /// The source with this id, if it still exists.
     pub fn source(&self, id: SourceId) -> Result<Option<SourceRecord>, StoreError> {
         self.lock()?
-            .query_row(sql::FIND_SOURCE_BY_ID, params![id.row, id.uuid()], source_from_row)
+            .query_row(sql::FIND_SOURCE_BY_ID, params![id.raw(), id.uuid()], source_from_row)
             .optional()
             .map_err(db("read a source"))
     }
@@ -82,7 +82,7 @@ impl Store {
     /// The armoured public key of a source, to encrypt replies to.
     pub fn source_public_key(&self, source: SourceId) -> Result<String, StoreError> {
         self.lock()?
-            .query_row(sql::GET_SOURCE_PUBLIC_KEY, params![source.row, source.uuid()], |r| r.get(0))
+            .query_row(sql::GET_SOURCE_PUBLIC_KEY, params![source.raw(), source.uuid()], |r| r.get(0))
             .optional()
             .map_err(db("read a source key"))?
             .ok_or(StoreError::NoSuchSource)
