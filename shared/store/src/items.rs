@@ -332,12 +332,11 @@ mod tests {
     use std::io::Write;
 
     use super::*;
-    use crate::store::tests::{blob, files_in, journalist_named, new_source};
+    use crate::store::tests::{blob, files_in, journalist_named, new_source, temp_store};
 
     #[test]
     fn submissions_get_securedrop_names_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let s = new_source(&store, 1);
         assert!(s.pending);
         let items = vec![
@@ -362,8 +361,7 @@ mod tests {
 
     #[test]
     fn large_blobs_are_written_out_while_they_grow_and_read_back_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let s = new_source(&store, 7);
         let data: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
         let mut w = store.begin_blob(&s).unwrap();
@@ -382,8 +380,7 @@ mod tests {
 
     #[test]
     fn replies_share_the_counter_and_only_their_source_hides_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let s = new_source(&store, 20);
         let other = new_source(&store, 21);
         store.record_submission(s.id, vec![(SubmissionKind::Message, blob(&store, &s, b"m"))]).unwrap();
@@ -411,8 +408,7 @@ mod tests {
 
     #[test]
     fn unfinished_and_unrecorded_blobs_leave_no_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let s = new_source(&store, 2);
         let sdir = dir.path().join("store").join(&s.store_dir);
         let mut w = store.begin_blob(&s).unwrap();

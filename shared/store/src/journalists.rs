@@ -253,12 +253,11 @@ pub(crate) fn journalist_from_row(r: &Row<'_>) -> rusqlite::Result<JournalistRec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::{blob, journalist_named, new_source};
+    use crate::store::tests::{blob, journalist_named, new_source, temp_store};
 
     #[test]
     fn journalists_are_unique_and_deleting_one_keeps_their_replies() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let new = NewJournalist {
             username: "dana",
             password_hash: "$argon2id$x",
@@ -312,8 +311,7 @@ mod tests {
 
     #[test]
     fn profiles_change_and_generations_move_with_credentials() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let ada = store.create_journalist(&journalist_named("ada")).unwrap();
         store.create_journalist(&journalist_named("bo")).unwrap();
         assert!(store.update_journalist_profile(ada.id, "ada2", "Ada", "L", true).unwrap());

@@ -100,14 +100,12 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::store::tests::{blob, journalist_named, new_source};
+    use crate::store::tests::{blob, journalist_named, new_source, temp_store};
     use crate::{ItemKind, SubmissionKind};
 
     #[test]
     fn journalists_see_active_sources_starred_first_with_their_own_unread_counts() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let ada = store.create_journalist(&journalist_named("ada")).unwrap();
         let bo = store.create_journalist(&journalist_named("bo")).unwrap();
         let pending = new_source(&store, 1);
@@ -139,8 +137,7 @@ mod tests {
 
     #[test]
     fn collections_interleave_replies_and_deletions_remove_rows_and_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let ada = store.create_journalist(&journalist_named("ada")).unwrap();
         let s = new_source(&store, 1);
         let other = new_source(&store, 2);

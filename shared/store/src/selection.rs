@@ -97,14 +97,8 @@ fn existing(conn: &Connection, uuids: &[String]) -> Result<Vec<SourceRecord>, St
 mod tests {
     use postern_core::JournalistId;
 
-    use crate::store::tests::{blob, files_in, new_source};
+    use crate::store::tests::{blob, files_in, new_source, temp_store};
     use crate::{Store, SubmissionKind};
-
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        (dir, store)
-    }
 
     fn submit(store: &Store, source: &crate::SourceRecord) {
         let finished = blob(store, source, b"ciphertext");
@@ -113,7 +107,7 @@ mod tests {
 
     #[test]
     fn a_selection_is_starred_deleted_and_emptied_as_one() {
-        let (_dir, store) = store();
+        let (_dir, store) = temp_store();
         let (a, b) = (new_source(&store, 1), new_source(&store, 2));
         submit(&store, &a);
         submit(&store, &b);
@@ -143,7 +137,7 @@ mod tests {
 
     #[test]
     fn a_failure_midway_changes_nothing() {
-        let (_dir, store) = store();
+        let (_dir, store) = temp_store();
         let a = new_source(&store, 1);
         let b = new_source(&store, 2);
         // A trigger refusing the second source's row stands in for a disk error midway.

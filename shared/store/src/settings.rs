@@ -67,19 +67,17 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::store::tests::temp_store;
 
     #[test]
     fn a_new_instance_starts_with_the_default_organization_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         assert_eq!(store.instance_settings().unwrap().organization_name, postern_core::DEFAULT_ORGANIZATION_NAME);
     }
 
     #[test]
     fn settings_round_trip() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let mut s = store.instance_settings().unwrap();
         assert!(s.allow_document_uploads);
         s.initial_message_min_len = 20;

@@ -157,12 +157,11 @@ fn unused_designation(conn: &Connection) -> Result<Designation, StoreError> {
 mod tests {
     use super::*;
     use crate::records::SubmissionKind;
-    use crate::store::tests::{blob, new_source};
+    use crate::store::tests::{blob, new_source, temp_store};
 
     #[test]
     fn designations_are_unique_and_dirs_random() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let a = new_source(&store, 4);
         let b = new_source(&store, 5);
         assert_ne!(a.designation, b.designation);
@@ -175,8 +174,7 @@ mod tests {
 
     #[test]
     fn purging_keeps_the_newest_pending_sources_and_every_active_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let active = new_source(&store, 10);
         store.record_submission(active.id, vec![(SubmissionKind::Message, blob(&store, &active, b"m"))]).unwrap();
         let pending: Vec<SourceRecord> = (11..16).map(|t| new_source(&store, t)).collect();
@@ -191,8 +189,7 @@ mod tests {
 
     #[test]
     fn a_stale_source_id_never_names_the_source_that_reuses_its_row() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let a = new_source(&store, 1);
         store.record_submission(a.id, vec![(SubmissionKind::Message, blob(&store, &a, b"m"))]).unwrap();
         store.delete_source(&a).unwrap();

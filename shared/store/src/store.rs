@@ -174,6 +174,13 @@ pub(crate) mod tests {
         }
     }
 
+    /// A store in a new temporary directory, which lives as long as the guard.
+    pub(crate) fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
     pub(crate) fn new_source(store: &Store, tag: u8) -> SourceRecord {
         store.create_source(&NewSource { lookup_id: &[tag; 32], public_key: "pk", fingerprint: "FP" }).unwrap()
     }
@@ -193,8 +200,7 @@ pub(crate) mod tests {
 
     #[test]
     fn opens_with_pragmas_and_schema() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let conn = store.lock().unwrap();
         let get = |p: &str| conn.query_row(p, [], |r| r.get::<_, i64>(0)).unwrap();
         assert_eq!(get("PRAGMA foreign_keys"), 1);
@@ -214,8 +220,7 @@ pub(crate) mod tests {
 
     #[test]
     fn sweep_removes_temporary_and_unlisted_files_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let s = new_source(&store, 3);
         let names = store.record_submission(s.id, vec![(SubmissionKind::Message, blob(&store, &s, b"kept"))]).unwrap();
         let sdir = dir.path().join("store").join(&s.store_dir);
