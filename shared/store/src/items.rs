@@ -286,6 +286,7 @@ impl Store {
         let tx = conn.transaction().map_err(db("begin deleting items"))?;
         let doomed = self.delete_item_rows(&tx, source, chosen)?;
         tx.commit().map_err(db("commit deleting items"))?;
+        Store::forget_deleted(&conn)?;
         drop(conn);
         remove_item_files(&doomed)?;
         Ok(doomed.len())

@@ -96,6 +96,7 @@ impl Store {
         tx.execute(sql::REASSIGN_SEEN_REPLIES, [id.raw(), placeholder]).map_err(db("reassign seen records"))?;
         tx.execute(sql::DELETE_JOURNALIST, [id.raw()]).map_err(db("delete a journalist"))?;
         tx.commit().map_err(db("commit deleting a journalist"))?;
+        Store::forget_deleted(&conn)?;
         Ok(true)
     }
 

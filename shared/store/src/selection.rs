@@ -36,6 +36,7 @@ impl Store {
                 .map_err(db("delete a source"))?;
         }
         tx.commit().map_err(db("commit deleting sources"))?;
+        Store::forget_deleted(&conn)?;
         drop(conn);
         // Rows first: a crash here leaves directories no source owns, which the next
         // start-up sweep removes.
@@ -58,6 +59,7 @@ impl Store {
             doomed.extend(self.delete_item_rows(&tx, &source, |_| true)?);
         }
         tx.commit().map_err(db("commit deleting items"))?;
+        Store::forget_deleted(&conn)?;
         drop(conn);
         remove_item_files(&doomed)?;
         Ok(doomed.len())

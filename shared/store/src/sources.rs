@@ -110,14 +110,20 @@ impl Store {
                 deleted += 1;
             }
         }
+        if deleted > 0 {
+            Store::forget_deleted(&conn)?;
+        }
         Ok(deleted)
     }
 
     /// Deletes a source account with everything stored for it.
     pub fn delete_source(&self, source: &SourceRecord) -> Result<(), StoreError> {
-        self.lock()?
-            .execute(sql::DELETE_SOURCE, params![source.id.raw(), source.id.uuid()])
-            .map_err(db("delete a source"))?;
+        {
+            let conn = self.lock()?;
+            conn.execute(sql::DELETE_SOURCE, params![source.id.raw(), source.id.uuid()])
+                .map_err(db("delete a source"))?;
+            Store::forget_deleted(&conn)?;
+        }
         match std::fs::remove_dir_all(self.source_dir(source)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("remove a source directory")(e)),
             _ => Ok(()),
@@ -158,6 +164,30 @@ mod tests {
     use super::*;
     use crate::records::SubmissionKind;
     use crate::store::tests::{blob, new_source, temp_store};
+
+    /// Whether `needle` is anywhere in the database file or its write-ahead log.
+    fn on_disk(dir: &std::path::Path, needle: &[u8]) -> bool {
+        ["db.sqlite", "db.sqlite-wal"].iter().any(|name| {
+            std::fs::read(dir.join(name)).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+        })
+    }
+
+    #[test]
+    fn a_deleted_source_leaves_neither_the_database_nor_its_log() {
+        let (dir, store) = temp_store();
+        let lookup_id = [0x5a_u8; 32];
+        let key = "-----BEGIN PGP PUBLIC KEY BLOCK----- a-public-key-canary-7f3e";
+        let source =
+            store.create_source(&NewSource { lookup_id: &lookup_id, public_key: key, fingerprint: "FP" }).unwrap();
+        store.record_submission(source.id, vec![(SubmissionKind::Message, blob(&store, &source, b"ct"))]).unwrap();
+        assert!(on_disk(dir.path(), key.as_bytes()), "the canary is findable while the source exists");
+        let source = store.source(source.id).unwrap().unwrap();
+        store.delete_source(&source).unwrap();
+        assert!(!on_disk(dir.path(), key.as_bytes()), "the public key survived its deletion");
+        assert!(!on_disk(dir.path(), &lookup_id), "the lookup id survived its deletion");
+        let wal = std::fs::metadata(dir.path().join("db.sqlite-wal")).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(wal, 0, "the log was truncated");
+    }
 
     #[test]
     fn designations_are_unique_and_dirs_random() {

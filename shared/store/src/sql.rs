@@ -1,14 +1,22 @@
 //! The only SQL text in the workspace: ordered migrations and named queries.
 
 /// Pragmas set on every connection. `secure_delete` is per connection in SQLite,
-/// so it cannot be set once by a migration (SecureDrop's mistake).
+/// so it cannot be set once by a migration (SecureDrop's mistake). With
+/// `journal_size_limit` 0 a write-ahead log that was checkpointed in full is cut to
+/// nothing when it restarts, instead of keeping old frames (deleted rows among them).
 pub(crate) const CONNECTION_PRAGMAS: &str = "
     PRAGMA journal_mode = WAL;
     PRAGMA synchronous = FULL;
     PRAGMA foreign_keys = ON;
     PRAGMA secure_delete = ON;
+    PRAGMA journal_size_limit = 0;
     PRAGMA busy_timeout = 5000;
 ";
+
+/// Copies the write-ahead log into the database and truncates it, so that the
+/// frames holding rows just deleted leave the disk. Answers (busy, log frames,
+/// checkpointed frames).
+pub(crate) const CHECKPOINT_TRUNCATE: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
 
 /// Schema steps, oldest first. `PRAGMA user_version` records how many have run;
 /// all pending steps run in one transaction at open.

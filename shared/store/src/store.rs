@@ -105,6 +105,16 @@ impl Store {
         Ok(())
     }
 
+    /// After a deletion has committed: the write-ahead log goes into the database
+    /// (where `secure_delete` zeroed the deleted rows) and is truncated. If another
+    /// process is reading, the checkpoint stops short; the next one after a deletion,
+    /// or the restart of the log, finishes it.
+    pub(crate) fn forget_deleted(conn: &Connection) -> Result<(), StoreError> {
+        conn.query_row(sql::CHECKPOINT_TRUNCATE, [], |r| r.get::<_, i64>(0))
+            .map_err(db("checkpoint after a deletion"))?;
+        Ok(())
+    }
+
     pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         // A panic while the lock was held rolled its transaction back; the connection is fine.
         Ok(self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
@@ -205,6 +215,7 @@ pub(crate) mod tests {
         let get = |p: &str| conn.query_row(p, [], |r| r.get::<_, i64>(0)).unwrap();
         assert_eq!(get("PRAGMA foreign_keys"), 1);
         assert_eq!(get("PRAGMA secure_delete"), 1);
+        assert_eq!(get("PRAGMA journal_size_limit"), 0);
         assert_eq!(get("PRAGMA user_version"), sql::MIGRATIONS.len() as i64);
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
