@@ -2,6 +2,7 @@
 //! chooses the status.
 
 use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use postern_core::ErrorKind;
 use postern_web::{ErrorPage, HttpError};
@@ -33,7 +34,13 @@ impl ErrorPage for ErrorPages {
             ErrorKind::BadInput | ErrorKind::TooLarge => "The request could not be used.",
             _ => "Something went wrong on the server. Try again, or ask an administrator to check the logs.",
         };
+        // A full disk is 507 here, as it always was on this interface: the journalist
+        // must call an administrator, not retry.
+        let status = match error.kind() {
+            ErrorKind::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+            _ => error.status(),
+        };
         let ctx = self.0.page_ctx(&session, None).await;
-        (error.status(), html(layout::message(&ctx, "The request failed", body))).into_response()
+        (status, html(layout::message(&ctx, "The request failed", body))).into_response()
     }
 }
