@@ -1,8 +1,6 @@
 //! `POST /reply`: the server encrypts the journalist's text to the source's derived key
 //! and the submission key, stores `N-designation-reply.gpg`, and forgets the text.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use postern_intake::{IntakeError, store_reply};
@@ -41,10 +39,11 @@ pub(crate) async fn reply(
     if app.inner.key.is_err() {
         return refuse("Replies are turned off: the submission key is missing or unusable.");
     }
-    let (store, key, author) = (Arc::clone(&app.inner.store), app.inner.key.clone(), j.id);
+    let (state, author) = (app.clone(), j.id);
     let stored: Result<bool, IntakeError> = postern_web::blocking(move || {
-        let (Ok(key), Some(source)) = (key, store.source_by_uuid(&uuid)?) else { return Ok(false) };
-        store_reply(&store, &key, &source, Some(author), &text).map(|()| true)
+        let store = &state.inner.store;
+        let (Ok(key), Some(source)) = (&state.inner.key, store.source_by_uuid(&uuid)?) else { return Ok(false) };
+        store_reply(store, key, &source, Some(author), &text).map(|()| true)
     })
     .await;
     if !stored.doing("store a reply")? {

@@ -1,11 +1,11 @@
 //! What journalists see of the sources: the source list, a source's collection, stars.
 
 use postern_core::{Designation, JournalistId};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use crate::error::{db, io};
 use crate::records::{Collection, SourceId, SourceSummary};
-use crate::sources::source_from_row;
+use crate::sources::source_by_uuid_in;
 use crate::store::Store;
 use crate::{StoreError, sql};
 
@@ -33,13 +33,7 @@ impl Store {
     /// The source with this UUID and all its items as `journalist` sees them.
     pub fn collection(&self, source_uuid: &str, journalist: JournalistId) -> Result<Option<Collection>, StoreError> {
         let conn = self.lock()?;
-        let Some(source) = conn
-            .query_row(sql::FIND_SOURCE_BY_UUID, [source_uuid], source_from_row)
-            .optional()
-            .map_err(db("find a source"))?
-        else {
-            return Ok(None);
-        };
+        let Some(source) = source_by_uuid_in(&conn, source_uuid)? else { return Ok(None) };
         let items = self.items(&conn, &source, journalist)?;
         Ok(Some(Collection { source, items }))
     }

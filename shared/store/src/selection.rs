@@ -2,12 +2,12 @@
 //! selection changes, or none of it does.
 
 use postern_core::JournalistId;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use crate::error::{db, io};
 use crate::items::remove_item_files;
 use crate::records::{Collection, SourceRecord};
-use crate::sources::source_from_row;
+use crate::sources::source_by_uuid_in;
 use crate::store::Store;
 use crate::{StoreError, sql};
 
@@ -86,11 +86,7 @@ fn existing(conn: &Connection, uuids: &[String]) -> Result<Vec<SourceRecord>, St
         if found.iter().any(|s| s.id.uuid() == uuid.as_str()) {
             continue;
         }
-        let source = conn
-            .query_row(sql::FIND_SOURCE_BY_UUID, [uuid], source_from_row)
-            .optional()
-            .map_err(db("find a source"))?;
-        found.extend(source);
+        found.extend(source_by_uuid_in(conn, uuid)?);
     }
     Ok(found)
 }

@@ -68,10 +68,7 @@ impl Store {
 
     /// The source with this UUID, if it exists.
     pub fn source_by_uuid(&self, uuid: &str) -> Result<Option<SourceRecord>, StoreError> {
-        self.lock()?
-            .query_row(sql::FIND_SOURCE_BY_UUID, [uuid], source_from_row)
-            .optional()
-            .map_err(db("find a source"))
+        source_by_uuid_in(&*self.lock()?, uuid)
     }
 
     /// The directory holding a source's ciphertext.
@@ -129,6 +126,11 @@ impl Store {
             _ => Ok(()),
         }
     }
+}
+
+/// The source with this UUID, if it exists, read on `conn` (inside a caller's transaction, say).
+pub(crate) fn source_by_uuid_in(conn: &Connection, uuid: &str) -> Result<Option<SourceRecord>, StoreError> {
+    conn.query_row(sql::FIND_SOURCE_BY_UUID, [uuid], source_from_row).optional().map_err(db("find a source"))
 }
 
 pub(crate) fn source_from_row(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {

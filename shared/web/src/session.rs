@@ -311,7 +311,7 @@ impl<D: SessionData> Session<D> {
     /// The session the layer put on a request with these `extensions`; outside the
     /// layer, a detached empty session of `store` that changes nothing.
     pub fn of_request(extensions: &axum::http::Extensions, store: &SessionStore<D>) -> Self {
-        extensions.get::<Self>().cloned().unwrap_or_else(|| store.resolve(&HeaderMap::new()))
+        extensions.get::<Self>().cloned().unwrap_or_else(|| store.detached())
     }
 
     fn lock(&self) -> MutexGuard<'_, Ctx> {
@@ -451,7 +451,7 @@ impl<D: SessionData, S: Send + Sync> FromRequestParts<S> for Session<D> {
                 max_sessions: 0,
                 csrf_survives_login: false,
             };
-            SessionStore::unswept(config, Clock::system()).resolve(&HeaderMap::new())
+            SessionStore::unswept(config, Clock::system()).detached()
         }))
     }
 }

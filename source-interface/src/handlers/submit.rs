@@ -89,6 +89,13 @@ fn thanks_for(r: &Received) -> &'static str {
     }
 }
 
+/// Encrypts the message text into a finished blob, to the receiver's key.
+async fn encrypt_text(to: &Receiver<'_>, message: Zeroizing<String>) -> Result<FinishedBlob, AppError> {
+    let mut blob = to.store.begin_blob(to.source)?;
+    write_message(to.key, &message, &mut blob)?;
+    finish_blob(blob).await
+}
+
 /// The instance's rules for one source's submission.
 struct Rules {
     first: bool,
@@ -122,26 +129,21 @@ impl SourceState {
             min_len: settings.initial_message_min_len,
             reject_codename: settings.reject_message_with_codename,
         };
-        self.accept(source, submission, &rules).await
+        self.accept(&to, submission, &rules).await
     }
 
     /// Records `submission` if it keeps the rules; nothing of it is kept otherwise.
-    async fn accept(
-        &self,
-        source: &SourceRecord,
-        submission: Submission,
-        rules: &Rules,
-    ) -> Result<Received, SubmitError> {
+    async fn accept(&self, to: &Receiver<'_>, submission: Submission, rules: &Rules) -> Result<Received, SubmitError> {
         let Submission { message, files, cleaning } = submission;
         if message.trim().is_empty() && files.is_empty() && cleaning.iter().any(|c| c.result.not_sent()) {
             // Only photos that could not be cleaned: nothing is stored, and the next page says why.
             return Ok(Received { message: false, files: 0, cleaning });
         }
-        self.check_rules(source, rules, &message, files.len()).await?;
+        self.check_rules(to.source, rules, &message, files.len()).await?;
         let has_message = !message.trim().is_empty();
-        let message = if has_message { Some(self.encrypt_text(source, message).await?) } else { None };
+        let message = if has_message { Some(encrypt_text(to, message).await?) } else { None };
         let count = files.len();
-        let (store, id) = (Arc::clone(&self.inner.store), source.id);
+        let (store, id) = (Arc::clone(to.store), to.source.id);
         postern_web::blocking(move || record_submission(&store, id, message, files)).await.map_err(AppError::from)?;
         Ok(Received { message: has_message, files: count, cleaning })
     }
@@ -172,14 +174,6 @@ impl SourceState {
             return Err(SubmitError::Refused(Refusal::Codename));
         }
         Ok(())
-    }
-
-    /// Encrypts the message text into a finished blob.
-    async fn encrypt_text(&self, source: &SourceRecord, message: Zeroizing<String>) -> Result<FinishedBlob, AppError> {
-        let key = self.inner.key.clone().map_err(IntakeError::from)?;
-        let mut blob = self.inner.store.begin_blob(source)?;
-        write_message(&key, &message, &mut blob)?;
-        finish_blob(blob).await
     }
 
     /// The notices after a stored submission, and back to the source's page.
