@@ -3,7 +3,6 @@
 
 use postern_web::HttpError;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,12 +11,7 @@ use postern_store::{JournalistRecord, OtpKind, Store, StoreError};
 
 use crate::session::{Flash, JournalistSession, Session, SessionUser};
 use crate::state::JournalistState;
-
-/// Attempts allowed per user within [`THROTTLE_WINDOW`]; the next is refused even with
-/// correct credentials.
-pub(crate) const MAX_ATTEMPTS: u64 = 5;
-/// The throttling window.
-pub(crate) const THROTTLE_WINDOW: Duration = Duration::from_secs(60);
+use crate::throttle::{MAX_ATTEMPTS, THROTTLE_WINDOW, UnknownNames};
 
 /// Why a login failed. Only `Throttled` is told apart on the page.
 #[derive(Debug)]
@@ -39,21 +33,23 @@ impl From<StoreError> for LoginError {
 }
 
 /// Checks credentials. The code is checked and marked used before the passphrase, so a
-/// code seen with a wrong passphrase can never be replayed.
+/// code seen with a wrong passphrase can never be replayed. Unknown and existing user
+/// names get the same answers, the same throttle and the same argon2 work.
 pub(crate) fn verify_login(
     store: &Store,
+    unknown: &UnknownNames,
     username: &str,
     password: &str,
     token: &str,
     now: u64,
 ) -> Result<JournalistRecord, LoginError> {
     let Some(j) = store.journalist(username)?.filter(|j| !j.is_placeholder) else {
-        // The same argon2 work as for a real account, so timing does not tell which
-        // user names exist.
+        let throttled = unknown.record(username, now) > MAX_ATTEMPTS;
         let _ = verify_password(password, dummy_hash());
-        return Err(LoginError::Invalid);
+        return Err(if throttled { LoginError::Throttled } else { LoginError::Invalid });
     };
     if store.record_login_attempt(j.id, THROTTLE_WINDOW)? > MAX_ATTEMPTS {
+        let _ = verify_password(password, dummy_hash());
         return Err(LoginError::Throttled);
     }
     let secret = OtpSecret::from_base32(&j.otp_secret).map_err(|_| LoginError::BadOtpSecret)?;
@@ -168,6 +164,28 @@ impl JournalistState {
         self.inner.password_queue.run_blocking(move || work(&store)).await?
     }
 
+    /// Checks `username`'s credentials in the passphrase queue (see [`verify_login`]),
+    /// then runs `then` on the store with the account if they were right.
+    pub(crate) async fn with_login<T, F>(
+        &self,
+        username: String,
+        password: zeroize::Zeroizing<String>,
+        token: String,
+        then: F,
+    ) -> Result<Result<T, LoginError>, PasswordError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store, JournalistRecord) -> Result<T, PasswordError> + Send + 'static,
+    {
+        let (unknown, now) = (Arc::clone(&self.inner.unknown_names), self.unix_now());
+        self.with_password_work(move |s| match verify_login(s, &unknown, &username, &password, &token, now) {
+            Ok(j) => then(s, j).map(Ok),
+            Err(LoginError::Store(e)) => Err(e.into()),
+            Err(other) => Ok(Err(other)),
+        })
+        .await
+    }
+
     /// The logged-in journalist, freshly read; everyone else is sent to `/login`. A
     /// session whose account was deleted, or whose password or 2FA changed since (in
     /// this process or another), ends here.
@@ -227,34 +245,43 @@ mod tests {
     #[test]
     fn a_totp_code_is_used_once_even_after_a_wrong_password() {
         let secret = OtpSecret::generate(&mut OsRng);
+        let names = UnknownNames::default();
         let (_dir, store) = store_with(OtpKind::Totp, &secret);
         let now = postern_core::Clock::system().unix_seconds();
         let code = totp_code(&secret, now);
-        assert!(matches!(verify_login(&store, "ada", "wrong", &code, now), Err(LoginError::Invalid)));
-        assert!(matches!(verify_login(&store, "ada", PASSWORD, &code, now), Err(LoginError::Invalid)));
+        assert!(matches!(verify_login(&store, &names, "ada", "wrong", &code, now), Err(LoginError::Invalid)));
+        assert!(matches!(verify_login(&store, &names, "ada", PASSWORD, &code, now), Err(LoginError::Invalid)));
         let next = totp_code(&secret, now + 30);
         let spaced = format!("{} {}", &next[..3], &next[3..]);
-        assert!(verify_login(&store, "ada", PASSWORD, &spaced, now).is_ok(), "±1 step, spaces removed");
-        assert!(matches!(verify_login(&store, "ada", PASSWORD, &next, now), Err(LoginError::Invalid)));
+        assert!(verify_login(&store, &names, "ada", PASSWORD, &spaced, now).is_ok(), "±1 step, spaces removed");
+        assert!(matches!(verify_login(&store, &names, "ada", PASSWORD, &next, now), Err(LoginError::Invalid)));
         let far = totp_code(&secret, now + 90);
-        assert!(matches!(verify_login(&store, "ada", PASSWORD, &far, now), Err(LoginError::Invalid)), "not +3");
+        assert!(matches!(verify_login(&store, &names, "ada", PASSWORD, &far, now), Err(LoginError::Invalid)), "not +3");
     }
 
     #[test]
     fn hotp_accepts_codes_inside_the_window_and_moves_the_counter() {
         let secret = OtpSecret::generate(&mut OsRng);
+        let names = UnknownNames::default();
         let (_dir, store) = store_with(OtpKind::Hotp, &secret);
         let hotp = |c: u64| totp_code(&secret, c * 30);
-        assert!(verify_login(&store, "ada", PASSWORD, &hotp(5), 0).is_ok());
-        assert!(matches!(verify_login(&store, "ada", PASSWORD, &hotp(5), 0), Err(LoginError::Invalid)), "used");
-        assert!(matches!(verify_login(&store, "ada", PASSWORD, &hotp(3), 0), Err(LoginError::Invalid)), "behind");
-        assert!(matches!(verify_login(&store, "ada", PASSWORD, &hotp(6 + 20), 0), Err(LoginError::Invalid)), "beyond");
-        assert!(verify_login(&store, "ada", PASSWORD, &hotp(6 + 19), 0).is_ok(), "last code of the window");
+        assert!(verify_login(&store, &names, "ada", PASSWORD, &hotp(5), 0).is_ok());
+        assert!(matches!(verify_login(&store, &names, "ada", PASSWORD, &hotp(5), 0), Err(LoginError::Invalid)), "used");
+        assert!(
+            matches!(verify_login(&store, &names, "ada", PASSWORD, &hotp(3), 0), Err(LoginError::Invalid)),
+            "behind"
+        );
+        assert!(
+            matches!(verify_login(&store, &names, "ada", PASSWORD, &hotp(6 + 20), 0), Err(LoginError::Invalid)),
+            "beyond"
+        );
+        assert!(verify_login(&store, &names, "ada", PASSWORD, &hotp(6 + 19), 0).is_ok(), "last code of the window");
     }
 
     #[test]
     fn more_than_five_attempts_a_minute_are_refused_for_that_user_only() {
         let secret = OtpSecret::generate(&mut OsRng);
+        let names = UnknownNames::default();
         let (_dir, store) = store_with(OtpKind::Totp, &secret);
         let hash = hash_password(&mut OsRng, PASSWORD).unwrap();
         let b32 = secret.to_base32();
@@ -267,23 +294,43 @@ mod tests {
         };
         store.create_journalist(&bo).unwrap();
         for _ in 0..MAX_ATTEMPTS {
-            assert!(matches!(verify_login(&store, "ada", "wrong", "000000", 0), Err(LoginError::Invalid)));
+            assert!(matches!(verify_login(&store, &names, "ada", "wrong", "000000", 0), Err(LoginError::Invalid)));
         }
         let now = postern_core::Clock::system().unix_seconds();
         let good = totp_code(&secret, now);
-        assert!(matches!(verify_login(&store, "ada", PASSWORD, &good, now), Err(LoginError::Throttled)));
-        assert!(verify_login(&store, "bo", PASSWORD, &good, now).is_ok(), "another user is unaffected");
+        assert!(matches!(verify_login(&store, &names, "ada", PASSWORD, &good, now), Err(LoginError::Throttled)));
+        assert!(verify_login(&store, &names, "bo", PASSWORD, &good, now).is_ok(), "another user is unaffected");
+    }
+
+    #[test]
+    fn unknown_user_names_are_throttled_like_real_ones_with_the_same_answers() {
+        let secret = OtpSecret::generate(&mut OsRng);
+        let names = UnknownNames::default();
+        let (_dir, store) = store_with(OtpKind::Totp, &secret);
+        let now = postern_core::Clock::system().unix_seconds();
+        for name in ["ada", "nobody"] {
+            for _ in 0..MAX_ATTEMPTS {
+                assert!(matches!(verify_login(&store, &names, name, "wrong", "000000", now), Err(LoginError::Invalid)));
+            }
+            let sixth = verify_login(&store, &names, name, "wrong", "000000", now);
+            assert!(matches!(sixth, Err(LoginError::Throttled)), "{name}: {sixth:?}");
+        }
+        let later = now + THROTTLE_WINDOW.as_secs() + 1;
+        let after = verify_login(&store, &names, "nobody", "wrong", "000000", later);
+        assert!(matches!(after, Err(LoginError::Invalid)), "the window passes: {after:?}");
+        assert!(matches!(verify_login(&store, &names, "someone", "x", "0", now), Err(LoginError::Invalid)), "per name");
     }
 
     #[test]
     fn the_placeholder_and_over_long_passwords_never_log_in() {
         let secret = OtpSecret::generate(&mut OsRng);
+        let names = UnknownNames::default();
         let (_dir, store) = store_with(OtpKind::Totp, &secret);
         let now = postern_core::Clock::system().unix_seconds();
         let long = "a ".repeat(100);
         let code = totp_code(&secret, now);
-        assert!(matches!(verify_login(&store, "ada", &long, &code, now), Err(LoginError::Invalid)));
+        assert!(matches!(verify_login(&store, &names, "ada", &long, &code, now), Err(LoginError::Invalid)));
         store.delete_journalist("ada").unwrap();
-        assert!(matches!(verify_login(&store, "deleted", "", "000000", now), Err(LoginError::Invalid)));
+        assert!(matches!(verify_login(&store, &names, "deleted", "", "000000", now), Err(LoginError::Invalid)));
     }
 }

@@ -10,6 +10,7 @@ mod middleware;
 mod routes;
 mod session;
 mod state;
+mod throttle;
 mod views;
 
 pub use routes::router;

@@ -57,6 +57,8 @@ pub(crate) struct Inner {
     pub(crate) password_queue: WorkQueue,
     /// The journalist onion address, once its onion service has launched.
     pub(crate) onion: std::sync::OnceLock<String>,
+    /// Login attempts on user names without an account.
+    pub(crate) unknown_names: Arc<crate::throttle::UnknownNames>,
 }
 
 impl JournalistState {
@@ -66,7 +68,8 @@ impl JournalistState {
         let sessions = crate::session::sessions(config.session_lifetime, config.clock.clone());
         let password_queue = WorkQueue::new(CONCURRENT_PASSWORD_WORK, MAX_WAITING_PASSWORD_WORK);
         let onion = std::sync::OnceLock::new();
-        Self { inner: Arc::new(Inner { store, key, sessions, config, password_queue, onion }) }
+        let unknown_names = Arc::default();
+        Self { inner: Arc::new(Inner { store, key, sessions, config, password_queue, onion, unknown_names }) }
     }
 
     /// Records the journalist onion address once its onion service has launched, so

@@ -481,6 +481,78 @@ async fn a_sixth_login_within_a_minute_is_refused_for_that_account_only() {
     assert_eq!(res.status, StatusCode::UNAUTHORIZED, "correct credentials, but too many attempts");
     assert!(res.text().contains("60 seconds"), "{}", res.text());
     stack.log_in(&mut bo).await;
+
+    // A user name with no account gets the same answers, and the same throttle.
+    for attempt in 1..=MAX_LOGIN_ATTEMPTS {
+        let res = attempt_login(&stack, "nobody", "not anyone's passphrase", "000000").await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+        assert!(res.text().contains("Login failed") && !res.text().contains("60 seconds"), "attempt {attempt}");
+    }
+    let res = attempt_login(&stack, "nobody", "not anyone's passphrase", "000000").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert!(res.text().contains("60 seconds"), "unknown names are throttled too: {}", res.text());
+}
+
+#[tokio::test]
+async fn replacing_ones_own_second_factor_needs_the_current_passphrase_and_a_current_code() {
+    let stack = Stack::new();
+    let mut ada = stack.add_journalist("ada", false, OtpKind::Hotp);
+    let mut browser = open_session(&stack, &mut ada).await;
+    let before = stack.instance.store.journalist("ada").unwrap().unwrap();
+    let unchanged = |stack: &Stack| {
+        let now = stack.instance.store.journalist("ada").unwrap().unwrap();
+        (now.otp_kind, now.otp_secret) == (before.otp_kind, before.otp_secret.clone())
+    };
+
+    // A hijacked session enrols its own secret directly: refused.
+    let theirs = OtpSecret::generate(&mut OsRng);
+    let (theirs_b32, theirs_code) = (theirs.to_base32().to_string(), totp_code(&theirs, unix_now()));
+    let res = browser
+        .post_csrf("/account/verify-2fa-totp", &[("otp_secret", theirs_b32.as_str()), ("token", &theirs_code)])
+        .await;
+    assert_redirect(&res, "/account/account");
+    assert!(unchanged(&stack), "a factor enrolled without re-authentication");
+
+    // Asking for a new secret without the passphrase, or with a wrong code, shows none.
+    // (Each try counts against the login throttle: five a minute, this test's login included.)
+    let code = ada.next_code();
+    let yubikey = "0123456789abcdef0123456789abcdef01234567";
+    for (path, fields) in [
+        ("/account/reset-2fa-hotp", vec![("otp_secret", yubikey), ("token", code.as_str())]),
+        ("/account/reset-2fa-totp", vec![("current_password", ada.password.as_str()), ("token", "000000")]),
+    ] {
+        let res = browser.post_csrf(path, &fields).await;
+        assert_redirect(&res, "/account/account");
+        let page = browser.get("/account/account").await;
+        assert!(page.text().contains("wrong") && !page.text().contains("otpauth://"), "{}", page.text());
+    }
+    assert!(unchanged(&stack));
+
+    // With both, the new secret is shown, and a code of it replaces the old factor.
+    let code = ada.next_code();
+    let fields = [("current_password", ada.password.as_str()), ("token", code.as_str())];
+    let page = browser.post_csrf("/account/reset-2fa-totp", &fields).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let shown = input_value_of(&page.text(), "otp_secret").unwrap();
+    let secret = OtpSecret::from_base32(&shown).unwrap();
+    let res = browser
+        .post_csrf("/account/verify-2fa-totp", &[("otp_secret", theirs_b32.as_str()), ("token", &theirs_code)])
+        .await;
+    assert_redirect(&res, "/account/account");
+    assert!(unchanged(&stack), "only the secret shown after re-authentication is accepted");
+
+    let code = ada.next_code();
+    let fields = [("current_password", ada.password.as_str()), ("token", code.as_str())];
+    let page = browser.post_csrf("/account/reset-2fa-totp", &fields).await;
+    let shown = input_value_of(&page.text(), "otp_secret").unwrap();
+    let secret_again = OtpSecret::from_base32(&shown).unwrap();
+    assert_ne!(secret_again.to_base32().to_string(), secret.to_base32().to_string());
+    let new_code = totp_code(&secret_again, unix_now());
+    let res =
+        browser.post_csrf("/account/verify-2fa-totp", &[("otp_secret", shown.as_str()), ("token", &new_code)]).await;
+    assert_redirect(&res, "/login");
+    let after = stack.instance.store.journalist("ada").unwrap().unwrap();
+    assert_eq!((after.otp_kind, after.otp_secret), (OtpKind::Totp, secret_again.to_base32().to_string()));
 }
 
 #[tokio::test]

@@ -9,9 +9,10 @@ use postern_crypto::{OtpSecret, generate_password, hash_password, is_acceptable_
 use postern_store::{JournalistRecord, OtpKind, Store, StoreError};
 use postern_web::HttpError;
 use rand::rngs::OsRng;
+use zeroize::Zeroizing;
 
 use super::html;
-use crate::auth::{Journalist, LoginError, PasswordError, verify_login};
+use crate::auth::{Journalist, LoginError, PasswordError};
 use crate::form::{CheckedForm, FormData};
 use crate::session::{Flash, JournalistSession, Session};
 use crate::state::JournalistState;
@@ -19,6 +20,8 @@ use crate::views::account::{self, Enrolment};
 
 /// What the passphrase shown on the account page is for.
 const OWN_PASSWORD: &str = "own";
+/// What a second-factor secret shown after re-authentication is for.
+const OWN_FACTOR: &str = "own-factor";
 
 /// `GET /account/account`.
 pub(crate) async fn account_page(
@@ -69,15 +72,9 @@ pub(crate) async fn new_password(
         return refuse("The new passphrase must be the one this page showed. Nothing was changed.");
     }
     let new = form.get("password").trim().to_owned();
-    let (current, token, username) =
-        (form.get("current_password").to_owned(), form.get("token").to_owned(), j.username.clone());
-    let now = app.unix_now();
     let result = app
-        .with_password_work(move |s| match verify_login(s, &username, &current, &token, now) {
-            Ok(_) => set_password(s, &username, &new).map(Ok),
-            Err(LoginError::Store(e)) => Err(e.into()),
-            // Throttled, wrong, or a damaged 2FA secret: nothing changes.
-            Err(other) => Ok(Err(other)),
+        .with_login(j.username.clone(), current_password(&form), form.get("token").to_owned(), move |s, j| {
+            set_password(s, &j.username, &new)
         })
         .await;
     match result {
@@ -86,11 +83,22 @@ pub(crate) async fn new_password(
             session.restart_with(Flash::info("Passphrase changed. Log in with the new one."));
             Redirect::to("/login").into_response()
         }
-        Ok(Err(LoginError::Throttled)) => refuse("Too many attempts. Wait 60 seconds; nothing was changed."),
-        Ok(Err(_)) => refuse(
-            "Your current passphrase or two-factor code was wrong (a code works only once). Nothing was changed.",
-        ),
+        Ok(Err(e)) => refuse(reauthentication_refused(&e)),
         Err(e) => HttpError::new("change a passphrase", e).into_response(),
+    }
+}
+
+/// The `current_password` a form carries, for re-authentication.
+fn current_password(form: &FormData) -> Zeroizing<String> {
+    Zeroizing::new(form.get("current_password").to_owned())
+}
+
+/// What a journalist is told when re-authentication for a change of their own
+/// passphrase or second factor failed.
+fn reauthentication_refused(e: &LoginError) -> &'static str {
+    match e {
+        LoginError::Throttled => "Too many attempts. Wait 60 seconds; nothing was changed.",
+        _ => "Your current passphrase or two-factor code was wrong (a code works only once). Nothing was changed.",
     }
 }
 
@@ -104,17 +112,19 @@ pub(crate) fn set_password(s: &Store, username: &str, password: &str) -> Result<
     Ok(())
 }
 
-/// `POST /account/reset-2fa-totp`: shows a new secret to enrol; nothing changes yet.
+/// `POST /account/reset-2fa-totp`: `current_password` and `token`; shows a new secret
+/// to enrol. Nothing changes yet.
 pub(crate) async fn reset_totp(
     State(app): State<JournalistState>,
     session: Session,
     Journalist(j): Journalist,
-    CheckedForm(_): CheckedForm,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    app.enrol_page(&session, &j, "/account/verify-2fa-totp", None, &j.username, NewFactor::fresh_totp()).await
+    app.reauthenticated_enrolment(&session, &j, &form, "/account/verify-2fa-totp", NewFactor::fresh_totp()).await
 }
 
-/// `POST /account/reset-2fa-hotp`: `otp_secret` (hex) of a YubiKey to enrol.
+/// `POST /account/reset-2fa-hotp`: `current_password`, `token`, and the `otp_secret`
+/// (hex) of a YubiKey to enrol.
 pub(crate) async fn reset_hotp(
     State(app): State<JournalistState>,
     session: Session,
@@ -122,7 +132,7 @@ pub(crate) async fn reset_hotp(
     CheckedForm(form): CheckedForm,
 ) -> Response {
     match NewFactor::hotp(form.get("otp_secret")) {
-        Some(factor) => app.enrol_page(&session, &j, "/account/verify-2fa-hotp", None, &j.username, factor).await,
+        Some(factor) => app.reauthenticated_enrolment(&session, &j, &form, "/account/verify-2fa-hotp", factor).await,
         None => {
             session.flash(Flash::error("A YubiKey HOTP secret is 40 hexadecimal digits."));
             Redirect::to("/account/account").into_response()
@@ -131,12 +141,19 @@ pub(crate) async fn reset_hotp(
 }
 
 /// `POST /account/verify-2fa-totp` and `…-hotp`: `otp_secret` and a `token` it made.
+/// Only a secret this session was shown after re-authenticating is accepted.
 pub(crate) async fn verify_factor(
     State(app): State<JournalistState>,
     session: Session,
     Journalist(j): Journalist,
     CheckedForm(form): CheckedForm,
 ) -> Response {
+    if !session.take_pending_password(OWN_FACTOR, form.get("otp_secret")) {
+        session.flash(Flash::error(
+            "Confirm with your current passphrase and two-factor code first. Nothing was changed.",
+        ));
+        return Redirect::to("/account/account").into_response();
+    }
     match app.apply_new_factor(&j, &form).await {
         Ok(true) => {
             crate::session::end_all_for(&app.inner.sessions, j.id);
@@ -195,6 +212,33 @@ impl NewFactor {
 }
 
 impl JournalistState {
+    /// The enrolment page for a new factor of the journalist's own account, once the
+    /// form's current passphrase and code check out (a hijacked or unattended session
+    /// cannot swap the factor and lock its owner out).
+    async fn reauthenticated_enrolment(
+        &self,
+        session: &Session,
+        j: &JournalistRecord,
+        form: &FormData,
+        action: &str,
+        factor: NewFactor,
+    ) -> Response {
+        let checked = self
+            .with_login(j.username.clone(), current_password(form), form.get("token").to_owned(), |_, _| Ok(()))
+            .await;
+        match checked {
+            Ok(Ok(())) => {
+                session.set_pending_password(OWN_FACTOR, Zeroizing::new(factor.shown.clone()));
+                self.enrol_page(session, j, action, None, &j.username, factor).await
+            }
+            Ok(Err(e)) => {
+                session.flash(Flash::error(reauthentication_refused(&e)));
+                Redirect::to("/account/account").into_response()
+            }
+            Err(e) => HttpError::new("check a passphrase", e).into_response(),
+        }
+    }
+
     /// The enrolment page for `factor` of `username`.
     pub(crate) async fn enrol_page(
         &self,

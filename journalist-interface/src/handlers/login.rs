@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use postern_web::HttpError;
 
 use super::html;
-use crate::auth::{LoginError, verify_login};
+use crate::auth::LoginError;
 use crate::form::CheckedForm;
 use crate::session::{Flash, JournalistSession, Session};
 use crate::state::JournalistState;
@@ -28,10 +28,12 @@ pub(crate) async fn login(
     session: Session,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let (username, password, token) =
-        (form.get("username").trim().to_owned(), form.get("password").to_owned(), form.get("token").to_owned());
-    let now = app.unix_now();
-    let result = app.with_password_work(move |s| Ok(verify_login(s, &username, &password, &token, now))).await;
+    let (username, password, token) = (
+        form.get("username").trim().to_owned(),
+        zeroize::Zeroizing::new(form.get("password").to_owned()),
+        form.get("token").to_owned(),
+    );
+    let result = app.with_login(username, password, token, |_, j| Ok(j)).await;
     let refused = |text: &str| {
         session.flash(Flash::error(text));
         StatusCode::UNAUTHORIZED
@@ -45,7 +47,7 @@ pub(crate) async fn login(
             refused("Login failed. Check your user name, passphrase and two-factor code; a code works only once.")
         }
         Ok(Err(LoginError::Throttled)) => {
-            refused("Too many login attempts for this account. Please wait at least 60 seconds before trying again.")
+            refused("Too many login attempts for this user name. Please wait at least 60 seconds before trying again.")
         }
         Ok(Err(LoginError::BadOtpSecret)) => {
             refused("Your two-factor secret is damaged. Ask an administrator to reset your two-factor authentication.")

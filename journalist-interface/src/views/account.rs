@@ -33,6 +33,18 @@ pub(crate) fn new_password_fields(password: &str) -> Markup {
     }
 }
 
+/// The current passphrase and code that replacing one's own second factor asks for;
+/// `form` keeps the ids of several such forms on one page apart.
+fn reauthentication_fields(form: &str) -> Markup {
+    let (password_id, token_id) = (format!("{form}_current_password"), format!("{form}_token"));
+    html! {
+        label for=(password_id) { "Your current passphrase" }
+        input id=(password_id) type="password" name="current_password" autocomplete="current-password" required;
+        label for=(token_id) { "Your current two-factor code" }
+        input id=(token_id) type="text" name="token" inputmode="numeric" autocomplete="one-time-code" required;
+    }
+}
+
 /// `/account/account`: change name, passphrase, second factor.
 pub(crate) fn account(ctx: &PageCtx, first: &str, last: &str, new_password: &str) -> Markup {
     page(
@@ -65,12 +77,15 @@ pub(crate) fn account(ctx: &PageCtx, first: &str, last: &str, new_password: &str
             }
             section {
                 h2 { "Two-factor authentication" }
+                p.hint { "Replacing it asks for your current passphrase and code, and logs you out everywhere." }
                 form method="post" action="/account/reset-2fa-totp" {
                     (csrf_field(&ctx.csrf))
+                    (reauthentication_fields("totp"))
                     button.secondary type="submit" { "Use a new authenticator app" }
                 }
                 form method="post" action="/account/reset-2fa-hotp" {
                     (csrf_field(&ctx.csrf))
+                    (reauthentication_fields("hotp"))
                     label for="otp_secret" { "Or a YubiKey: its HOTP secret (40 hex digits)" }
                     input #otp_secret type="text" name="otp_secret" pattern="[0-9A-Fa-f ]{40,}" required;
                     button.secondary type="submit" { "Use this YubiKey" }
