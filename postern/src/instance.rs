@@ -36,6 +36,7 @@ pub(crate) fn source_state(config: &PosternConfig) -> anyhow::Result<(SourceStat
     store.sweep_incomplete().context("unable to remove incomplete uploads from the store")?;
     let app_config = SourceAppConfig {
         max_upload_bytes: config.source.max_upload_bytes,
+        max_pending_sources: config.source.max_pending_sources,
         session_lifetime: Duration::from_secs(config.source.session_lifetime_minutes * 60),
         v3_source_url: config.source.v3_source_url.clone(),
         exposed_addresses: exposed(&config.source.listen, config.source.expose_beyond_loopback),

@@ -85,7 +85,13 @@ pub(crate) fn launch_source(tor: &Tor, config: &PosternConfig, app: Router) -> a
 /// Serves `app` on each stream of an onion service, as on loopback.
 fn serving(app: Router) -> impl Fn(postern_onion::OnionStream) + Send + Sync + 'static {
     move |stream| {
-        tokio::spawn(postern_web::serve_connection(stream, app.clone(), &postern_web::HeaderPolicy::INTERFACE));
+        let circuit = Some(postern_web::Circuit(stream.circuit()));
+        tokio::spawn(postern_web::serve_connection(
+            stream,
+            app.clone(),
+            &postern_web::HeaderPolicy::INTERFACE,
+            circuit,
+        ));
     }
 }
 

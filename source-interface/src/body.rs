@@ -1,49 +1,40 @@
-//! The request body of a submission, bounded: at most the upload limit (then read and
-//! discarded up to a multiple of it, so the browser gets our page), at most 1 MiB that
-//! multer holds for no field, a bounded read per poll, and an idle timeout. Fields are
-//! read through a meter that counts what they took.
+//! The request body of a submission, bounded: at most the upload limit (then reading
+//! stops and the source is told at once), at most 1 MiB that multer holds for no field,
+//! a bounded read per poll, and a minimum sustained rate after a grace period, so that
+//! no client holds an upload slot for ever. Fields are read through a meter that
+//! counts what they took.
+//!
+//! The rate: after [`UPLOAD_GRACE`] spent waiting for the client, every further
+//! [`RATE_WINDOW`] spent waiting must bring at least [`MIN_UPLOAD_RATE`] × the window.
+//! Only time spent waiting for the client counts, not time the server spends
+//! encrypting or writing. 8 KiB/s is 64 kbit/s: several times below the slowest
+//! onion-service circuits Tor's own measurements report (hundreds of KiB/s), and a
+//! window of 30 s rides out a circuit's stalls of several seconds, so a slow Tor upload
+//! of a large file keeps its slot for as long as it takes (2 GiB at the floor would
+//! take three days), while a trickle loses its slot after at most 90 s.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
 use futures_util::Stream;
+use tokio::time::Instant;
 
-/// A refused body is still read, and discarded, up to this many times the upload
-/// limit, so the browser gets our page; beyond that the connection is cut.
-pub(crate) const DRAIN_FACTOR: u64 = 4;
 /// Largest accepted CSRF token or honeypot value.
 const SMALL_FIELD_BYTES: usize = 4096;
+/// Time waiting for the client at the start of a body during which no rate is asked.
+pub(crate) const UPLOAD_GRACE: Duration = Duration::from_secs(60);
+/// After the grace period, the rate is checked over each window of this much waiting.
+pub(crate) const RATE_WINDOW: Duration = Duration::from_secs(30);
+/// The least a client must send, in bytes a second, averaged over a window.
+pub(crate) const MIN_UPLOAD_RATE: u64 = 8 * 1024;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Reads and discards what is left of a request body, at most `cap` bytes, so the
-/// client gets our answer instead of a reset connection. Returns whether it reached
-/// the end.
-pub(crate) async fn drain_body(body: Body, cap: u64) -> bool {
-    let mut stream = body.into_data_stream();
-    let mut drained: u64 = 0;
-    loop {
-        match tokio::time::timeout(BODY_IDLE_TIMEOUT, futures_util::StreamExt::next(&mut stream)).await {
-            Ok(Some(Ok(chunk))) => {
-                drained += chunk.len() as u64;
-                if drained > cap {
-                    return false;
-                }
-            }
-            Ok(None) => return true,
-            // A transport error, or the client went silent.
-            Ok(Some(Err(_))) | Err(_) => return false,
-        }
-    }
-}
-
-/// A client that sends nothing for this long is cut off (Tor stalls for seconds, not minutes).
-pub(crate) const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Bytes multer may take from the body in one poll. multer reads everything that is
 /// ready before it hands data to a field, so without this a fast client could make it
@@ -53,87 +44,180 @@ const POLL_BUDGET: usize = 256 * 1024;
 /// boundaries it is still looking for. Beyond it the body is malformed (or hostile).
 const MAX_BUFFERED: u64 = 1024 * 1024;
 
-/// What the body stream and the field readers share.
-#[derive(Default)]
+/// What the body stream, the field readers and the upload slots share.
 pub(crate) struct BodyMeter {
+    /// When the upload started.
+    started: Instant,
+    /// Bytes received from the client.
+    received: AtomicU64,
     /// Bytes the field readers took out of multer.
     consumed: AtomicU64,
     /// The body went over the upload limit.
     over_limit: AtomicBool,
+    /// The client sent too slowly, or was pushed out for a newcomer.
+    too_slow: AtomicBool,
+    /// A newcomer asked for this upload's slot (see `admission.rs`).
+    pushed_out: AtomicBool,
+    /// Wakes the body reader when it is pushed out while it waits for the client.
+    waker: futures_util::task::AtomicWaker,
 }
 
-/// The request body as a stream that stops at `max` bytes (then reads and discards up
-/// to [`DRAIN_FACTOR`] times `max` in all, for the 413 page to reach the browser), refuses to let multer
-/// buffer more than [`MAX_BUFFERED`], and yields after [`POLL_BUDGET`] bytes.
-pub(crate) struct LimitedBody {
-    inner: axum::body::BodyDataStream,
-    /// Fires when no data arrived for [`BODY_IDLE_TIMEOUT`].
-    idle: Pin<Box<tokio::time::Sleep>>,
-    seen: u64,
-    max: u64,
-    meter: Arc<BodyMeter>,
-    since_pending: usize,
-    /// Bytes discarded since the limit was passed, once it was.
-    draining: Option<u64>,
-}
-
-pub(crate) fn limited(body: Body, max: u64, meter: Arc<BodyMeter>) -> LimitedBody {
-    LimitedBody {
-        inner: body.into_data_stream(),
-        idle: Box::pin(tokio::time::sleep(BODY_IDLE_TIMEOUT)),
-        seen: 0,
-        max,
-        meter,
-        since_pending: 0,
-        draining: None,
+impl Default for BodyMeter {
+    fn default() -> Self {
+        Self {
+            started: Instant::now(),
+            received: AtomicU64::new(0),
+            consumed: AtomicU64::new(0),
+            over_limit: AtomicBool::new(false),
+            too_slow: AtomicBool::new(false),
+            pushed_out: AtomicBool::new(false),
+            waker: futures_util::task::AtomicWaker::new(),
+        }
     }
 }
 
 impl BodyMeter {
+    /// Counts `n` bytes received from the client.
+    pub(crate) fn count(&self, n: usize) {
+        self.received.fetch_add(n as u64, Ordering::SeqCst);
+    }
+
+    /// How long the upload has run.
+    pub(crate) fn age(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Bytes a second since the start.
+    pub(crate) fn average_rate(&self) -> u64 {
+        self.received.load(Ordering::SeqCst) / self.age().as_secs().max(1)
+    }
+
+    /// Stops the upload at its next read: its slot goes to a newcomer.
+    pub(crate) fn push_out(&self) {
+        self.pushed_out.store(true, Ordering::SeqCst);
+        self.waker.wake();
+    }
+
+    /// Whether the upload was pushed out.
+    pub(crate) fn pushed_out(&self) -> bool {
+        self.pushed_out.load(Ordering::SeqCst)
+    }
+
     /// Whether the body went over the upload limit.
     pub(crate) fn over_limit(&self) -> bool {
         self.over_limit.load(Ordering::SeqCst)
     }
+
+    /// Whether the client sent below the minimum rate.
+    pub(crate) fn too_slow(&self) -> bool {
+        self.too_slow.load(Ordering::SeqCst)
+    }
 }
 
-impl LimitedBody {
-    /// After `Pending` from the body: an error if the client has been silent too long.
-    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BoxError>>> {
-        match self.idle.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Some(Err("the client stopped sending".into()))),
-            Poll::Pending => Poll::Pending,
+/// The time spent waiting for the client, by window, and what each window brought.
+struct Pace {
+    /// Fires when the current window's waiting time is used up.
+    timer: Pin<Box<tokio::time::Sleep>>,
+    /// Since when we wait for the client, if we do.
+    waiting_since: Option<Instant>,
+    /// Waiting time used in the current window, not counting `waiting_since`.
+    waited: Duration,
+    /// Whether the current window is the grace period.
+    grace: bool,
+    /// Bytes the current window brought.
+    bytes: u64,
+}
+
+impl Pace {
+    fn new() -> Self {
+        Self {
+            timer: Box::pin(tokio::time::sleep(UPLOAD_GRACE)),
+            waiting_since: None,
+            waited: Duration::ZERO,
+            grace: true,
+            bytes: 0,
         }
     }
 
-    fn got_data(&mut self) {
-        let deadline = tokio::time::Instant::now() + BODY_IDLE_TIMEOUT;
-        self.idle.as_mut().reset(deadline);
+    fn window(&self) -> Duration {
+        if self.grace { UPLOAD_GRACE } else { RATE_WINDOW }
     }
 
-    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BoxError>>> {
+    /// The bytes the current window must bring: none in the grace period.
+    fn required(&self) -> u64 {
+        if self.grace { 0 } else { MIN_UPLOAD_RATE.saturating_mul(RATE_WINDOW.as_secs()) }
+    }
+
+    /// Counts `n` bytes that just arrived.
+    fn arrived(&mut self, n: usize, now: Instant) {
+        if let Some(since) = self.waiting_since.take() {
+            self.waited += now - since;
+        }
+        self.bytes += n as u64;
+    }
+
+    /// Closes the current window if its waiting time is used up; false if it brought
+    /// too little.
+    fn settle(&mut self, now: Instant) -> bool {
+        let waited = self.waited + self.waiting_since.map_or(Duration::ZERO, |since| now - since);
+        if waited < self.window() {
+            return true;
+        }
+        if self.bytes < self.required() {
+            return false;
+        }
+        // The next window starts now, waiting if we were.
+        self.waited = Duration::ZERO;
+        self.waiting_since = self.waiting_since.map(|_| now);
+        self.grace = false;
+        self.bytes = 0;
+        true
+    }
+
+    /// After `Pending` from the client: keeps the clock running, and false once a window
+    /// that brought too little has passed.
+    fn poll_waiting(&mut self, cx: &mut Context<'_>) -> bool {
         loop {
-            match Pin::new(&mut self.inner).poll_next(cx) {
-                Poll::Ready(Some(Ok(chunk))) => {
-                    self.got_data();
-                    let drained = self.draining.unwrap_or(0) + chunk.len() as u64;
-                    self.draining = Some(drained);
-                    if drained > self.max.saturating_mul(DRAIN_FACTOR - 1) {
-                        return Poll::Ready(Some(Err("request body over the upload limit".into())));
-                    }
-                }
-                Poll::Ready(_) => return Poll::Ready(Some(Err("request body over the upload limit".into()))),
-                Poll::Pending => return self.poll_idle(cx),
+            let now = Instant::now();
+            let since = *self.waiting_since.get_or_insert(now);
+            if !self.settle(now) {
+                return false;
+            }
+            let since = self.waiting_since.unwrap_or(since);
+            let deadline = since + self.window().saturating_sub(self.waited);
+            if self.timer.deadline() != deadline {
+                self.timer.as_mut().reset(deadline);
+            }
+            if self.timer.as_mut().poll(cx).is_pending() {
+                return true;
             }
         }
     }
+}
+
+/// The request body as a stream that stops at `max` bytes, refuses to let multer
+/// buffer more than [`MAX_BUFFERED`], yields after [`POLL_BUDGET`] bytes, and ends
+/// with an error if the client sends below [`MIN_UPLOAD_RATE`].
+pub(crate) struct LimitedBody {
+    inner: axum::body::BodyDataStream,
+    pace: Pace,
+    seen: u64,
+    max: u64,
+    meter: Arc<BodyMeter>,
+    since_pending: usize,
+}
+
+pub(crate) fn limited(body: Body, max: u64, meter: Arc<BodyMeter>) -> LimitedBody {
+    LimitedBody { inner: body.into_data_stream(), pace: Pace::new(), seen: 0, max, meter, since_pending: 0 }
 }
 
 impl Stream for LimitedBody {
     type Item = Result<Bytes, BoxError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.draining.is_some() {
-            return self.poll_drain(cx);
+        if self.meter.pushed_out() {
+            self.meter.too_slow.store(true, Ordering::SeqCst);
+            return Poll::Ready(Some(Err("the upload gave its slot to a newcomer".into())));
         }
         if self.since_pending >= POLL_BUDGET {
             self.since_pending = 0;
@@ -142,13 +226,19 @@ impl Stream for LimitedBody {
         }
         match Pin::new(&mut self.inner).poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
-                self.got_data();
+                let now = Instant::now();
+                self.meter.count(chunk.len());
+                self.pace.arrived(chunk.len(), now);
+                if !self.pace.settle(now) {
+                    self.meter.too_slow.store(true, Ordering::SeqCst);
+                    return Poll::Ready(Some(Err("the client sent too slowly".into())));
+                }
                 self.seen += chunk.len() as u64;
                 self.since_pending += chunk.len();
                 if self.seen > self.max {
+                    // Stop reading: the source is told at once, not after uploading the rest.
                     self.meter.over_limit.store(true, Ordering::SeqCst);
-                    self.draining = Some(0);
-                    return self.poll_drain(cx);
+                    return Poll::Ready(Some(Err("request body over the upload limit".into())));
                 }
                 if self.seen.saturating_sub(self.meter.consumed.load(Ordering::SeqCst)) > MAX_BUFFERED {
                     return Poll::Ready(Some(Err("multipart data without a part boundary".into())));
@@ -159,7 +249,13 @@ impl Stream for LimitedBody {
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => {
                 self.since_pending = 0;
-                self.poll_idle(cx)
+                self.meter.waker.register(cx.waker());
+                if self.pace.poll_waiting(cx) {
+                    Poll::Pending
+                } else {
+                    self.meter.too_slow.store(true, Ordering::SeqCst);
+                    Poll::Ready(Some(Err("the client sent too slowly".into())))
+                }
             }
         }
     }
@@ -194,4 +290,70 @@ pub(crate) async fn read_small(field: &mut multer::Field<'static>, meter: &BodyM
         }
     }
     Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+
+    use super::*;
+
+    /// A body that sends `count` chunks of `size` bytes, one every `every`.
+    fn paced(size: usize, every: Duration, count: usize) -> Body {
+        let chunks = futures_util::stream::unfold(0, move |sent| async move {
+            if sent == count {
+                return None;
+            }
+            tokio::time::sleep(every).await;
+            Some((Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; size])), sent + 1))
+        });
+        Body::from_stream(chunks)
+    }
+
+    /// Reads `body` through the limits as the fields would: the bytes, or whether it
+    /// was cut for being too slow, and when.
+    async fn read(body: Body) -> (Result<u64, bool>, Duration) {
+        let meter = Arc::new(BodyMeter::default());
+        let start = Instant::now();
+        let mut stream = limited(body, u64::MAX, Arc::clone(&meter));
+        let mut total = 0;
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(c) => {
+                    total += c.len() as u64;
+                    meter.consumed.fetch_add(c.len() as u64, Ordering::SeqCst);
+                }
+                Err(_) => return (Err(meter.too_slow()), start.elapsed()),
+            }
+        }
+        (Ok(total), start.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_trickle_or_a_silent_client_loses_its_slot_after_the_grace_period_and_one_window() {
+        for body in [paced(1, Duration::from_secs(100), 10), paced(1, Duration::from_secs(10), 1000)] {
+            let (result, took) = read(body).await;
+            assert_eq!(result, Err(true), "cut for being too slow");
+            assert!(took <= UPLOAD_GRACE + RATE_WINDOW + Duration::from_secs(1), "{took:?}");
+        }
+        let (result, _) = read(paced(1, Duration::from_secs(3600), 1)).await;
+        assert_eq!(result, Err(true), "silence");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn below_the_floor_is_cut_and_just_above_it_goes_on_for_as_long_as_it_takes() {
+        let below = (MIN_UPLOAD_RATE / 2) as usize;
+        assert_eq!(read(paced(below, Duration::from_secs(1), 3600)).await.0, Err(true));
+        // An hour at 10 KiB/s: 36 MiB, a slow Tor upload that keeps its slot throughout.
+        let (result, took) = read(paced(10 * 1024, Duration::from_secs(1), 3600)).await;
+        assert_eq!(result, Ok(3600 * 10 * 1024));
+        assert!(took >= Duration::from_secs(3600));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stalls_shorter_than_a_window_are_ridden_out() {
+        // 512 KiB bursts after 25 s of silence each: a circuit that stalls and recovers.
+        let (result, _) = read(paced(512 * 1024, Duration::from_secs(25), 20)).await;
+        assert_eq!(result, Ok(20 * 512 * 1024));
+    }
 }

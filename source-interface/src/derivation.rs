@@ -1,10 +1,19 @@
-//! Creating sources and finding them by codename: the key-derivation work, bounded.
+//! Creating sources and finding them by codename: the key-derivation work, bounded
+//! and fair. One derivation runs at a time; a client (its session, its Tor circuit)
+//! has at most one waiting or running, and a second is refused at once; every answer
+//! takes at least [`DERIVATION_ANSWER_TIME`], so that under ordinary load a source's
+//! login time does not tell whether anyone else is logging in.
 
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use postern_core::Codename;
 use postern_crypto::{
     SealedSourceKey, SourceIdentity, SourceKeyPad, derive_source_identity_in, derive_source_public_key,
 };
 use postern_store::{NewSource, SourceRecord};
+use postern_web::Circuit;
 
 use std::sync::atomic::Ordering;
 
@@ -14,12 +23,50 @@ use crate::state::SourceState;
 /// A source found by its codename, with its key seed split for the session.
 pub(crate) type FoundSource = (SourceRecord, SealedSourceKey, SourceKeyPad);
 
+/// The least time a login or account creation takes to answer: about three
+/// derivations, so that up to two others running or waiting go unseen.
+pub(crate) const DERIVATION_ANSWER_TIME: Duration = Duration::from_millis(250);
+
+/// Who asks for a derivation: the session and, over an onion service, the circuit.
+pub(crate) struct Requester {
+    session: Option<u64>,
+    circuit: Option<Circuit>,
+}
+
+/// How a requester is known to the derivation queue.
+#[derive(Hash)]
+enum RequesterKey {
+    Session(u64),
+    Circuit(Circuit),
+}
+
+impl Requester {
+    /// The Tor circuit of the request, if it came over the onion service.
+    pub(crate) fn circuit(&self) -> Option<Circuit> {
+        self.circuit
+    }
+
+    fn keys(&self) -> Vec<RequesterKey> {
+        let session = self.session.map(RequesterKey::Session);
+        session.into_iter().chain(self.circuit.map(RequesterKey::Circuit)).collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Requester {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let session = parts.extensions.get::<crate::session::Session>().and_then(|s| s.tag());
+        Ok(Self { session, circuit: parts.extensions.get::<Circuit>().copied() })
+    }
+}
+
 impl SourceState {
     /// Creates the source for a new codename: derives its lookup id and key pair and
     /// stores the public half.
-    pub(crate) async fn create_source(&self, codename: &Codename) -> Result<FoundSource, AppError> {
+    pub(crate) async fn create_source(&self, by: &Requester, codename: &Codename) -> Result<FoundSource, AppError> {
         let copy = copy_codename(codename)?;
-        self.with_derivation(move |app| {
+        self.with_derivation(by, move |app| {
             let identity = app.derive(&copy)?;
             let public = derive_source_public_key(&identity)?;
             let new = NewSource {
@@ -28,14 +75,19 @@ impl SourceState {
                 fingerprint: &public.fingerprint,
             };
             let (sealed, pad) = identity.seal();
-            Ok((app.inner.store.create_source(&new)?, sealed, pad))
+            let created = app.inner.store.create_source_capped(&new, app.inner.config.max_pending_sources)?;
+            Ok((created, sealed, pad))
         })
         .await
     }
 
     /// The source `codename` belongs to, if any.
-    pub(crate) async fn find_source(&self, codename: Codename) -> Result<Option<FoundSource>, AppError> {
-        self.with_derivation(move |app| {
+    pub(crate) async fn find_source(
+        &self,
+        by: &Requester,
+        codename: Codename,
+    ) -> Result<Option<FoundSource>, AppError> {
+        self.with_derivation(by, move |app| {
             let identity = app.derive(&codename)?;
             let found = app.inner.store.find_source_by_lookup(&identity.lookup_id)?;
             Ok(found.map(|source| {
@@ -46,15 +98,21 @@ impl SourceState {
         .await
     }
 
-    /// Runs `work` on a blocking thread in the derivation queue: one at a time, a
-    /// bounded number waiting, the rest "busy".
-    async fn with_derivation<T, F>(&self, work: F) -> Result<T, AppError>
+    /// Runs `work` on a blocking thread in the derivation queue for `by`: one at a
+    /// time, one per requester, a bounded number waiting, the rest "busy"; the answer
+    /// comes no sooner than [`DERIVATION_ANSWER_TIME`] after the request.
+    async fn with_derivation<T, F>(&self, by: &Requester, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&SourceState) -> Result<T, AppError> + Send + 'static,
     {
+        let not_before = tokio::time::Instant::now() + DERIVATION_ANSWER_TIME;
         let app = self.clone();
-        self.inner.derivation_queue.run_blocking(move || work(&app)).await?
+        let done = self.inner.derivation_queue.run_blocking_for(&by.keys(), move || work(&app)).await;
+        if !matches!(done, Err(postern_web::WorkError::AlreadyQueued | postern_web::WorkError::Busy)) {
+            tokio::time::sleep_until(not_before).await;
+        }
+        done?
     }
 
     /// Runs a derivation in the shared workspace. Call on a blocking thread, holding a permit.

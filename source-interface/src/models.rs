@@ -37,5 +37,6 @@ pub(crate) use postern_intake::{CleaningResult, OpenedReply};
 pub(crate) struct LoggedIn {
     pub(crate) source: postern_store::SourceId,
     pub(crate) csrf: String,
-    pub(crate) show_codename: Option<String>,
+    /// A new source's codename, opened from its session with the cookie's pad.
+    pub(crate) show_codename: Option<zeroize::Zeroizing<String>>,
 }

@@ -9,9 +9,10 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use postern_core::{Clock, Codename, constant_time_eq};
-use postern_crypto::{SealedSourceKey, SourceKeyPad, SourceReplyKey};
+use postern_crypto::{SealedCodename, SealedSourceKey, SourceKeyPad, SourceReplyKey};
 use postern_store::SourceId;
 use postern_web::{Lifetime, SessionConfig, SessionData, SessionStore};
+use zeroize::Zeroizing;
 
 use crate::models::{Flash, LoggedIn};
 
@@ -26,7 +27,9 @@ pub(crate) enum SourceData {
     /// carries.
     Anonymous { tabs: VecDeque<(String, Codename)> },
     /// `sealed` is the server's half of the source's key seed; the cookie has the other.
-    LoggedIn { source: SourceId, new_codename: Option<Codename>, sealed: SealedSourceKey },
+    /// A new source's codename is sealed with the cookie's pad too: the session alone
+    /// holds no codename byte.
+    LoggedIn { source: SourceId, new_codename: Option<SealedCodename>, sealed: SealedSourceKey },
 }
 
 impl Default for SourceData {
@@ -87,11 +90,16 @@ pub(crate) trait SourceSession {
 impl SourceSession for Session {
     fn logged_in(&self) -> Option<LoggedIn> {
         let csrf = self.existing_csrf()?;
+        let pad = self.cookie_extra().and_then(|hex| SourceKeyPad::from_hex(&hex));
         self.read(|d| match d {
             SourceData::LoggedIn { source, new_codename, .. } => Some(LoggedIn {
                 source: *source,
                 csrf,
-                show_codename: new_codename.as_ref().map(|c| c.expose_secret().to_owned()),
+                show_codename: new_codename
+                    .as_ref()
+                    .zip(pad.as_ref())
+                    .and_then(|(sealed, pad)| sealed.open(pad))
+                    .map(|c| Zeroizing::new(c.expose_secret().to_owned())),
             }),
             _ => None,
         })
@@ -128,6 +136,7 @@ impl SourceSession for Session {
         sealed: SealedSourceKey,
         pad: &SourceKeyPad,
     ) {
+        let new_codename = new_codename.map(|c| pad.seal_codename(&c));
         self.log_in(SourceData::LoggedIn { source, new_codename, sealed }, Some(pad.to_hex().as_str()));
     }
 
@@ -200,6 +209,37 @@ mod tests {
         headers.insert(header::COOKIE, cookie.split('.').next().unwrap().parse().unwrap());
         let without_pad = sessions.resolve(&headers);
         assert!(without_pad.logged_in().is_some() && without_pad.reply_key().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_logged_in_session_holds_no_codename_byte_and_only_the_cookie_opens_it() {
+        let sessions = sessions(Duration::from_secs(60), Clock::manual());
+        let codename = Codename::generate(&mut OsRng);
+        let words: Vec<String> = codename.expose_secret().split(' ').map(str::to_owned).collect();
+        let shown = codename.expose_secret().to_owned();
+        let (sealed, pad) = test_seal();
+        let login = std::sync::Arc::new(std::sync::Mutex::new(Some((codename, sealed, pad))));
+        let cookie = request(&sessions, None, move |s| {
+            let (codename, sealed, pad) = login.lock().unwrap().take().unwrap();
+            s.log_in_source(SourceId::for_tests(1), Some(codename), sealed, &pad);
+        })
+        .await;
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, cookie.parse().unwrap());
+        let session = sessions.resolve(&headers);
+        let held = session
+            .read(|d| match d {
+                SourceData::LoggedIn { new_codename: Some(sealed), .. } => sealed.sealed_bytes().to_vec(),
+                _ => Vec::new(),
+            })
+            .unwrap();
+        assert!(!held.is_empty(), "the session keeps the sealed codename");
+        for word in &words {
+            assert!(!held.windows(word.len()).any(|w| w == word.as_bytes()), "{word} is in the session");
+        }
+        assert_eq!(session.logged_in().unwrap().show_codename.as_deref().map(String::as_str), Some(shown.as_str()));
+        headers.insert(header::COOKIE, cookie.split('.').next().unwrap().parse().unwrap());
+        assert!(sessions.resolve(&headers).logged_in().unwrap().show_codename.is_none(), "without the pad: nothing");
     }
 
     #[test]

@@ -7,7 +7,6 @@ use postern_core::Clock;
 use postern_crypto::{InstanceSecrets, KdfWorkspace, KeyProblem, SubmissionKey};
 use postern_store::{Store, StoreError};
 use postern_web::WorkQueue;
-use tokio::sync::Semaphore;
 
 use crate::i18n::Tr;
 use crate::session::Sessions;
@@ -16,9 +15,6 @@ use crate::session::Sessions;
 /// once: one, so a flood of logins leaves the other core to uploads and the server
 /// holds exactly one 19 MiB workspace (about 12 logins a second).
 const CONCURRENT_DERIVATIONS: usize = 1;
-/// Uploads received at once. Each holds about 9 MiB (sequoia's packet buffers and
-/// ours), so this bounds upload memory near 150 MiB whatever clients do; more get "busy".
-pub(crate) const CONCURRENT_UPLOADS: usize = 16;
 /// Logins and account creations allowed to queue for the derivation permit.
 const MAX_WAITING_DERIVATIONS: usize = 64;
 
@@ -27,6 +23,8 @@ const MAX_WAITING_DERIVATIONS: usize = 64;
 pub struct SourceAppConfig {
     /// Largest accepted submission request body, in bytes.
     pub max_upload_bytes: u64,
+    /// Most accounts that have never submitted; past it `/create` is refused.
+    pub max_pending_sources: u64,
     /// Absolute lifetime of a session.
     pub session_lifetime: Duration,
     /// The source interface's onion address (`…onion`), when known.
@@ -55,8 +53,8 @@ pub(crate) struct Inner {
     pub(crate) tr: Tr,
     /// Codename derivations: one at a time, [`MAX_WAITING_DERIVATIONS`] waiting.
     pub(crate) derivation_queue: WorkQueue,
-    /// One permit per upload being received.
-    pub(crate) upload_permits: Arc<Semaphore>,
+    /// Uploads being received, and who sends them.
+    pub(crate) upload_slots: Arc<crate::admission::UploadSlots>,
     /// Derivations run so far (tests check that bad input runs none).
     pub(crate) derivations: std::sync::atomic::AtomicU64,
     /// Whether the submission key was still usable at the last check, and when that was.
@@ -87,7 +85,7 @@ impl SourceState {
                 config,
                 tr: Tr::en_us(),
                 derivation_queue: WorkQueue::new(CONCURRENT_DERIVATIONS, MAX_WAITING_DERIVATIONS),
-                upload_permits: Arc::new(Semaphore::new(CONCURRENT_UPLOADS)),
+                upload_slots: crate::admission::UploadSlots::new(),
                 derivations: std::sync::atomic::AtomicU64::new(0),
                 key_check: std::sync::Mutex::new((now, true)),
                 kdf_workspace: std::sync::Mutex::new(KdfWorkspace::new()),

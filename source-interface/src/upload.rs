@@ -16,7 +16,7 @@ use postern_intake::{DocumentWriter, Finished, IntakeError};
 use postern_store::{FinishedBlob, SourceRecord, Store};
 use zeroize::Zeroizing;
 
-use crate::body::{BodyMeter, DRAIN_FACTOR, drain_body, drain_field, limited, next_chunk, read_small};
+use crate::body::{BodyMeter, drain_field, limited, next_chunk, read_small};
 use crate::error::AppError;
 pub(crate) use crate::models::{CleaningResult, FileCleaning};
 
@@ -48,6 +48,8 @@ pub(crate) enum Refusal {
     FirstMessageTooShort(u32),
     Codename,
     Malformed,
+    /// The client sent below the minimum rate.
+    TooSlow,
 }
 
 /// A refused or failed submission.
@@ -72,6 +74,8 @@ pub(crate) struct Receiver<'a> {
     pub(crate) csrf_ok: &'a (dyn Fn(&str) -> bool + Sync),
     pub(crate) max_bytes: u64,
     pub(crate) allow_uploads: bool,
+    /// The upload slot's meter: progress out, being pushed out in.
+    pub(crate) meter: &'a Arc<BodyMeter>,
 }
 
 /// A submission read to its end: the message in memory, the files encrypted and
@@ -85,41 +89,36 @@ pub(crate) struct Submission {
 
 /// Reads one submission, encrypting its files as they arrive.
 ///
-/// A refused submission is still read to its end (up to the limits), so that the
-/// browser, which sends the whole body before it reads an answer, gets the page that
-/// explains the refusal rather than a reset connection.
+/// A refusal is answered at once: the rest of the body is not read (the connection
+/// closes after the answer, lingering so the browser can read it), so that a source
+/// does not upload for an hour to learn that nothing was stored.
 pub(crate) async fn receive(to: &Receiver<'_>, content_type: &str, body: Body) -> Result<Submission, SubmitError> {
     let Ok(boundary) = multer::parse_boundary(content_type) else {
-        drain_body(body, to.max_bytes.saturating_mul(DRAIN_FACTOR)).await;
         return Err(SubmitError::Refused(Refusal::Malformed));
     };
-    let meter = Arc::new(BodyMeter::default());
+    let meter = Arc::clone(to.meter);
     let mut multipart = multer::Multipart::new(limited(body, to.max_bytes, Arc::clone(&meter)), boundary);
     let refuse_or = |_: multer::Error| {
-        SubmitError::Refused(if meter.over_limit() { Refusal::TooLarge } else { Refusal::Malformed })
+        SubmitError::Refused(if meter.over_limit() {
+            Refusal::TooLarge
+        } else if meter.too_slow() {
+            Refusal::TooSlow
+        } else {
+            Refusal::Malformed
+        })
     };
     let mut fields = Fields::default();
     while let Some(mut field) = multipart.next_field().await.map_err(refuse_or)? {
         match fields.take(to, &mut field, &meter).await {
             Ok(()) => {}
             Err(FieldError::Body(e)) => return Err(refuse_or(e)),
-            Err(FieldError::Failed(e)) => {
-                // Read the rest, so the browser gets the error page.
-                let _ = drain_field(&mut field, &meter).await;
-                drop(field);
-                while let Ok(Some(mut next)) = multipart.next_field().await {
-                    if drain_field(&mut next, &meter).await.is_err() {
-                        break;
-                    }
-                }
-                return Err(SubmitError::Failed(e));
-            }
+            Err(FieldError::Failed(e)) => return Err(SubmitError::Failed(e)),
+        }
+        if let Some(refusal) = fields.refusal {
+            return Err(SubmitError::Refused(refusal));
         }
     }
-    match fields.refusal {
-        Some(refusal) => Err(SubmitError::Refused(refusal)),
-        None => Ok(fields.submission),
-    }
+    Ok(fields.submission)
 }
 
 /// What the fields read so far gave.
@@ -158,7 +157,7 @@ impl Fields {
         }
         let body = FieldError::Body;
         match name.as_str() {
-            _ if self.refusal.is_some() => drain_field(field, meter).await.map_err(body)?,
+            _ if self.refusal.is_some() => {}
             "csrf_token" => {}
             "scrub" => self.clean_photos = read_small(field, meter).await.map_err(body)? == "1",
             "text" => {
@@ -194,7 +193,6 @@ async fn read_message(
     let mut buf = Zeroizing::new(Vec::new());
     while let Some(chunk) = next_chunk(field, meter).await? {
         if buf.len() + chunk.len() > max_bytes {
-            drain_field(field, meter).await?;
             return Ok(Err(Refusal::MessageTooLong));
         }
         buf.extend_from_slice(&chunk);

@@ -29,13 +29,13 @@ fn serve_removes_leftover_temporary_and_unlisted_ciphertext_at_start() {
     let source = store
         .create_source(&postern_store::NewSource { lookup_id: &[1; 32], public_key: "pk", fingerprint: "fp" })
         .unwrap();
-    let source_dir = std::fs::read_dir(dir.path().join("data/store")).unwrap().next().unwrap().unwrap().path();
-    std::fs::write(source_dir.join(".tmp-0123456789abcdef"), b"partial ciphertext").unwrap();
-    std::fs::write(source_dir.join("1-x-doc.gz.gpg"), b"unrecorded ciphertext").unwrap();
-    // And what the other process (this one, standing in for the journalist service) is
-    // writing right now: the sweep must leave it alone.
+    // What the other process (this one, standing in for the journalist service) is
+    // writing right now: the sweep must leave it alone. It makes the directory, too.
     let mut live = store.begin_blob(&source).unwrap();
     live.write_all(b"a reply being written").unwrap();
+    let source_dir = store.source_dir(&source);
+    std::fs::write(source_dir.join(".tmp-0123456789abcdef"), b"partial ciphertext").unwrap();
+    std::fs::write(source_dir.join("1-x-doc.gz.gpg"), b"unrecorded ciphertext").unwrap();
 
     let server = Running::start(postern_binary(), &["serve", "source", "--config", config.to_str().unwrap()]);
     wait_for(|| (std::fs::read_dir(&source_dir).unwrap().count() == 1).then_some(()));

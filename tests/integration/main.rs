@@ -12,6 +12,7 @@ fn postern_binary() -> &'static std::path::Path {
 mod cli;
 mod crash_safety;
 mod gpg_interop;
+mod hostile;
 mod journalist_flow;
 mod journalist_pages;
 mod metadata;

@@ -45,9 +45,8 @@ async fn the_whole_flow_leaks_nothing_to_logs_or_disk() {
     // failure is logged at error level, with what we were doing and nothing it sent.
     let mut unlucky = stack.new_source().await;
     let unlucky_record = stack.instance.source_of(&unlucky.codename).unwrap();
-    // Its directory replaced by a file: writing ciphertext there fails (ENOTDIR).
+    // A file where its directory would be made: writing ciphertext there fails (ENOTDIR).
     let unlucky_dir = stack.instance.store.source_dir(&unlucky_record);
-    std::fs::remove_dir_all(&unlucky_dir).unwrap();
     std::fs::write(&unlucky_dir, b"not a directory").unwrap();
     let res = unlucky.submit(&[Part::Text("msg", &message), Part::File("fh", &filename, content.as_bytes())]).await;
     assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);

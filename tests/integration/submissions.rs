@@ -236,9 +236,11 @@ async fn a_source_deleted_during_its_session_is_logged_out_not_shown_an_error() 
     let stack = Stack::new();
     let mut source = stack.new_source().await;
     let record = stack.instance.source_of(&source.codename).unwrap();
-    // What the purge of an unused account does to its directory.
-    std::fs::remove_dir_all(stack.instance.store.source_dir(&record)).unwrap();
-    let res = source.submit(&[Part::File("fh", "a.txt", b"data")]).await;
+    let csrf = source.lookup_csrf().await;
+    // What the purge of an unused account does, while its page is open.
+    stack.instance.store.delete_source(&record).unwrap();
+    let parts = [Part::Text("csrf_token", &csrf), Part::File("fh", "a.txt", b"data")];
+    let res = source.client.post_multipart("/submit", &parts).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(res.location(), Some("/"));
     assert!(source.client.get("/").await.text().contains("logged out"));

@@ -71,6 +71,9 @@ pub struct SourceConfig {
     pub locales: Vec<String>,
     /// Largest accepted request body of a submission, in bytes.
     pub max_upload_bytes: u64,
+    /// Most source accounts that have never submitted anything; past it, `/create`
+    /// refuses new accounts with a clear page until unused ones are purged (daily).
+    pub max_pending_sources: u64,
     /// Absolute lifetime of a source session, in minutes.
     pub session_lifetime_minutes: u64,
     /// The source interface's onion service.
@@ -79,6 +82,10 @@ pub struct SourceConfig {
 
 /// The locales the interfaces have translations for.
 pub const AVAILABLE_LOCALES: &[&str] = &["en-US"];
+
+/// Default cap on unused source accounts: about 150 MB of rows, and far beyond what
+/// a newsroom sees in a day (accounts unused for a day are purged, bar the newest 100).
+pub const DEFAULT_MAX_PENDING_SOURCES: u64 = 100_000;
 
 /// Default upload limit: 500 MiB, as SecureDrop.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 500 * 1024 * 1024;
@@ -91,6 +98,7 @@ impl Default for SourceConfig {
             v3_source_url: None,
             locales: vec!["en-US".to_owned()],
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            max_pending_sources: DEFAULT_MAX_PENDING_SOURCES,
             session_lifetime_minutes: 120,
             onion: OnionConfig::default(),
         }
@@ -272,6 +280,9 @@ impl PosternConfig {
 
     /// Checks cross-field rules.
     pub fn validate(self) -> Result<Self, ConfigError> {
+        if self.source.max_pending_sources == 0 {
+            return Err(ConfigError::Invalid { key: "source.max_pending_sources", problem: "must be at least 1" });
+        }
         if self.source.max_upload_bytes < 1024 {
             return Err(ConfigError::Invalid { key: "source.max_upload_bytes", problem: "must be at least 1024" });
         }

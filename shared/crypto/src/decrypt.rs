@@ -34,6 +34,33 @@ pub(crate) fn decrypt_with_cert(cert: &Cert, ciphertext: &[u8]) -> Result<Vec<u8
     Ok(out)
 }
 
+/// [`decrypt_with_cert`] into a buffer that is wiped when dropped, and wiped before
+/// every reallocation as it grows.
+pub(crate) fn decrypt_with_cert_zeroizing(
+    cert: &Cert,
+    ciphertext: &[u8],
+) -> Result<zeroize::Zeroizing<Vec<u8>>, CryptoError> {
+    let policy = StandardPolicy::new();
+    let mut decryptor = DecryptorBuilder::from_bytes(ciphertext)
+        .map_err(CryptoError::decrypt)?
+        .with_policy(&policy, None, Helper { cert })
+        .map_err(CryptoError::decrypt)?;
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(ciphertext.len()));
+    let mut chunk = zeroize::Zeroizing::new([0u8; 8192]);
+    loop {
+        let n = decryptor.read(&mut chunk[..]).map_err(|e| CryptoError::decrypt(e.into()))?;
+        if n == 0 {
+            return Ok(out);
+        }
+        if out.len() + n > out.capacity() {
+            let mut bigger = zeroize::Zeroizing::new(Vec::with_capacity((out.len() + n) * 2));
+            bigger.extend_from_slice(&out);
+            out = bigger;
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
+}
+
 pub(crate) struct Helper<'a> {
     cert: &'a Cert,
 }

@@ -25,7 +25,8 @@ pub use keygen::{GeneratedKeyPair, generate_submission_key_pair};
 pub use otp::{HOTP_LOOK_AHEAD, OtpSecret, normalize_code, totp_code, verify_hotp, verify_totp};
 pub use password::{MAX_PASSWORD_CHARS, generate_password, hash_password, is_acceptable_password, verify_password};
 pub use source_key::{
-    SealedSourceKey, SourceKeyPad, SourcePublicKey, SourceReplyKey, decrypt_reply, derive_source_public_key,
+    SealedCodename, SealedSourceKey, SourceKeyPad, SourcePublicKey, SourceReplyKey, decrypt_reply,
+    derive_source_public_key,
 };
 pub use submission_key::{SubmissionKey, key_fingerprint};
 pub use viewing::{ViewingKey, ViewingKeyProblem, generate_protected_key_pair};

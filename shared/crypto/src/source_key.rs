@@ -15,6 +15,7 @@ use openpgp::serialize::SerializeInto;
 use openpgp::types::{Features, HashAlgorithm, KeyFlags, SignatureType, SymmetricAlgorithm};
 use sequoia_openpgp as openpgp;
 
+use postern_core::Codename;
 use rand::RngCore;
 use zeroize::Zeroizing;
 
@@ -108,10 +109,60 @@ impl SourceKeyPad {
     }
 }
 
+/// A codename the server keeps for a while (to show a new source its codename again
+/// during its first session), sealed with the source's [`SourceKeyPad`] like the key
+/// seed: XORed with a keystream drawn from the pad, so that the server's copy alone is
+/// noise and only a request carrying the cookie opens it.
+pub struct SealedCodename(Zeroizing<Vec<u8>>);
+
+/// Domain separation of the codename keystream from every other use of the pad.
+const CODENAME_SEAL_LABEL: &[u8] = b"postern codename seal v1";
+
+impl SourceKeyPad {
+    /// `len` bytes of keystream: SHA-512 over a label, a block counter and the pad.
+    fn codename_keystream(&self, len: usize) -> Zeroizing<Vec<u8>> {
+        use sha2::Digest;
+        let mut stream = Zeroizing::new(Vec::with_capacity(len + 64));
+        let mut block: u32 = 0;
+        while stream.len() < len {
+            let mut hash = sha2::Sha512::new();
+            hash.update(CODENAME_SEAL_LABEL);
+            hash.update(block.to_be_bytes());
+            hash.update(&self.0[..]);
+            stream.extend_from_slice(&hash.finalize());
+            block += 1;
+        }
+        stream.truncate(len);
+        stream
+    }
+
+    /// Seals `codename` with this pad.
+    pub fn seal_codename(&self, codename: &Codename) -> SealedCodename {
+        let plain = codename.expose_secret().as_bytes();
+        let stream = self.codename_keystream(plain.len());
+        SealedCodename(Zeroizing::new(plain.iter().zip(stream.iter()).map(|(p, k)| p ^ k).collect()))
+    }
+}
+
+impl SealedCodename {
+    /// The codename, if `pad` is the one it was sealed with.
+    pub fn open(&self, pad: &SourceKeyPad) -> Option<Codename> {
+        let stream = pad.codename_keystream(self.0.len());
+        let plain = Zeroizing::new(self.0.iter().zip(stream.iter()).map(|(c, k)| c ^ k).collect::<Vec<u8>>());
+        Codename::parse(std::str::from_utf8(&plain).ok()?).ok()
+    }
+
+    /// The sealed bytes, for tests that look for codename bytes in a session.
+    #[doc(hidden)]
+    pub fn sealed_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl SourceReplyKey {
-    /// Decrypts one reply in memory.
-    pub fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        crate::decrypt::decrypt_with_cert(&self.0, ciphertext)
+    /// Decrypts one reply in memory, into a buffer wiped when dropped.
+    pub fn decrypt(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        crate::decrypt::decrypt_with_cert_zeroizing(&self.0, ciphertext)
     }
 }
 
@@ -168,7 +219,6 @@ mod tests {
     use super::*;
     use crate::{InstanceSecrets, SubmissionKey, decrypt::decrypt_with_cert, derive_source_identity, encrypt_message};
     use openpgp::parse::Parse;
-    use postern_core::Codename;
     use rand::rngs::OsRng;
 
     #[test]
@@ -200,8 +250,23 @@ mod tests {
         let (sealed, pad) = id.seal();
         let (_, other_pad) = id.seal();
         let pad = SourceKeyPad::from_hex(&pad.to_hex()).unwrap();
-        assert_eq!(sealed.open(&pad).unwrap().decrypt(&ct).unwrap(), b"reply");
+        assert_eq!(sealed.open(&pad).unwrap().decrypt(&ct).unwrap().as_slice(), b"reply");
         assert!(sealed.open(&other_pad).unwrap().decrypt(&ct).is_err());
         assert!(SourceKeyPad::from_hex("00").is_none());
+    }
+
+    #[test]
+    fn a_sealed_codename_is_noise_without_its_pad() {
+        let codename = Codename::generate(&mut OsRng);
+        let (_, pad) = derive_source_identity(&codename, &InstanceSecrets::generate(&mut OsRng)).unwrap().seal();
+        let sealed = pad.seal_codename(&codename);
+        let plain = codename.expose_secret().as_bytes();
+        assert_eq!(sealed.sealed_bytes().len(), plain.len());
+        for word in codename.expose_secret().split(' ') {
+            assert!(!sealed.sealed_bytes().windows(word.len()).any(|w| w == word.as_bytes()), "{word} in the clear");
+        }
+        assert_eq!(sealed.open(&pad).unwrap().expose_secret(), codename.expose_secret());
+        let (_, other) = derive_source_identity(&codename, &InstanceSecrets::generate(&mut OsRng)).unwrap().seal();
+        assert!(sealed.open(&other).is_none(), "another pad opens nothing");
     }
 }

@@ -37,8 +37,8 @@ pub fn store_reply(
 pub struct OpenedReply {
     /// `N-designation-reply.gpg`, to delete it by.
     pub filename: String,
-    /// The plaintext, or `None` if it could not be read or decrypted.
-    pub text: Option<String>,
+    /// The plaintext, or `None` if it could not be read or decrypted; wiped when dropped.
+    pub text: Option<zeroize::Zeroizing<String>>,
 }
 
 /// `source`'s replies that it has not hidden, newest first, decrypted with `key` in
@@ -57,7 +57,7 @@ fn open_one(key: Option<&SourceReplyKey>, reply: ReplyRecord) -> OpenedReply {
     let text = key.and_then(|key| {
         let ciphertext = read_bounded(&reply.path)?;
         let plain = key.decrypt(&ciphertext).ok()?;
-        Some(String::from_utf8_lossy(&plain).into_owned())
+        Some(zeroize::Zeroizing::new(String::from_utf8_lossy(&plain).into_owned()))
     });
     OpenedReply { filename: reply.filename, text }
 }
@@ -97,7 +97,7 @@ mod tests {
         let (sealed, pad) = identity.seal();
         let reply_key = sealed.open(&pad).unwrap();
         let opened = open_replies(&instance.store, &source, Some(&reply_key)).unwrap();
-        let texts: Vec<_> = opened.iter().map(|r| r.text.as_deref()).collect();
+        let texts: Vec<_> = opened.iter().map(|r| r.text.as_ref().map(|t| t.as_str())).collect();
         assert_eq!(texts, [Some("second reply"), Some("first reply")]);
         assert!(
             open_replies(&instance.store, &source, None).unwrap().iter().all(|r| r.text.is_none()),
@@ -107,6 +107,6 @@ mod tests {
         std::fs::write(&replies[1].path, b"damaged").unwrap();
         let opened = open_replies(&instance.store, &source, Some(&reply_key)).unwrap();
         assert_eq!(opened[0], OpenedReply { filename: replies[1].filename.clone(), text: None });
-        assert_eq!(opened[1].text.as_deref(), Some("first reply"), "a damaged reply hides no other");
+        assert_eq!(opened[1].text.as_ref().map(|t| t.as_str()), Some("first reply"), "a damaged reply hides no other");
     }
 }

@@ -22,7 +22,7 @@ use safelog::DisplayRedacted;
 use tor_cell::relaycell::msg::Connected;
 use tor_config::Reconfigure;
 use tor_hsservice::config::OnionServiceConfigBuilder;
-use tor_hsservice::{RunningOnionService, StreamRequest};
+use tor_hsservice::{RendRequest, RunningOnionService, StreamRequest};
 use tor_proto::stream::IncomingStreamRequest;
 use tor_rtcompat::PreferredRuntime;
 
@@ -204,9 +204,11 @@ impl Tor {
             .ok_or_else(|| OnionError::Launch(TorCause::of("the service has no address")))?;
         let on_stream = Arc::new(on_stream);
         let task = tokio::spawn(async move {
-            let mut streams = std::pin::pin!(tor_hsservice::handle_rend_requests(requests));
-            while let Some(request) = streams.next().await {
-                tokio::spawn(accept_stream(request, Arc::clone(&on_stream)));
+            let mut requests = std::pin::pin!(requests);
+            let mut circuits: u64 = 0;
+            while let Some(rendezvous) = requests.next().await {
+                circuits += 1;
+                tokio::spawn(accept_circuit(rendezvous, circuits, Arc::clone(&on_stream)));
             }
         });
         let watcher = options
@@ -303,19 +305,49 @@ impl Drop for OnionService {
     }
 }
 
+/// Completes a client's rendezvous, then accepts the streams of its circuit, numbered
+/// `circuit` (what `handle_rend_requests` does, keeping which circuit a stream is on).
+async fn accept_circuit(
+    rendezvous: RendRequest,
+    circuit: u64,
+    on_stream: Arc<impl Fn(OnionStream) + Send + Sync + 'static>,
+) {
+    // A client that gives up during the rendezvous is normal; nothing to report.
+    let Ok(streams) = rendezvous.accept().await else { return };
+    let mut streams = std::pin::pin!(streams);
+    while let Some(request) = streams.next().await {
+        tokio::spawn(accept_stream(request, circuit, Arc::clone(&on_stream)));
+    }
+}
+
 /// Accepts a stream to port 80 (a circuit asking for any other port is closed).
-async fn accept_stream(request: StreamRequest, on_stream: Arc<impl Fn(OnionStream)>) {
+async fn accept_stream(
+    request: StreamRequest,
+    circuit: u64,
+    on_stream: Arc<impl Fn(OnionStream) + Send + Sync + 'static>,
+) {
     if !matches!(request.request(), IncomingStreamRequest::Begin(begin) if begin.port() == VIRTUAL_PORT) {
         let _ = request.shutdown_circuit();
         return;
     }
     if let Ok(stream) = request.accept(Connected::new_empty()).await {
-        on_stream(OnionStream(stream));
+        on_stream(OnionStream { stream, circuit });
     }
 }
 
 /// One client's stream to the onion service: bytes in, bytes out.
-pub struct OnionStream(DataStream);
+pub struct OnionStream {
+    stream: DataStream,
+    circuit: u64,
+}
+
+impl OnionStream {
+    /// The rendezvous circuit it came on, numbered from 1 in the order they arrived;
+    /// every stream of one circuit (one client, for Tor Browser) has the same number.
+    pub fn circuit(&self) -> u64 {
+        self.circuit
+    }
+}
 
 impl tokio::io::AsyncRead for OnionStream {
     fn poll_read(
@@ -323,7 +355,7 @@ impl tokio::io::AsyncRead for OnionStream {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
 
@@ -333,21 +365,21 @@ impl tokio::io::AsyncWrite for OnionStream {
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
     fn poll_flush(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
     }
 
     fn poll_shutdown(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
 

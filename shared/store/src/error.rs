@@ -57,6 +57,9 @@ pub enum StoreError {
     /// The source does not exist (any more).
     #[error("source not found")]
     NoSuchSource,
+    /// As many sources as the instance allows have never submitted anything.
+    #[error("too many accounts have never been used")]
+    TooManyPending,
     /// An internal invariant was violated.
     #[error(transparent)]
     Bug(#[from] postern_core::Bug),
@@ -85,6 +88,7 @@ impl HasKind for StoreError {
             | Self::WrongMode { .. }
             | Self::DesignationsExhausted => ErrorKind::StoreUnavailable,
             Self::NoSuchSource => ErrorKind::Unauthorized,
+            Self::TooManyPending => ErrorKind::RateLimited,
             Self::UsernameTaken => ErrorKind::BadInput,
             Self::Bug(_) => ErrorKind::Internal,
         }

@@ -18,9 +18,15 @@ use crate::store::{Store, random_uuid};
 use crate::{StoreError, sql};
 
 impl Store {
-    /// Starts a ciphertext file in the source's directory.
+    /// Starts a ciphertext file in the source's directory, made now if this is the
+    /// first thing stored for the source. [`StoreError::NoSuchSource`] if the source
+    /// was deleted meanwhile (a deletion racing this leaves at most an empty directory,
+    /// which the start-up sweep removes).
     pub fn begin_blob(&self, source: &SourceRecord) -> Result<BlobWriter, StoreError> {
-        BlobWriter::create(&self.source_dir(source), self.access.file_mode())
+        if self.source(source.id)?.is_none() {
+            return Err(StoreError::NoSuchSource);
+        }
+        BlobWriter::create(&self.ensure_source_dir(source)?, self.access.file_mode())
     }
 
     /// Records finished ciphertexts as one submission, in order: each gets the next

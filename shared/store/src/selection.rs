@@ -138,6 +138,7 @@ mod tests {
         let (_dir, store) = temp_store();
         let a = new_source(&store, 1);
         let b = new_source(&store, 2);
+        store.record_submission(a.id, vec![(SubmissionKind::Message, blob(&store, &a, b"m"))]).unwrap();
         // A trigger refusing the second source's row stands in for a disk error midway.
         store
             .lock()

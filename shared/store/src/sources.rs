@@ -18,17 +18,22 @@ use crate::{StoreError, sql};
 const DESIGNATION_ATTEMPTS: usize = 50;
 
 impl Store {
-    /// Creates a pending source with a fresh unique designation and a private directory.
+    /// Creates a pending source with a fresh unique designation. Its private directory
+    /// is made only when something is first stored for it ([`Store::begin_blob`]), so
+    /// an account nobody uses costs a row and nothing else.
     pub fn create_source(&self, new: &NewSource<'_>) -> Result<SourceRecord, StoreError> {
+        self.create_source_capped(new, u64::MAX)
+    }
+
+    /// [`Store::create_source`], refused with [`StoreError::TooManyPending`] (nothing
+    /// stored) while `max_pending` sources or more have never submitted anything.
+    pub fn create_source_capped(&self, new: &NewSource<'_>, max_pending: u64) -> Result<SourceRecord, StoreError> {
         let conn = self.lock()?;
+        if pending_count_in(&conn)? >= max_pending {
+            return Err(StoreError::TooManyPending);
+        }
         let designation = unused_designation(&conn)?;
         let store_dir = random_hex(16);
-        let dir = self.store_root.join(&store_dir);
-        DirBuilder::new().mode(self.access.create_dir_mode()).create(&dir).map_err(io("create a source directory"))?;
-        if let Err(e) = ensure_mode(&dir, self.access.dir_mode(), "a source directory") {
-            let _ = std::fs::remove_dir(&dir);
-            return Err(e);
-        }
         let uuid = random_uuid();
         let inserted = conn.execute(
             sql::INSERT_SOURCE,
@@ -42,10 +47,7 @@ impl Store {
                 self.now()
             ],
         );
-        if let Err(e) = inserted {
-            let _ = std::fs::remove_dir(&dir);
-            return Err(db("insert a source")(e));
-        }
+        inserted.map_err(db("insert a source"))?;
         let id = conn.last_insert_rowid();
         conn.query_row(sql::FIND_SOURCE_BY_ID, params![id, uuid], source_from_row).map_err(db("read a new source"))
     }
@@ -74,6 +76,18 @@ impl Store {
     /// The directory holding a source's ciphertext.
     pub fn source_dir(&self, source: &SourceRecord) -> PathBuf {
         self.store_root.join(&source.store_dir)
+    }
+
+    /// The source's directory, made (private, or group-shared by the access mode) if
+    /// this is the first thing stored for it.
+    pub(crate) fn ensure_source_dir(&self, source: &SourceRecord) -> Result<PathBuf, StoreError> {
+        let dir = self.source_dir(source);
+        match DirBuilder::new().mode(self.access.create_dir_mode()).create(&dir) {
+            Ok(()) => ensure_mode(&dir, self.access.dir_mode(), "a source directory")?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io("create a source directory")(e)),
+        }
+        Ok(dir)
     }
 
     /// The armoured public key of a source, to encrypt replies to.
@@ -113,6 +127,12 @@ impl Store {
         Ok(deleted)
     }
 
+    /// How many sources have never submitted anything.
+    pub fn pending_source_count(&self) -> Result<u64, StoreError> {
+        let conn = self.lock()?;
+        pending_count_in(&conn)
+    }
+
     /// Deletes a source account with everything stored for it.
     pub fn delete_source(&self, source: &SourceRecord) -> Result<(), StoreError> {
         {
@@ -145,6 +165,12 @@ pub(crate) fn source_from_row(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
         starred: r.get(7)?,
         last_updated: r.get(8)?,
     })
+}
+
+fn pending_count_in(conn: &Connection) -> Result<u64, StoreError> {
+    let count: i64 =
+        conn.query_row(sql::COUNT_PENDING_SOURCES, [], |r| r.get(0)).map_err(db("count pending sources"))?;
+    Ok(count.unsigned_abs())
 }
 
 fn unused_designation(conn: &Connection) -> Result<Designation, StoreError> {
@@ -189,6 +215,38 @@ mod tests {
         assert!(!on_disk(dir.path(), &lookup_id), "the lookup id survived its deletion");
         let wal = std::fs::metadata(dir.path().join("db.sqlite-wal")).map(|m| m.len()).unwrap_or(0);
         assert_eq!(wal, 0, "the log was truncated");
+    }
+
+    #[test]
+    fn an_account_has_no_directory_until_something_is_stored_for_it() {
+        let (_dir, store) = temp_store();
+        let source = new_source(&store, 1);
+        assert!(!store.source_dir(&source).exists(), "a new account made a directory");
+        let ciphertext = blob(&store, &source, b"ct");
+        assert!(store.source_dir(&source).is_dir());
+        store.record_submission(source.id, vec![(SubmissionKind::Message, ciphertext)]).unwrap();
+        let again = blob(&store, &source, b"ct2");
+        drop(again);
+        assert_eq!(std::fs::read_dir(store.source_dir(&source)).unwrap().count(), 1, "one stored file");
+
+        let gone = new_source(&store, 2);
+        store.delete_source(&gone).unwrap();
+        assert!(matches!(store.begin_blob(&gone), Err(StoreError::NoSuchSource)));
+        assert!(!store.source_dir(&gone).exists(), "no directory for a deleted source");
+    }
+
+    #[test]
+    fn past_the_cap_on_unused_accounts_nothing_is_created() {
+        let (_dir, store) = temp_store();
+        const IDS: [[u8; 32]; 3] = [[1; 32], [2; 32], [3; 32]];
+        let new = |n: usize| NewSource { lookup_id: &IDS[n - 1], public_key: "pk", fingerprint: "fp" };
+        let first = store.create_source_capped(&new(1), 2).unwrap();
+        store.create_source_capped(&new(2), 2).unwrap();
+        assert!(matches!(store.create_source_capped(&new(3), 2), Err(StoreError::TooManyPending)));
+        assert!(store.find_source_by_lookup(&[3; 32]).unwrap().is_none());
+        assert_eq!(store.pending_source_count().unwrap(), 2, "count unchanged past the cap");
+        store.record_submission(first.id, vec![(SubmissionKind::Message, blob(&store, &first, b"m"))]).unwrap();
+        assert!(store.create_source_capped(&new(3), 2).is_ok(), "a used account no longer counts");
     }
 
     #[test]

@@ -125,6 +125,9 @@ pub(crate) const UPDATE_INSTANCE_CONFIG: &str = "UPDATE instance_config SET orga
 /// Is this designation taken?
 pub(crate) const DESIGNATION_EXISTS: &str = "SELECT 1 FROM sources WHERE designation = ?1";
 
+/// How many sources have never submitted anything.
+pub(crate) const COUNT_PENDING_SOURCES: &str = "SELECT COUNT(*) FROM sources WHERE pending = 1";
+
 /// Create a (pending) source.
 pub(crate) const INSERT_SOURCE: &str = "INSERT INTO sources
      (uuid, lookup_id, designation, store_dir, public_key, fingerprint, last_updated)

@@ -11,6 +11,6 @@ mod work;
 pub use axum::Router;
 pub use error::{Doing, ErrorPage, HttpError, JsonErrors, blocking, error_boundary, status_for};
 pub use headers::{CSP, HeaderPolicy, security_headers};
-pub use serve::{HEADER_READ_TIMEOUT, serve_connection, serve_listener};
+pub use serve::{Circuit, HEADER_READ_TIMEOUT, LINGER, serve_connection, serve_listener};
 pub use session::{Lifetime, Session, SessionConfig, SessionData, SessionStore, sessions};
 pub use work::{WorkError, WorkQueue};

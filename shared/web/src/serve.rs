@@ -8,28 +8,67 @@ use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpListener;
 
 use crate::HeaderPolicy;
 
 /// A client must send its request headers within this time.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// After the last response of a connection, what the client still sends is read and
+/// discarded for at most this long, so that a client still uploading a body we refused
+/// reads our answer instead of losing it to a reset (nginx's lingering close).
+pub const LINGER: Duration = Duration::from_secs(30);
+/// ... and the lingering ends as soon as the client is silent this long.
+const LINGER_IDLE: Duration = Duration::from_secs(5);
+
+/// The Tor circuit a request came on. Every stream of one rendezvous circuit has the
+/// same one, so it stands for one client; a request over TCP has none. Handlers read it
+/// as a request extension, to share out what one client may hold at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Circuit(pub u64);
 
 /// Serves `app` on one connection until the client goes away. The responses hyper
 /// makes itself, for requests too malformed to reach `app` (400, 414, 431), get the
-/// same security headers as ours.
-pub async fn serve_connection<I>(io: I, app: Router, policy: &'static HeaderPolicy)
+/// same security headers as ours. Requests carry `circuit`, if given, as an extension.
+/// A handler may answer without reading the request body: the connection then closes
+/// after the answer, lingering (see [`LINGER`]).
+pub async fn serve_connection<I>(io: I, app: Router, policy: &'static HeaderPolicy, circuit: Option<Circuit>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let service = hyper::service::service_fn(move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+        if let Some(circuit) = circuit {
+            request.extensions_mut().insert(circuit);
+        }
+        tower::ServiceExt::oneshot(app.clone(), request)
+    });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
-        .serve_connection(TokioIo::new(WithHeaders::new(io, policy)), TowerToHyperService::new(app));
+        .serve_connection(TokioIo::new(WithHeaders::new(io, policy)), service)
+        .without_shutdown();
     // A client that goes away mid-request is normal; nothing to report.
-    let _ = connection.await;
+    if let Ok(parts) = connection.await {
+        linger(parts.io.into_inner()).await;
+    }
+}
+
+/// Closes our side of `io`, then reads and discards what the client still sends until
+/// it closes too, goes silent for [`LINGER_IDLE`], or [`LINGER`] has passed.
+async fn linger<I: AsyncRead + AsyncWrite + Unpin>(mut io: I) {
+    if io.shutdown().await.is_err() {
+        return;
+    }
+    let end = tokio::time::Instant::now() + LINGER;
+    let mut discard = vec![0u8; 16 * 1024];
+    loop {
+        let until = end.min(tokio::time::Instant::now() + LINGER_IDLE);
+        match tokio::time::timeout_at(until, io.read(&mut discard)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return,
+        }
+    }
 }
 
 /// Accepts connections on `listener` for ever, one task each.
@@ -37,7 +76,7 @@ pub async fn serve_listener(listener: TcpListener, app: Router, policy: &'static
     loop {
         match listener.accept().await {
             Ok((stream, _peer)) => {
-                tokio::spawn(serve_connection(stream, app.clone(), policy));
+                tokio::spawn(serve_connection(stream, app.clone(), policy, None));
             }
             Err(e) => {
                 // Out of file descriptors and the like: back off rather than spin.

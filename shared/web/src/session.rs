@@ -323,6 +323,15 @@ impl<D: SessionData> Session<D> {
         self.store.lock().update(&id, f)
     }
 
+    /// A number that tells this session apart from the others in this process, to count
+    /// what one client holds at once; `None` without a session. Not the id, which only
+    /// the cookie may carry.
+    pub fn tag(&self) -> Option<u64> {
+        static KEY: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+        let id = self.lock().id.clone()?;
+        Some(std::hash::BuildHasher::hash_one(KEY.get_or_init(std::hash::RandomState::new), &id.0))
+    }
+
     /// Reads this session's data, if there is a session.
     pub fn read<T>(&self, f: impl FnOnce(&D) -> T) -> Option<T> {
         self.with_entry(|e| f(&e.data))
@@ -561,6 +570,18 @@ mod tests {
         store.sweep();
         assert_eq!(store.len(), 1);
         assert!(young.existing_csrf().is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_ended_session_is_gone_one_sweep_interval_later_with_no_request_at_all() {
+        let clock = Clock::manual();
+        let store = store(Lifetime::Absolute(Duration::from_secs(60)), 100, &clock);
+        login(&store);
+        anonymous(&store);
+        clock.advance(Duration::from_secs(61));
+        assert_eq!(store.len(), 2, "ended, but not yet swept");
+        tokio::time::sleep(SWEEP_INTERVAL + Duration::from_secs(1)).await;
+        assert_eq!(store.len(), 0, "the timer swept them");
     }
 
     #[test]

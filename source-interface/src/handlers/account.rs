@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use postern_core::Codename;
+use postern_core::{Codename, ErrorKind, HasKind};
 use rand::rngs::OsRng;
 use serde::Deserialize;
 
@@ -13,6 +13,8 @@ use super::html;
 use postern_core::random_token;
 use postern_web::{Doing, HttpError};
 
+use crate::derivation::Requester;
+use crate::error::AppError;
 use crate::form::{CheckedForm, CsrfForm};
 use crate::models::Flash;
 use crate::session::{Session, SourceSession};
@@ -67,6 +69,7 @@ pub(crate) struct CreateForm {
 pub(crate) async fn create(
     State(app): State<SourceState>,
     session: Session,
+    by: Requester,
     CheckedForm(form): CheckedForm<CreateForm>,
 ) -> Response {
     if let Some(res) = already_logged_in(&session) {
@@ -76,10 +79,17 @@ pub(crate) async fn create(
         session.restart_with(Flash::SessionExpired);
         return Redirect::to("/").into_response();
     };
-    match app.create_source(&codename).await {
+    match app.create_source(&by, &codename).await {
         Ok((source, sealed, pad)) => {
             session.log_in_source(source.id, Some(codename), sealed, &pad);
             Redirect::to("/lookup").into_response()
+        }
+        Err(e) if e.kind() == ErrorKind::RateLimited => {
+            // Too many unused accounts, or this client is already creating one: said
+            // plainly, and the codename stays valid for a retry from this tab.
+            session.add_tab(form.tab_id, codename);
+            let body = if matches!(e, AppError::Store(_)) { "error-too-many-accounts" } else { "error-busy" };
+            app.error_page(&session, StatusCode::SERVICE_UNAVAILABLE, "error-heading", body).await
         }
         Err(e) => {
             // Logged at the boundary; the source sees a retry notice on the front page.
@@ -109,11 +119,12 @@ pub(crate) struct LoginForm {
 pub(crate) async fn login(
     State(app): State<SourceState>,
     session: Session,
+    by: Requester,
     CheckedForm(form): CheckedForm<LoginForm>,
 ) -> Result<Response, HttpError> {
     // Parsing is cheap and bounded, and runs before any key derivation.
     let found = match Codename::parse(&form.codename) {
-        Ok(codename) => app.find_source(codename).await,
+        Ok(codename) => app.find_source(&by, codename).await,
         Err(_) => Ok(None),
     };
     let Some((source, sealed, pad)) = found.doing("log a source in")? else {
@@ -156,6 +167,12 @@ impl CsrfForm for GenerateForm {
 impl CsrfForm for CreateForm {
     fn csrf_token(&self) -> &str {
         &self.csrf_token
+    }
+}
+
+impl Drop for LoginForm {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.codename);
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use postern_core::{Codename, ErrorKind, HasKind};
 use postern_intake::{IntakeError, record_submission, write_message};
@@ -14,7 +14,8 @@ use postern_web::HttpError;
 use zeroize::Zeroizing;
 
 use super::html;
-use crate::body::{DRAIN_FACTOR, drain_body};
+use crate::admission::NoSlot;
+use crate::derivation::Requester;
 use crate::error::AppError;
 use crate::i18n::human_size;
 use crate::models::{Flash, LoggedIn};
@@ -33,48 +34,47 @@ pub(crate) async fn lookup(State(app): State<SourceState>, session: Session) -> 
     }
 }
 
-/// `POST /submit`: a message and/or files, streamed and encrypted on receipt.
+/// `POST /submit`: a message and/or files, streamed and encrypted on receipt. Every
+/// refusal is answered without reading the rest of the body.
 pub(crate) async fn submit(
     State(app): State<SourceState>,
     session: Session,
+    by: Requester,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HttpError> {
-    let max_bytes = app.inner.config.max_upload_bytes;
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let (login, source, settings) = match app.current_source(&session).await {
         Ok(found) => found,
-        Err(res) => return Ok(after_draining(body, declared, max_bytes, res).await),
+        Err(res) => return Ok(closing(res)),
     };
-    if declared.is_some_and(|len| len > max_bytes) {
-        let res = app.refusal(&session, &login, &source, &settings, Refusal::TooLarge).await;
-        return Ok(after_draining(body, declared, max_bytes, res).await);
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > app.inner.config.max_upload_bytes) {
+        return Ok(closing(app.refusal(&session, &login, &source, &settings, Refusal::TooLarge).await));
     }
-    let Ok(_upload_permit) = Arc::clone(&app.inner.upload_permits).try_acquire_owned() else {
-        let res = app.error_page(&session, StatusCode::SERVICE_UNAVAILABLE, "error-heading", "error-busy").await;
-        return Ok(after_draining(body, declared, max_bytes, res).await);
+    let slot = match app.inner.upload_slots.take(login.source, by.circuit()).await {
+        Ok(slot) => slot,
+        Err(no_slot) => return Ok(closing(app.no_slot_page(&session, no_slot).await)),
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    match app.receive_submission(&session, &source, &settings, content_type, body).await {
+    let sent = Sent { by: &by, content_type, meter: slot.meter() };
+    match app.receive_submission(&session, &sent, &source, &settings, body).await {
         Ok(received) => Ok(app.thanks(&session, received, source.interaction_count == 0)),
-        Err(SubmitError::Refused(refusal)) => Ok(app.refusal(&session, &login, &source, &settings, refusal).await),
+        Err(SubmitError::Refused(refusal)) => {
+            Ok(closing(app.refusal(&session, &login, &source, &settings, refusal).await))
+        }
         Err(SubmitError::Failed(e)) if e.kind() == ErrorKind::Unauthorized => {
             // The account was deleted during the upload: as for any ended session.
             session.restart_with(Flash::SessionExpired);
-            Ok(Redirect::to("/").into_response())
+            Ok(closing(Redirect::to("/").into_response()))
         }
         Err(SubmitError::Failed(e)) => Err(HttpError::new("receive a submission", e)),
     }
 }
 
-/// `res`, after reading what is left of the body, so that a browser, which sends the
-/// whole body before it reads an answer, shows this page instead of a reset
-/// connection. Bodies over [`DRAIN_FACTOR`] times the upload limit are cut off.
-async fn after_draining(body: Body, declared: Option<u64>, max_bytes: u64, res: Response) -> Response {
-    let cap = max_bytes.saturating_mul(DRAIN_FACTOR);
-    if declared.is_none_or(|len| len <= cap) {
-        drain_body(body, cap).await;
-    }
+/// `res` with `Connection: close`: the body may not have been read to its end, so the
+/// connection cannot carry another request (the server lingers so the client reads it).
+fn closing(mut res: Response) -> Response {
+    res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     res
 }
 
@@ -96,8 +96,17 @@ async fn encrypt_text(to: &Receiver<'_>, message: Zeroizing<String>) -> Result<F
     finish_blob(blob).await
 }
 
+/// How a submission arrives: who sends it, its type, its slot's meter.
+struct Sent<'a> {
+    by: &'a Requester,
+    content_type: &'a str,
+    meter: &'a Arc<crate::body::BodyMeter>,
+}
+
 /// The instance's rules for one source's submission.
-struct Rules {
+struct Rules<'a> {
+    /// Who sends it (a codename check costs a derivation in their name).
+    by: &'a Requester,
     first: bool,
     min_len: u32,
     reject_codename: bool,
@@ -108,9 +117,9 @@ impl SourceState {
     async fn receive_submission(
         &self,
         session: &Session,
+        sent: &Sent<'_>,
         source: &SourceRecord,
         settings: &InstanceSettings,
-        content_type: &str,
         body: Body,
     ) -> Result<Received, SubmitError> {
         let key = self.inner.key.as_ref().map_err(|p| AppError::from(IntakeError::from(*p)))?;
@@ -122,9 +131,11 @@ impl SourceState {
             csrf_ok: &csrf_ok,
             max_bytes: self.inner.config.max_upload_bytes,
             allow_uploads: settings.allow_document_uploads,
+            meter: sent.meter,
         };
-        let submission = upload::receive(&to, content_type, body).await?;
+        let submission = upload::receive(&to, sent.content_type, body).await?;
         let rules = Rules {
+            by: sent.by,
             first: source.interaction_count == 0,
             min_len: settings.initial_message_min_len,
             reject_codename: settings.reject_message_with_codename,
@@ -133,7 +144,12 @@ impl SourceState {
     }
 
     /// Records `submission` if it keeps the rules; nothing of it is kept otherwise.
-    async fn accept(&self, to: &Receiver<'_>, submission: Submission, rules: &Rules) -> Result<Received, SubmitError> {
+    async fn accept(
+        &self,
+        to: &Receiver<'_>,
+        submission: Submission,
+        rules: &Rules<'_>,
+    ) -> Result<Received, SubmitError> {
         let Submission { message, files, cleaning } = submission;
         if message.trim().is_empty() && files.is_empty() && cleaning.iter().any(|c| c.result.not_sent()) {
             // Only photos that could not be cleaned: nothing is stored, and the next page says why.
@@ -151,7 +167,7 @@ impl SourceState {
     async fn check_rules(
         &self,
         source: &SourceRecord,
-        rules: &Rules,
+        rules: &Rules<'_>,
         message: &str,
         files: usize,
     ) -> Result<(), SubmitError> {
@@ -169,7 +185,7 @@ impl SourceState {
         // this source's own codename.
         if rules.reject_codename
             && let Ok(candidate) = Codename::parse(message)
-            && self.find_source(candidate).await?.is_some_and(|(s, _, _)| s.id == source.id)
+            && self.find_source(rules.by, candidate).await?.is_some_and(|(s, _, _)| s.id == source.id)
         {
             return Err(SubmitError::Refused(Refusal::Codename));
         }
@@ -226,6 +242,18 @@ impl SourceState {
         (status, html(pages::lookup(&ctx, &view))).into_response()
     }
 
+    /// The page for an upload that may not start now.
+    async fn no_slot_page(&self, session: &Session, no_slot: NoSlot) -> Response {
+        match no_slot {
+            NoSlot::Busy => {
+                self.error_page(session, StatusCode::SERVICE_UNAVAILABLE, "error-heading", "error-busy").await
+            }
+            NoSlot::ClientLimit => {
+                self.error_page(session, StatusCode::TOO_MANY_REQUESTS, "error-heading", "error-uploads-at-once").await
+            }
+        }
+    }
+
     /// The page for a refused submission; nothing of it was stored.
     async fn refusal(
         &self,
@@ -246,6 +274,9 @@ impl SourceState {
                 let body = tr.get1("error-too-large", "size", human_size(self.inner.config.max_upload_bytes));
                 let page = pages::error(&ctx, &tr.get("error-too-large-heading"), &body);
                 return (StatusCode::PAYLOAD_TOO_LARGE, html(page)).into_response();
+            }
+            Refusal::TooSlow => {
+                return self.error_page(session, StatusCode::REQUEST_TIMEOUT, "error-heading", "error-too-slow").await;
             }
             Refusal::Malformed => tr.get("submit-malformed"),
             Refusal::TooManyFiles => tr.get1("submit-too-many-files", "max", MAX_FILES),

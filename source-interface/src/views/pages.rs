@@ -74,7 +74,7 @@ pub(crate) fn login(ctx: &PageCtx<'_>, csrf: &str) -> Markup {
 /// What the submission page shows.
 pub(crate) struct LookupView {
     pub(crate) csrf: String,
-    pub(crate) show_codename: Option<String>,
+    pub(crate) show_codename: Option<zeroize::Zeroizing<String>>,
     pub(crate) allow_uploads: bool,
     pub(crate) max_upload: String,
     /// The minimum first-message length, when this is the source's first submission.
@@ -93,7 +93,7 @@ pub(crate) fn lookup(ctx: &PageCtx<'_>, v: &LookupView) -> Markup {
             @if let Some(codename) = &v.show_codename {
                 details.reminder {
                     summary { (tr.get("lookup-codename-reminder")) }
-                    p #codename .codename { (codename) }
+                    p #codename .codename { (codename.as_str()) }
                 }
             }
             p { (tr.get("lookup-intro")) }
@@ -134,7 +134,7 @@ pub(crate) fn lookup(ctx: &PageCtx<'_>, v: &LookupView) -> Markup {
                     @for reply in &v.replies {
                         article.reply {
                             @match &reply.text {
-                                Some(text) => { blockquote.reply-text { (text) } }
+                                Some(text) => { blockquote.reply-text { (text.as_str()) } }
                                 None => { p.hint { (tr.get("lookup-reply-unreadable")) } }
                             }
                             form method="post" action="/delete" {

@@ -1,0 +1,234 @@
+//! Who may upload at once. The server receives [`CONCURRENT_UPLOADS`] bodies at a
+//! time (each holds about 9 MiB), and one client may hold only its share of them: at
+//! most [`UPLOADS_PER_SOURCE`] per source account and [`UPLOADS_PER_CIRCUIT`] per Tor
+//! circuit (one Tor Browser, all its tabs). A client that sends below the floor loses
+//! its slot (`body.rs`); and when every slot is taken, a newcomer pushes out the
+//! slowest upload that has run [`PUSH_OUT_MIN_AGE`] and averages below
+//! [`FAIR_UPLOAD_RATE`], so that holding the server's slots takes real bandwidth
+//! rather than many accounts.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use postern_core::SourceId;
+use postern_web::Circuit;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::body::BodyMeter;
+
+/// Uploads received at once, server-wide. Each holds about 9 MiB (sequoia's packet
+/// buffers and ours), so this bounds upload memory near 150 MiB whatever clients do.
+pub(crate) const CONCURRENT_UPLOADS: usize = 16;
+/// Uploads one source account may send at once (two tabs).
+pub(crate) const UPLOADS_PER_SOURCE: usize = 2;
+/// Uploads one Tor circuit may carry at once, whichever accounts they are for.
+pub(crate) const UPLOADS_PER_CIRCUIT: usize = 2;
+/// An upload averaging below this, in bytes a second, gives its slot up to a newcomer
+/// when the server is full: four times the floor, and well below what Tor carries.
+pub(crate) const FAIR_UPLOAD_RATE: u64 = 32 * 1024;
+/// An upload younger than this is never pushed out (its rate means nothing yet).
+pub(crate) const PUSH_OUT_MIN_AGE: Duration = Duration::from_secs(10);
+/// How long a newcomer waits for the upload it pushed out to let go of its slot.
+const PUSH_OUT_WAIT: Duration = Duration::from_secs(5);
+
+/// What holds upload slots.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Holder {
+    Source(SourceId),
+    Circuit(Circuit),
+}
+
+/// Why an upload may not start now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoSlot {
+    /// Every slot of the server is taken.
+    Busy,
+    /// This client already sends as many uploads as it may.
+    ClientLimit,
+}
+
+/// The server's upload slots, who holds them, and how fast each upload goes.
+pub(crate) struct UploadSlots {
+    free: Arc<Semaphore>,
+    held: Mutex<Held>,
+}
+
+#[derive(Default)]
+struct Held {
+    by: HashMap<Holder, usize>,
+    /// The body meter of every upload holding a slot, by slot number.
+    uploads: HashMap<u64, Arc<BodyMeter>>,
+    next: u64,
+}
+
+/// One upload's slot; dropping it frees it.
+pub(crate) struct UploadSlot {
+    slots: Arc<UploadSlots>,
+    holders: Vec<Holder>,
+    number: u64,
+    meter: Arc<BodyMeter>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl UploadSlot {
+    /// What the upload's body reader reports its progress to, and is pushed out through.
+    pub(crate) fn meter(&self) -> &Arc<BodyMeter> {
+        &self.meter
+    }
+}
+
+impl UploadSlots {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self { free: Arc::new(Semaphore::new(CONCURRENT_UPLOADS)), held: Mutex::default() })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A slot for an upload by `source` over `circuit` (none over TCP), if the client
+    /// has not used its share and a slot is free or one can be freed by pushing out
+    /// an upload below the fair rate.
+    pub(crate) async fn take(
+        self: &Arc<Self>,
+        source: SourceId,
+        circuit: Option<Circuit>,
+    ) -> Result<UploadSlot, NoSlot> {
+        let holders: Vec<(Holder, usize)> = std::iter::once((Holder::Source(source), UPLOADS_PER_SOURCE))
+            .chain(circuit.map(|c| (Holder::Circuit(c), UPLOADS_PER_CIRCUIT)))
+            .collect();
+        if self.at_share(&holders) {
+            return Err(NoSlot::ClientLimit);
+        }
+        let permit = match Arc::clone(&self.free).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) if self.push_out_slowest() => {
+                let waited = tokio::time::timeout(PUSH_OUT_WAIT, Arc::clone(&self.free).acquire_owned()).await;
+                waited.ok().and_then(Result::ok).ok_or(NoSlot::Busy)?
+            }
+            Err(_) => return Err(NoSlot::Busy),
+        };
+        let mut held = self.lock();
+        if holders.iter().any(|(h, max)| held.by.get(h).is_some_and(|n| n >= max)) {
+            // The same client took its share while this one waited.
+            return Err(NoSlot::ClientLimit);
+        }
+        for (h, _) in &holders {
+            *held.by.entry(*h).or_default() += 1;
+        }
+        let (number, meter) = (held.next, Arc::new(BodyMeter::default()));
+        held.next += 1;
+        held.uploads.insert(number, Arc::clone(&meter));
+        let holders = holders.into_iter().map(|(h, _)| h).collect();
+        Ok(UploadSlot { slots: Arc::clone(self), holders, number, meter, _permit: permit })
+    }
+
+    fn at_share(&self, holders: &[(Holder, usize)]) -> bool {
+        let held = self.lock();
+        holders.iter().any(|(h, max)| held.by.get(h).is_some_and(|n| n >= max))
+    }
+
+    /// Tells the slowest upload below [`FAIR_UPLOAD_RATE`] (and older than
+    /// [`PUSH_OUT_MIN_AGE`]) to stop; false if none is that slow.
+    fn push_out_slowest(&self) -> bool {
+        let held = self.lock();
+        let slowest = held
+            .uploads
+            .values()
+            .filter(|m| !m.pushed_out() && m.age() >= PUSH_OUT_MIN_AGE)
+            .map(|m| (m.average_rate(), m))
+            .filter(|(rate, _)| *rate < FAIR_UPLOAD_RATE)
+            .min_by_key(|(rate, _)| *rate);
+        slowest.map(|(_, m)| m.push_out()).is_some()
+    }
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        let mut held = self.slots.lock();
+        held.uploads.remove(&self.number);
+        for h in &self.holders {
+            if let Some(n) = held.by.get_mut(h) {
+                *n -= 1;
+                if *n == 0 {
+                    held.by.remove(h);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_source_and_a_circuit_hold_only_their_share_and_get_it_back() {
+        let slots = UploadSlots::new();
+        let (a, b) = (SourceId::for_tests(1), SourceId::for_tests(2));
+        let first = slots.take(a, Some(Circuit(1))).await.unwrap();
+        let _second = slots.take(a, Some(Circuit(2))).await.unwrap();
+        assert_eq!(slots.take(a, Some(Circuit(3))).await.err(), Some(NoSlot::ClientLimit), "per source");
+        let _third = slots.take(b, Some(Circuit(1))).await.unwrap();
+        assert_eq!(slots.take(b, Some(Circuit(1))).await.err(), Some(NoSlot::ClientLimit), "per circuit");
+        drop(first);
+        assert!(slots.take(a, None).await.is_ok(), "a finished upload frees its share");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn when_full_a_newcomer_pushes_out_the_slowest_upload_below_the_fair_rate_only() {
+        let slots = UploadSlots::new();
+        let held: Vec<_> = futures_util::future::join_all(
+            (0..CONCURRENT_UPLOADS).map(|i| slots.take(SourceId::for_tests(i as i64 + 1), Some(Circuit(i as u64)))),
+        )
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+        assert_eq!(slots.free.available_permits(), 0);
+        tokio::time::advance(PUSH_OUT_MIN_AGE).await;
+        // Every upload but the fourth goes at the fair rate; the fourth trickles.
+        let fair = FAIR_UPLOAD_RATE * PUSH_OUT_MIN_AGE.as_secs();
+        for (i, slot) in held.iter().enumerate() {
+            slot.meter().count(if i == 3 { 10 } else { fair as usize });
+        }
+        let newcomer = SourceId::for_tests(99);
+        let (taken, pushed) = tokio::join!(slots.take(newcomer, None), async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            assert!(held[3].meter().pushed_out(), "the trickle is told to stop");
+            assert!(held.iter().enumerate().all(|(i, s)| s.meter().pushed_out() == (i == 3)));
+            // Its handler ends, which frees the slot.
+            held
+        });
+        let mut held = pushed;
+        held.remove(3);
+        assert_eq!(taken.err(), Some(NoSlot::Busy), "pushed out, but its handler kept the slot past the wait");
+        drop(held);
+        assert_eq!(slots.free.available_permits(), CONCURRENT_UPLOADS);
+        assert!(slots.lock().by.is_empty() && slots.lock().uploads.is_empty(), "no holder is left behind");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pushed_out_slot_goes_to_the_newcomer_and_fair_uploads_are_never_pushed_out() {
+        let slots = UploadSlots::new();
+        let mut held = Vec::new();
+        for i in 0..CONCURRENT_UPLOADS {
+            held.push(slots.take(SourceId::for_tests(i as i64 + 1), None).await.unwrap());
+        }
+        tokio::time::advance(PUSH_OUT_MIN_AGE).await;
+        let fair = (FAIR_UPLOAD_RATE * PUSH_OUT_MIN_AGE.as_secs()) as usize;
+        for slot in &held[1..] {
+            slot.meter().count(fair);
+        }
+        let trickle = held.remove(0);
+        let (taken, ()) = tokio::join!(slots.take(SourceId::for_tests(99), None), async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            assert!(trickle.meter().pushed_out());
+            drop(trickle);
+        });
+        assert!(taken.is_ok(), "the newcomer got the freed slot");
+        assert_eq!(slots.take(SourceId::for_tests(100), None).await.err(), Some(NoSlot::Busy), "nobody else is slow");
+        assert!(held.iter().all(|s| !s.meter().pushed_out()));
+    }
+}
