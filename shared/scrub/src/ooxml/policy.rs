@@ -314,7 +314,7 @@ fn examine(
     format: Format,
 ) -> Result<Decision, ScrubError> {
     // Matched by namespace, not prefix: `<x:del xmlns:x="…wordprocessingml…">` is a deletion too.
-    let (resolved, local) = reader.resolve_element(e.name());
+    let (resolved, local) = reader.resolver().resolve_element(e.name());
     let ns = bound(&resolved);
     let local = local.into_inner();
     let word = WORD_NS.iter().any(|candidate| candidate.as_bytes() == ns);
@@ -355,7 +355,7 @@ fn examine(
         if attr.key.as_ref().starts_with(b"xmlns") {
             continue;
         }
-        let (resolved, name) = reader.resolve_attribute(attr.key);
+        let (resolved, name) = reader.resolver().resolve_attribute(attr.key);
         let name = name.into_inner();
         if name.starts_with(b"rsid") {
             notes.add(Category::EditSessions, RSID_FIELD, None);

@@ -348,7 +348,9 @@ pub(super) fn attributes(e: &BytesStart<'_>, format: Format) -> Result<Vec<(Vec<
 }
 
 pub(super) fn value(attr: &Attribute<'_>, e: &BytesStart<'_>, format: Format) -> Result<String, ScrubError> {
-    attr.decode_and_unescape_value(e.decoder()).map(Cow::into_owned).map_err(|_| bad_xml(format))
+    attr.decoded_and_normalized_value(quick_xml::XmlVersion::Implicit1_0, e.decoder())
+        .map(Cow::into_owned)
+        .map_err(|_| bad_xml(format))
 }
 
 pub(super) fn attr<'a>(attrs: &'a [(Vec<u8>, String)], key: &[u8]) -> Option<&'a str> {
