@@ -172,7 +172,7 @@ fn free_port() -> u16 {
 
 /// An instance served by the real binary on a free loopback port, with `limit` as its upload limit.
 pub(crate) fn serve_instance(dir: &std::path::Path, limit: u64) -> (Running, String, std::path::PathBuf) {
-    serve_instance_with(dir, &[("max_upload_bytes = 524288000", &format!("max_upload_bytes = {limit}"))])
+    serve_instance_with(dir, &[("max_upload_bytes = 2147483648", &format!("max_upload_bytes = {limit}"))])
 }
 
 /// An instance served by the real binary on a free loopback port, its configuration

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use postern_core::Codename;
-use postern_tests::{Part, RawSource, Stack, tab_id_of, test_config};
+use postern_tests::{BOUNDARY, Part, RawSource, Stack, tab_id_of, test_config};
 use rand::rngs::OsRng;
 
 use crate::cli::serve_instance;
@@ -188,4 +188,331 @@ async fn past_the_cap_on_unused_accounts_creation_is_refused_with_a_page_and_not
     let res = third.post_form("/create", &[("csrf_token", &csrf), ("tab_id", &tab)]).await;
     assert_eq!(res.location(), Some("/lookup"), "{}", res.text());
     assert!(stack.instance.source_of(&codename).is_some());
+}
+
+// ---------------------------------------------------------------------------------
+// Hostile inputs to the source interface: each kind gets its exact answer, and
+// nothing stored changes.
+// ---------------------------------------------------------------------------------
+
+/// What a refused request must leave as it was: every file under the store with its
+/// size, and the number of accounts that never submitted.
+fn stored_state(stack: &Stack) -> (Vec<(std::path::PathBuf, u64)>, u64) {
+    let files = stack.instance.stored_files().into_iter().map(|f| {
+        let size = std::fs::metadata(&f).unwrap().len();
+        (f, size)
+    });
+    (files.collect(), stack.instance.store.pending_source_count().unwrap())
+}
+
+/// A multipart body from raw parts: `(headers, content)` each, our boundary.
+fn raw_multipart(parts: &[(String, Vec<u8>)], close: bool) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (headers, content) in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n{headers}\r\n\r\n").as_bytes());
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    if close {
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    }
+    body
+}
+
+fn field(name: &str, value: &[u8]) -> (String, Vec<u8>) {
+    (format!("Content-Disposition: form-data; name=\"{name}\""), value.to_vec())
+}
+
+fn file_field(filename: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let headers = format!(
+        "Content-Disposition: form-data; name=\"fh\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream"
+    );
+    (headers, content.to_vec())
+}
+
+/// Makes a request body from the session's CSRF token.
+type BodyOf = Box<dyn Fn(&str) -> Vec<u8>>;
+
+/// One hostile submission: what is sent after the CSRF token, and what must come back.
+struct Hostile {
+    kind: &'static str,
+    content_type: Option<String>,
+    /// The body, given the session's CSRF token.
+    body: BodyOf,
+    status: StatusCode,
+    says: &'static str,
+}
+
+fn multipart_type() -> Option<String> {
+    Some(format!("multipart/form-data; boundary={BOUNDARY}"))
+}
+
+fn hostile_submissions() -> Vec<Hostile> {
+    let malformed = "could not be read";
+    let case = |kind, status, says, body: BodyOf| Hostile { kind, content_type: multipart_type(), body, status, says };
+    let with = |parts: Vec<(String, Vec<u8>)>| -> BodyOf {
+        Box::new(move |csrf| {
+            let mut all = vec![field("csrf_token", csrf.as_bytes())];
+            all.extend(parts.iter().cloned());
+            raw_multipart(&all, true)
+        })
+    };
+    let long_message = "m".repeat(100_001);
+    let mut cases = vec![
+        case(
+            "truncated multipart body",
+            StatusCode::BAD_REQUEST,
+            malformed,
+            Box::new(|csrf| {
+                let mut body = raw_multipart(&[field("csrf_token", csrf.as_bytes()), field("msg", b"cut short")], true);
+                body.truncate(body.len() - 30);
+                body
+            }),
+        ),
+        case(
+            "no closing boundary",
+            StatusCode::BAD_REQUEST,
+            malformed,
+            Box::new(|csrf| {
+                raw_multipart(&[field("csrf_token", csrf.as_bytes()), field("msg", b"never closed")], false)
+            }),
+        ),
+        case(
+            "a part header of 2 MiB",
+            StatusCode::BAD_REQUEST,
+            malformed,
+            Box::new(|csrf| {
+                let mut body = raw_multipart(&[field("csrf_token", csrf.as_bytes())], false);
+                body.extend_from_slice(format!("--{BOUNDARY}\r\nX-Long: {}", "h".repeat(2 * 1024 * 1024)).as_bytes());
+                body
+            }),
+        ),
+        case(
+            "5,000 tiny parts",
+            StatusCode::BAD_REQUEST,
+            "at most 100 files",
+            Box::new(|csrf| {
+                let mut parts = vec![field("csrf_token", csrf.as_bytes())];
+                parts.extend((0..5000).map(|_| field("x", b"")));
+                raw_multipart(&parts, true)
+            }),
+        ),
+        case("101 files", StatusCode::BAD_REQUEST, "at most 100 files", {
+            let files: Vec<_> = (0..101).map(|i| file_field(&format!("f{i}.txt"), b"x")).collect();
+            with(files)
+        }),
+        case("a file part with no file name", StatusCode::BAD_REQUEST, "enter a message or choose a file", {
+            with(vec![(String::from("Content-Disposition: form-data; name=\"fh\""), b"nameless".to_vec())])
+        }),
+        case("a message of 100,001 characters", StatusCode::BAD_REQUEST, "at most 100000 characters", {
+            with(vec![field("msg", long_message.as_bytes())])
+        }),
+        case("a message of 100,001 four-byte characters", StatusCode::BAD_REQUEST, "at most 100000 characters", {
+            with(vec![field("msg", "😀".repeat(100_001).as_bytes())])
+        }),
+        case(
+            "a message that is not UTF-8",
+            StatusCode::BAD_REQUEST,
+            malformed,
+            with(vec![field("msg", b"\xff\xfe\xfd")]),
+        ),
+        case("a message of only whitespace", StatusCode::BAD_REQUEST, "enter a message or choose a file", {
+            with(vec![field("msg", b" \t\r\n \xc2\xa0 ")])
+        }),
+        case("an empty submission", StatusCode::BAD_REQUEST, "enter a message or choose a file", with(vec![])),
+        case("the honeypot filled", StatusCode::FORBIDDEN, "refused", {
+            with(vec![field("text", b"i am a bot"), field("msg", b"spam")])
+        }),
+        // Larger than multer may hold before a field takes it: malformed, not a token.
+        case(
+            "a CSRF token of 2 MiB",
+            StatusCode::BAD_REQUEST,
+            malformed,
+            Box::new(|_| raw_multipart(&[field("csrf_token", &vec![b'a'; 2 * 1024 * 1024]), field("msg", b"x")], true)),
+        ),
+        case(
+            "a forged CSRF token",
+            StatusCode::FORBIDDEN,
+            "logged out",
+            Box::new(|_| raw_multipart(&[field("csrf_token", b"forged"), field("msg", b"x")], true)),
+        ),
+        case(
+            "no CSRF token",
+            StatusCode::FORBIDDEN,
+            "logged out",
+            Box::new(|_| raw_multipart(&[field("msg", b"x")], true)),
+        ),
+        case(
+            "the CSRF token after the message",
+            StatusCode::FORBIDDEN,
+            "logged out",
+            Box::new(|csrf| raw_multipart(&[field("msg", b"first"), field("csrf_token", csrf.as_bytes())], true)),
+        ),
+        case(
+            "a part with no Content-Disposition",
+            StatusCode::BAD_REQUEST,
+            "enter a message or choose a file",
+            Box::new(|csrf| {
+                raw_multipart(
+                    &[field("csrf_token", csrf.as_bytes()), (String::from("X-Other: 1"), b"x".to_vec())],
+                    true,
+                )
+            }),
+        ),
+        case("a file name with control characters", StatusCode::BAD_REQUEST, malformed, {
+            with(vec![file_field("control\u{1}\u{7f}\u{1b}[31m.txt", b"x")])
+        }),
+        case(
+            "a file name with a NUL byte",
+            StatusCode::BAD_REQUEST,
+            malformed,
+            with(vec![file_field("nul\u{0}byte.txt", b"x")]),
+        ),
+        case(
+            "a CSRF token of 5 KiB",
+            StatusCode::FORBIDDEN,
+            "logged out",
+            Box::new(|_| raw_multipart(&[field("csrf_token", &vec![b'a'; 5 * 1024]), field("msg", b"x")], true)),
+        ),
+        case(
+            "binary garbage",
+            StatusCode::BAD_REQUEST,
+            malformed,
+            Box::new(|_| (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect()),
+        ),
+    ];
+    cases.push(Hostile {
+        kind: "multipart without a boundary parameter",
+        content_type: Some("multipart/form-data".to_owned()),
+        body: with(vec![field("msg", b"x")]),
+        status: StatusCode::BAD_REQUEST,
+        says: malformed,
+    });
+    cases.push(Hostile {
+        kind: "a form that is not multipart",
+        content_type: Some("application/x-www-form-urlencoded".to_owned()),
+        body: Box::new(|csrf| format!("csrf_token={csrf}&msg=hello").into_bytes()),
+        status: StatusCode::BAD_REQUEST,
+        says: malformed,
+    });
+    cases.push(Hostile {
+        kind: "no Content-Type",
+        content_type: None,
+        body: with(vec![field("msg", b"x")]),
+        status: StatusCode::BAD_REQUEST,
+        says: malformed,
+    });
+    cases.push(Hostile {
+        kind: "a boundary that never appears",
+        content_type: Some("multipart/form-data; boundary=not-the-one-used".to_owned()),
+        body: with(vec![field("msg", b"x")]),
+        status: StatusCode::BAD_REQUEST,
+        says: malformed,
+    });
+    cases
+}
+
+#[tokio::test]
+async fn hostile_submissions_get_their_exact_answer_and_change_nothing_stored() {
+    let stack = Stack::new();
+    let cases = hostile_submissions();
+    assert!(cases.len() >= 25);
+    for case in &cases {
+        let mut source = stack.new_source().await;
+        let csrf = source.lookup_csrf().await;
+        let before = stored_state(&stack);
+        let mut req = axum::http::Request::post("/submit");
+        if let Some(t) = &case.content_type {
+            req = req.header(axum::http::header::CONTENT_TYPE, t);
+        }
+        let res = source.client.send(req.body(axum::body::Body::from((case.body)(&csrf))).unwrap()).await;
+        assert_eq!(res.status, case.status, "{}: {}", case.kind, res.text());
+        assert!(res.text().contains(case.says), "{}: {}", case.kind, res.text());
+        assert_eq!(res.headers.get("connection").and_then(|v| v.to_str().ok()), Some("close"), "{}", case.kind);
+        assert_eq!(stored_state(&stack), before, "{} changed what is stored", case.kind);
+    }
+}
+
+#[tokio::test]
+async fn hostile_file_names_are_stored_under_our_name_only() {
+    let stack = Stack::new();
+    let names = [
+        "../../../etc/passwd".to_owned(),
+        "/absolute/path.txt".to_owned(),
+        "a\\windows\\path.txt".to_owned(),
+        "percent%00%01%1b-escaped.txt".to_owned(),
+        "right-to-left\u{202e}txt.exe".to_owned(),
+        "x".repeat(10_000),
+        "<script>alert(1)</script>.html".to_owned(),
+    ];
+    for name in &names {
+        let mut source = stack.new_source().await;
+        let csrf = source.lookup_csrf().await;
+        let body = raw_multipart(&[field("csrf_token", csrf.as_bytes()), file_field(name, b"content")], true);
+        let req = axum::http::Request::post("/submit")
+            .header(axum::http::header::CONTENT_TYPE, multipart_type().unwrap())
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let res = source.client.send(req).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name:?}: {}", res.text());
+        let record = stack.instance.source_of(&source.codename).unwrap();
+        let stored: Vec<_> = std::fs::read_dir(stack.instance.store.source_dir(&record)).unwrap().flatten().collect();
+        assert_eq!(stored.len(), 1, "{name:?}");
+        let on_disk = stored[0].file_name().to_string_lossy().into_owned();
+        assert!(on_disk.starts_with("1-") && on_disk.ends_with("-doc.gz.gpg"), "{name:?} stored as {on_disk}");
+    }
+    let everything: Vec<_> = stack.instance.all_files();
+    assert!(everything.iter().all(|f| f.starts_with(stack.instance.data_dir())), "nothing escaped the data directory");
+}
+
+#[tokio::test]
+async fn forged_replayed_and_junk_cookies_reach_no_account_and_sql_in_a_codename_is_just_wrong() {
+    let stack = Stack::new();
+    let mut source = stack.new_source().await;
+    let real = source.client.cookie().unwrap().to_owned();
+    let (name, value) = real.split_once('=').unwrap();
+    let (id, pad) = value.split_once('.').unwrap();
+    let forged_pad = "0".repeat(pad.len());
+    let forgeries = [
+        format!("{name}={}", "ab".repeat(32)),
+        format!("{name}={}.{pad}", "cd".repeat(32)),
+        format!("{name}={}", "x".repeat(10_000)),
+        format!("{name}=../../etc/passwd"),
+    ];
+    for cookie in &forgeries {
+        let mut forger = stack.client();
+        forger.set_cookie(Some(cookie.clone()));
+        let res = forger.get("/lookup").await;
+        assert!(matches!(res.location(), Some("/") | Some("/login")), "{cookie:.40}: {:?}", res.status);
+        assert!(!res.text().contains(&source.codename));
+    }
+    // The right id with a forged or malformed pad is logged in (the id alone is the
+    // session) but sees no codename and reads no reply: those need the real pad.
+    for pad in [forged_pad.as_str(), "zz"] {
+        let mut half = stack.client();
+        half.set_cookie(Some(format!("{name}={id}.{pad}")));
+        let page = half.get("/lookup").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.text().contains(&source.codename), "the codename needs the real pad");
+    }
+
+    // After logout the old cookie is dead.
+    let csrf = source.lookup_csrf().await;
+    source.client.post_form("/logout", &[("csrf_token", &csrf)]).await;
+    let mut replay = stack.client();
+    replay.set_cookie(Some(real));
+    assert_eq!(replay.get("/lookup").await.location(), Some("/"), "a replayed cookie after logout");
+
+    // A codename field of SQL or markup is a wrong codename, costs no derivation, and is not echoed.
+    let before = stack.state.derivation_count();
+    for attempt in ["' OR 1=1 --", "\"; DROP TABLE sources; --", "<img src=x onerror=alert(1)>", &"a ".repeat(80)] {
+        let mut c = stack.client();
+        c.get("/login").await;
+        let csrf = c.csrf.clone();
+        let res = c.post_form("/login", &[("csrf_token", &csrf), ("codename", attempt)]).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{attempt}");
+        assert!(!res.text().contains("DROP TABLE") && !res.text().contains("onerror"), "{attempt} echoed");
+    }
+    assert_eq!(stack.state.derivation_count(), before);
+    assert_eq!(stack.instance.store.pending_source_count().unwrap(), 1, "the one real account, untouched");
 }

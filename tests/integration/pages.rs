@@ -77,7 +77,7 @@ async fn the_lookup_form_is_multipart_with_csrf_first_and_multiple_files() {
     assert!(page.contains("type=\"file\" name=\"fh\" multiple"));
     let csrf_at = page.find("name=\"csrf_token\"").unwrap();
     assert!(csrf_at < page.find("name=\"msg\"").unwrap());
-    assert!(page.contains("Maximum total upload size: 500 MiB."));
+    assert!(page.contains("Maximum total upload size: 2 GiB."));
     assert!(page.contains("Anti-spam check. Do not fill this in!"));
 }
 

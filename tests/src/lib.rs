@@ -29,7 +29,7 @@ use tower::ServiceExt;
 /// The default source-interface settings of tests.
 pub fn test_config() -> SourceAppConfig {
     SourceAppConfig {
-        max_upload_bytes: 500 * 1024 * 1024,
+        max_upload_bytes: 2 * 1024 * 1024 * 1024,
         max_pending_sources: 100_000,
         session_lifetime: Duration::from_secs(120 * 60),
         v3_source_url: None,

@@ -87,8 +87,10 @@ pub const AVAILABLE_LOCALES: &[&str] = &["en-US"];
 /// a newsroom sees in a day (accounts unused for a day are purged, bar the newest 100).
 pub const DEFAULT_MAX_PENDING_SOURCES: u64 = 100_000;
 
-/// Default upload limit: 500 MiB, as SecureDrop.
-pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 500 * 1024 * 1024;
+/// Default upload limit: 2 GiB. SecureDrop's 500 MiB has been too small for its users
+/// for years (its issue #4966); memory stays flat whatever the size, and slow clients
+/// cannot hold a slot for ever, so a larger limit costs only disk.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 impl Default for SourceConfig {
     fn default() -> Self {
@@ -365,7 +367,7 @@ mod tests {
     #[test]
     fn empty_file_means_defaults() {
         assert_eq!(PosternConfig::parse("").unwrap(), PosternConfig::default());
-        assert_eq!(PosternConfig::default().source.max_upload_bytes, 524_288_000);
+        assert_eq!(PosternConfig::default().source.max_upload_bytes, 2_147_483_648);
     }
 
     #[test]

@@ -48,7 +48,7 @@ fn main() {
     let limit = (largest + 16) * MIB;
     let text = std::fs::read_to_string(&config)
         .unwrap()
-        .replace("max_upload_bytes = 524288000", &format!("max_upload_bytes = {limit}"));
+        .replace("max_upload_bytes = 2147483648", &format!("max_upload_bytes = {limit}"));
     std::fs::write(&config, text).unwrap();
     let mut server = start_demo(&bin_dir, &demo_dir);
     let facts = wait_for_demo(&demo_dir);
