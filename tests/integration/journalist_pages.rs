@@ -556,6 +556,30 @@ async fn replacing_ones_own_second_factor_needs_the_current_passphrase_and_a_cur
 }
 
 #[tokio::test]
+async fn administrators_pages_enrol_only_others_and_only_a_secret_they_showed() {
+    let stack = Stack::new();
+    let mut root_account = stack.add_journalist("root", true, OtpKind::Hotp);
+    stack.add_journalist("bo", false, OtpKind::Hotp);
+    let mut root = open_session(&stack, &mut root_account).await;
+    let factors =
+        |stack: &Stack| ["root", "bo"].map(|name| stack.instance.store.journalist(name).unwrap().unwrap().otp_secret);
+    let before = factors(&stack);
+    let theirs = OtpSecret::generate(&mut OsRng);
+    let (b32, code) = (theirs.to_base32().to_string(), totp_code(&theirs, unix_now()));
+    for name in ["root", "bo"] {
+        let userid = id_of(&stack, name).to_string();
+        for path in ["/admin/reset-2fa-totp", "/admin/verify-2fa-totp"] {
+            let fields = [("userid", userid.as_str()), ("otp_secret", b32.as_str()), ("token", code.as_str())];
+            let res = root.post_csrf(path, &fields).await;
+            if name == "root" || path.contains("verify") {
+                assert_redirect(&res, &format!("/admin/edit/{userid}"));
+            }
+        }
+    }
+    assert_eq!(factors(&stack), before, "no factor swapped: one's own, or a secret no reset page showed");
+}
+
+#[tokio::test]
 async fn a_post_with_a_wrong_csrf_token_logs_the_journalist_out_and_does_nothing() {
     let stack = Stack::new();
     let mut source = stack.new_source().await;

@@ -20,8 +20,13 @@ use crate::views::account::{self, Enrolment};
 
 /// What the passphrase shown on the account page is for.
 const OWN_PASSWORD: &str = "own";
-/// What a second-factor secret shown after re-authentication is for.
-const OWN_FACTOR: &str = "own-factor";
+
+/// What the second-factor secret an enrolment page showed is remembered as: for the
+/// journalist `userid` (administrators' pages), or for one's own account (shown only
+/// after re-authentication). Its verification must echo it.
+pub(crate) fn factor_purpose(userid: Option<JournalistId>) -> String {
+    userid.map_or_else(|| "own-factor".to_owned(), |id| format!("factor:{}", id.raw()))
+}
 
 /// `GET /account/account`.
 pub(crate) async fn account_page(
@@ -148,7 +153,7 @@ pub(crate) async fn verify_factor(
     Journalist(j): Journalist,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    if !session.take_pending_password(OWN_FACTOR, form.get("otp_secret")) {
+    if !session.take_pending_password(&factor_purpose(None), form.get("otp_secret")) {
         session.flash(Flash::error(
             "Confirm with your current passphrase and two-factor code first. Nothing was changed.",
         ));
@@ -227,10 +232,7 @@ impl JournalistState {
             .with_login(j.username.clone(), current_password(form), form.get("token").to_owned(), |_, _| Ok(()))
             .await;
         match checked {
-            Ok(Ok(())) => {
-                session.set_pending_password(OWN_FACTOR, Zeroizing::new(factor.shown.clone()));
-                self.enrol_page(session, j, action, None, &j.username, factor).await
-            }
+            Ok(Ok(())) => self.enrol_page(session, j, action, None, &j.username, factor).await,
             Ok(Err(e)) => {
                 session.flash(Flash::error(reauthentication_refused(&e)));
                 Redirect::to("/account/account").into_response()
@@ -239,7 +241,8 @@ impl JournalistState {
         }
     }
 
-    /// The enrolment page for `factor` of `username`.
+    /// The enrolment page for `factor` of `username`; the session remembers the secret
+    /// shown, which the verification must echo.
     pub(crate) async fn enrol_page(
         &self,
         session: &Session,
@@ -258,6 +261,7 @@ impl JournalistState {
             otp_secret: &factor.shown,
             totp_uri: uri.as_ref().map(|u| u.as_str()),
         };
+        session.set_pending_password(&factor_purpose(userid), Zeroizing::new(factor.shown.clone()));
         let ctx = self.page_ctx(session, Some(viewer)).await;
         (StatusCode::OK, html(account::enrol(&ctx, &e))).into_response()
     }

@@ -13,7 +13,7 @@ use postern_web::{Doing, HttpError};
 use rand::rngs::OsRng;
 use zeroize::Zeroizing;
 
-use super::account::{NewFactor, names, set_password};
+use super::account::{NewFactor, factor_purpose, names, set_password};
 use super::html;
 use crate::auth::{Admin, PasswordError};
 use crate::form::{CheckedForm, FormData};
@@ -239,7 +239,8 @@ pub(crate) async fn reset_totp(
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let user = match app.target(&session, &j, JournalistId::new(form.get("userid").parse().unwrap_or(-1))).await {
+    // One's own factor is replaced on the account page, after re-authentication.
+    let user = match app.other_user(&session, &j, JournalistId::new(form.get("userid").parse().unwrap_or(-1))).await {
         Ok(u) => u,
         Err(res) => return res,
     };
@@ -253,7 +254,7 @@ pub(crate) async fn reset_hotp(
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let user = match app.target(&session, &j, JournalistId::new(form.get("userid").parse().unwrap_or(-1))).await {
+    let user = match app.other_user(&session, &j, JournalistId::new(form.get("userid").parse().unwrap_or(-1))).await {
         Ok(u) => u,
         Err(res) => return res,
     };
@@ -273,18 +274,19 @@ pub(crate) async fn verify_factor(
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let user = match app.target(&session, &j, JournalistId::new(form.get("userid").parse().unwrap_or(-1))).await {
+    let user = match app.other_user(&session, &j, JournalistId::new(form.get("userid").parse().unwrap_or(-1))).await {
         Ok(u) => u,
         Err(res) => return res,
     };
     let back = format!("/admin/edit/{}", user.id.raw());
+    // Only a secret this session's reset page showed for this journalist.
+    if !session.take_pending_password(&factor_purpose(Some(user.id)), form.get("otp_secret")) {
+        session.flash(Flash::error("Start the reset again from this page. Nothing was changed."));
+        return Redirect::to(&back).into_response();
+    }
     match app.apply_new_factor(&user, &form).await {
         Ok(true) => {
             crate::session::end_all_for(&app.inner.sessions, user.id);
-            if user.id == j.id {
-                session.restart_with(Flash::info("Two-factor authentication updated. Log in with your new code."));
-                return Redirect::to("/login").into_response();
-            }
             session.flash(Flash::info(format!("Two-factor authentication of {} updated.", user.username)));
             Redirect::to(&back).into_response()
         }
