@@ -62,10 +62,15 @@ struct Held {
     next: u64,
 }
 
-/// One upload's slot; dropping it frees it.
-pub(crate) struct UploadSlot {
+/// One upload counted against its client's share; dropping it gives the share back.
+struct Share {
     slots: Arc<UploadSlots>,
     holders: Vec<Holder>,
+}
+
+/// One upload's slot; dropping it frees it.
+pub(crate) struct UploadSlot {
+    share: Share,
     number: u64,
     meter: Arc<BodyMeter>,
     _permit: OwnedSemaphorePermit,
@@ -95,12 +100,12 @@ impl UploadSlots {
         source: SourceId,
         circuit: Option<Circuit>,
     ) -> Result<UploadSlot, NoSlot> {
-        let holders: Vec<(Holder, usize)> = std::iter::once((Holder::Source(source), UPLOADS_PER_SOURCE))
+        let share: Vec<(Holder, usize)> = std::iter::once((Holder::Source(source), UPLOADS_PER_SOURCE))
             .chain(circuit.map(|c| (Holder::Circuit(c), UPLOADS_PER_CIRCUIT)))
             .collect();
-        if self.at_share(&holders) {
-            return Err(NoSlot::ClientLimit);
-        }
+        // The client's share is counted before anyone is pushed out for it, so that
+        // many requests at once cannot push out more uploads than the share allows.
+        let share = self.reserve(&share).ok_or(NoSlot::ClientLimit)?;
         let permit = match Arc::clone(&self.free).try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) if self.push_out_slowest() => {
@@ -109,24 +114,25 @@ impl UploadSlots {
             }
             Err(_) => return Err(NoSlot::Busy),
         };
+        let meter = Arc::new(BodyMeter::default());
         let mut held = self.lock();
-        if holders.iter().any(|(h, max)| held.by.get(h).is_some_and(|n| n >= max)) {
-            // The same client took its share while this one waited.
-            return Err(NoSlot::ClientLimit);
-        }
-        for (h, _) in &holders {
-            *held.by.entry(*h).or_default() += 1;
-        }
-        let (number, meter) = (held.next, Arc::new(BodyMeter::default()));
+        let number = held.next;
         held.next += 1;
         held.uploads.insert(number, Arc::clone(&meter));
-        let holders = holders.into_iter().map(|(h, _)| h).collect();
-        Ok(UploadSlot { slots: Arc::clone(self), holders, number, meter, _permit: permit })
+        drop(held);
+        Ok(UploadSlot { share, number, meter, _permit: permit })
     }
 
-    fn at_share(&self, holders: &[(Holder, usize)]) -> bool {
-        let held = self.lock();
-        holders.iter().any(|(h, max)| held.by.get(h).is_some_and(|n| n >= max))
+    /// Counts one more upload against each holder, unless one has used its share.
+    fn reserve(self: &Arc<Self>, share: &[(Holder, usize)]) -> Option<Share> {
+        let mut held = self.lock();
+        if share.iter().any(|(h, max)| held.by.get(h).is_some_and(|n| n >= max)) {
+            return None;
+        }
+        for (h, _) in share {
+            *held.by.entry(*h).or_default() += 1;
+        }
+        Some(Share { slots: Arc::clone(self), holders: share.iter().map(|(h, _)| *h).collect() })
     }
 
     /// Tells the slowest upload below [`FAIR_UPLOAD_RATE`] (and older than
@@ -136,8 +142,8 @@ impl UploadSlots {
         let slowest = held
             .uploads
             .values()
-            .filter(|m| !m.pushed_out() && m.age() >= PUSH_OUT_MIN_AGE)
-            .map(|m| (m.average_rate(), m))
+            .filter(|m| !m.pushed_out() && !m.finished() && m.age() >= PUSH_OUT_MIN_AGE)
+            .map(|m| (m.client_rate(), m))
             .filter(|(rate, _)| *rate < FAIR_UPLOAD_RATE)
             .min_by_key(|(rate, _)| *rate);
         slowest.map(|(_, m)| m.push_out()).is_some()
@@ -146,8 +152,13 @@ impl UploadSlots {
 
 impl Drop for UploadSlot {
     fn drop(&mut self) {
+        self.share.slots.lock().uploads.remove(&self.number);
+    }
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
         let mut held = self.slots.lock();
-        held.uploads.remove(&self.number);
         for h in &self.holders {
             if let Some(n) = held.by.get_mut(h) {
                 *n -= 1;

@@ -58,9 +58,18 @@ pub(crate) struct BodyMeter {
     too_slow: AtomicBool,
     /// A newcomer asked for this upload's slot (see `admission.rs`).
     pushed_out: AtomicBool,
+    /// The body has ended: there is nothing left to push out.
+    finished: AtomicBool,
+    /// Milliseconds spent waiting for the client, in waits that have ended.
+    waited_ms: AtomicU64,
+    /// When the current wait for the client began, in milliseconds after `started`;
+    /// [`NOT_WAITING`] if we are not waiting.
+    waiting_since_ms: AtomicU64,
     /// Wakes the body reader when it is pushed out while it waits for the client.
     waker: futures_util::task::AtomicWaker,
 }
+
+const NOT_WAITING: u64 = u64::MAX;
 
 impl Default for BodyMeter {
     fn default() -> Self {
@@ -71,6 +80,9 @@ impl Default for BodyMeter {
             over_limit: AtomicBool::new(false),
             too_slow: AtomicBool::new(false),
             pushed_out: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            waited_ms: AtomicU64::new(0),
+            waiting_since_ms: AtomicU64::new(NOT_WAITING),
             waker: futures_util::task::AtomicWaker::new(),
         }
     }
@@ -87,9 +99,36 @@ impl BodyMeter {
         self.started.elapsed()
     }
 
-    /// Bytes a second since the start.
-    pub(crate) fn average_rate(&self) -> u64 {
-        self.received.load(Ordering::SeqCst) / self.age().as_secs().max(1)
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.age().as_millis()).unwrap_or(u64::MAX - 1)
+    }
+
+    /// We wait for the client from now (if we were not already).
+    fn begin_wait(&self) {
+        let _ = self.waiting_since_ms.compare_exchange(NOT_WAITING, self.now_ms(), Ordering::SeqCst, Ordering::SeqCst);
+    }
+
+    /// The client sent something, or the body ended: the wait is over.
+    fn end_wait(&self) {
+        let since = self.waiting_since_ms.swap(NOT_WAITING, Ordering::SeqCst);
+        if since != NOT_WAITING {
+            self.waited_ms.fetch_add(self.now_ms().saturating_sub(since), Ordering::SeqCst);
+        }
+    }
+
+    /// Bytes a second over the time spent waiting for the client (at least a second),
+    /// so that time the server spent encrypting, writing or deriving never counts
+    /// against an upload.
+    pub(crate) fn client_rate(&self) -> u64 {
+        let since = self.waiting_since_ms.load(Ordering::SeqCst);
+        let waiting = if since == NOT_WAITING { 0 } else { self.now_ms().saturating_sub(since) };
+        let client_ms = (self.waited_ms.load(Ordering::SeqCst) + waiting).max(1000);
+        self.received.load(Ordering::SeqCst).saturating_mul(1000) / client_ms
+    }
+
+    /// Whether the body has ended (a finished body has nothing left to push out).
+    pub(crate) fn finished(&self) -> bool {
+        self.finished.load(Ordering::SeqCst)
     }
 
     /// Stops the upload at its next read: its slot goes to a newcomer.
@@ -227,6 +266,7 @@ impl Stream for LimitedBody {
         match Pin::new(&mut self.inner).poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
                 let now = Instant::now();
+                self.meter.end_wait();
                 self.meter.count(chunk.len());
                 self.pace.arrived(chunk.len(), now);
                 if !self.pace.settle(now) {
@@ -246,10 +286,20 @@ impl Stream for LimitedBody {
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                self.meter.end_wait();
+                self.meter.finished.store(true, Ordering::SeqCst);
+                Poll::Ready(None)
+            }
             Poll::Pending => {
                 self.since_pending = 0;
+                self.meter.begin_wait();
                 self.meter.waker.register(cx.waker());
+                if self.meter.pushed_out() {
+                    // Pushed out between the check above and the registration.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
                 if self.pace.poll_waiting(cx) {
                     Poll::Pending
                 } else {

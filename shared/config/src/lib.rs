@@ -356,6 +356,31 @@ fn check_listen(listen: &[SocketAddr], beyond_loopback: bool, key: &'static str)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // What fuzz/fuzz_targets/config.rs checks, on stable Rust in the test command.
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(text in "(?s).{0,400}") {
+            let _ = PosternConfig::parse(&text);
+        }
+
+        #[test]
+        fn the_example_config_mangled_anywhere_parses_or_is_refused_without_panicking(
+            at in 0..2000usize,
+            cut in any::<bool>(),
+            insert in "[\\[\\]=\"'.0-9a-z_ \n#-]{0,12}",
+        ) {
+            let mut text = DEFAULT_TEXT.to_owned();
+            let at = (at % text.len().max(1)).min(text.len());
+            let at = (0..=at).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            if cut { text.truncate(at) } else { text.insert_str(at, &insert) }
+            let _ = PosternConfig::parse(&text);
+        }
+    }
+
+    /// A complete configuration, as `postern init` writes it.
+    const DEFAULT_TEXT: &str = include_str!("../../../postern/config.example.toml");
 
     #[test]
     fn unknown_keys_are_an_error() {

@@ -119,7 +119,36 @@ impl fmt::Debug for Codename {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use rand::rngs::OsRng;
+
+    proptest! {
+        // What fuzz/fuzz_targets/codename.rs checks, on stable Rust in the test command.
+        #[test]
+        fn parsing_any_input_never_panics_and_what_parses_is_seven_known_words(input in ".{0,200}") {
+            if let Ok(codename) = Codename::parse(&input) {
+                let words: Vec<&str> = codename.expose_secret().split(' ').collect();
+                prop_assert_eq!(words.len(), CODENAME_WORDS);
+                prop_assert!(words.iter().all(|w| WORDSET.contains(w)));
+            }
+        }
+
+        #[test]
+        fn a_codename_parses_back_whatever_its_case_and_spacing(
+            picks in proptest::collection::vec(0..7776usize, CODENAME_WORDS),
+            upper in any::<bool>(),
+            gaps in proptest::collection::vec("[ \t\n]{1,3}", CODENAME_WORDS),
+        ) {
+            let words: Vec<&str> = picks.iter().map(|&i| wordlist()[i]).collect();
+            let mut typed = String::from(gaps[0].as_str());
+            for (i, w) in words.iter().enumerate() {
+                typed.push_str(&if upper { w.to_ascii_uppercase() } else { (*w).to_owned() });
+                typed.push_str(&gaps[(i + 1) % gaps.len()]);
+            }
+            let parsed = Codename::parse(&typed).unwrap();
+            prop_assert_eq!(parsed.expose_secret(), words.join(" "));
+        }
+    }
 
     #[test]
     fn wordlist_has_7776_distinct_lowercase_ascii_words() {

@@ -83,7 +83,13 @@ impl Store {
     pub(crate) fn ensure_source_dir(&self, source: &SourceRecord) -> Result<PathBuf, StoreError> {
         let dir = self.source_dir(source);
         match DirBuilder::new().mode(self.access.create_dir_mode()).create(&dir) {
-            Ok(()) => ensure_mode(&dir, self.access.dir_mode(), "a source directory")?,
+            Ok(()) => {
+                if let Err(e) = ensure_mode(&dir, self.access.dir_mode(), "a source directory") {
+                    // Gone, so the next try makes it again with the right mode.
+                    let _ = std::fs::remove_dir(&dir);
+                    return Err(e);
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io("create a source directory")(e)),
         }

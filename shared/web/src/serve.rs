@@ -16,8 +16,9 @@ use crate::HeaderPolicy;
 /// A client must send its request headers within this time.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// After the last response of a connection, what the client still sends is read and
-/// discarded for at most this long, so that a client still uploading a body we refused
-/// reads our answer instead of losing it to a reset (nginx's lingering close).
+/// discarded for at most this long before the connection closes, so that a client
+/// still uploading a body we refused reads our answer instead of losing it to a reset
+/// (nginx's lingering close).
 pub const LINGER: Duration = Duration::from_secs(30);
 /// ... and the lingering ends as soon as the client is silent this long.
 const LINGER_IDLE: Duration = Duration::from_secs(5);
@@ -50,14 +51,19 @@ where
         .without_shutdown();
     // A client that goes away mid-request is normal; nothing to report.
     if let Ok(parts) = connection.await {
-        linger(parts.io.into_inner()).await;
+        // Streams of an onion service carry their circuit; TCP connections do not.
+        linger(parts.io.into_inner(), circuit.is_none()).await;
     }
 }
 
-/// Closes our side of `io`, then reads and discards what the client still sends until
-/// it closes too, goes silent for [`LINGER_IDLE`], or [`LINGER`] has passed.
-async fn linger<I: AsyncRead + AsyncWrite + Unpin>(mut io: I) {
-    if io.shutdown().await.is_err() {
+/// Reads and discards what the client still sends until it closes, goes silent for
+/// [`LINGER_IDLE`], or [`LINGER`] has passed. Over TCP our side is shut first (a
+/// half-close: the client sees the end of the answer at once). A Tor stream has no
+/// half-close (closing it ends the stream for the client's Tor too), so there our
+/// side stays open until the lingering ends; the answer already told the client it is
+/// complete (`Content-Length`, `Connection: close`).
+async fn linger<I: AsyncRead + AsyncWrite + Unpin>(mut io: I, half_close: bool) {
+    if half_close && io.shutdown().await.is_err() {
         return;
     }
     let end = tokio::time::Instant::now() + LINGER;
@@ -66,8 +72,11 @@ async fn linger<I: AsyncRead + AsyncWrite + Unpin>(mut io: I) {
         let until = end.min(tokio::time::Instant::now() + LINGER_IDLE);
         match tokio::time::timeout_at(until, io.read(&mut discard)).await {
             Ok(Ok(n)) if n > 0 => {}
-            _ => return,
+            _ => break,
         }
+    }
+    if !half_close {
+        let _ = io.shutdown().await;
     }
 }
 
