@@ -44,6 +44,7 @@ impl ErrorPage for ErrorPages {
             ErrorKind::TooLarge | ErrorKind::BadInput => "error-bad-request",
             ErrorKind::NotFound => "error-not-found",
             ErrorKind::RateLimited => "error-busy",
+            ErrorKind::DiskFull => "error-not-stored",
             _ => "error-server",
         };
         self.0.error_page(&session, error.status(), "error-heading", body).await

@@ -222,9 +222,12 @@ fn a_server_killed_mid_upload_lists_nothing_and_cleans_up_at_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (server, host, inst) = serve_instance(dir.path(), 512 * 1024 * 1024);
     let source = postern_tests::RawSource::create(&host).unwrap();
-    let (mut stream, _tail) = source.start_upload(&host, 64 * 1024 * 1024).unwrap();
+    // 200 MiB declared, half of it sent: the server is killed in the middle.
+    let (mut stream, _tail) = source.start_upload(&host, 200 * 1024 * 1024).unwrap();
     let marker = b"KILLED-MID-UPLOAD-MARKER ".repeat(40_000);
-    stream.write_all(&marker).unwrap();
+    for _ in 0..100 {
+        stream.write_all(&marker).unwrap();
+    }
     // The account's directory appears with its first ciphertext.
     let source_dir = wait_for(|| Some(std::fs::read_dir(inst.join("data/store")).ok()?.next()?.ok()?.path()));
     // Wait until the server is writing ciphertext, then kill it without warning.
@@ -396,7 +399,7 @@ fn postern_within(args: &[&str], limit: std::time::Duration) -> std::process::Ou
 }
 
 /// A fresh `postern init` instance in `dir/instance`; with `onion`, both services on.
-fn init_instance(dir: &std::path::Path, onion: bool) -> std::path::PathBuf {
+pub(crate) fn init_instance(dir: &std::path::Path, onion: bool) -> std::path::PathBuf {
     let inst = dir.join("instance");
     let key = postern_fixtures::fixture_path("gpg-submission-public.asc");
     let mut args = vec!["init", "--dir", inst.to_str().unwrap(), "--submission-key", key.to_str().unwrap()];

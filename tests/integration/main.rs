@@ -11,6 +11,7 @@ fn postern_binary() -> &'static std::path::Path {
 
 mod cli;
 mod crash_safety;
+mod faults;
 mod gpg_interop;
 mod hostile;
 mod journalist_flow;

@@ -112,6 +112,7 @@ error-bad-request = Your request could not be understood.
 error-method = That kind of request is not allowed here.
 error-forbidden = Your request was refused.
 error-server = Something went wrong on our side. Please try again later; nothing you sent was stored half-way.
+error-not-stored = Your submission could not be stored right now, so nothing of it was kept. Please try again later.
 error-busy = The service is busy. Please wait a minute and try again.
 error-too-many-accounts = This service cannot create new accounts at the moment. Please try again in a few hours; your codename on the previous page still works for a new try from there.
 error-uploads-at-once = You are already sending two submissions. Please wait until they are done, then send this one again; nothing of it was stored.
