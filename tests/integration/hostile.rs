@@ -516,3 +516,80 @@ async fn forged_replayed_and_junk_cookies_reach_no_account_and_sql_in_a_codename
     assert_eq!(stack.state.derivation_count(), before);
     assert_eq!(stack.instance.store.pending_source_count().unwrap(), 1, "the one real account, untouched");
 }
+
+/// Sends `head` (and `body`) on a new connection to `host`, then reads the answer.
+fn raw_exchange(host: &str, head: &str, body: &[u8], half_close: bool) -> String {
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    if half_close {
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    answer_within(&mut stream, Duration::from_secs(20))
+}
+
+#[test]
+fn absurd_lengths_and_slow_headers_get_an_answer_with_our_headers_and_store_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, host, inst) = serve_instance(dir.path(), 1024 * 1024);
+    let source = RawSource::create(&host).unwrap();
+    let head = |length: &str| {
+        format!(
+            "POST /submit HTTP/1.1\r\nHost: {host}\r\nCookie: {}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\n{length}\r\n",
+            source.cookie
+        )
+    };
+    let body = raw_multipart(&[field("csrf_token", source.csrf.as_bytes()), field("msg", b"hello")], true);
+    for (what, length) in [
+        ("a negative length", "Content-Length: -1\r\n".to_owned()),
+        ("a length past u64", "Content-Length: 99999999999999999999999\r\n".to_owned()),
+        ("two different lengths", format!("Content-Length: {}\r\nContent-Length: 5\r\n", body.len())),
+        ("a length that is not a number", "Content-Length: lots\r\n".to_owned()),
+    ] {
+        let answer = raw_exchange(&host, &head(&length), &body, false);
+        assert!(answer.starts_with("HTTP/1.1 400"), "{what}: {}", answer.lines().next().unwrap_or_default());
+        assert!(answer.to_ascii_lowercase().contains("content-security-policy:"), "{what}: our headers");
+    }
+    // A length larger than what is sent, the form cut short, and then the client stops.
+    let cut = &body[..body.len() - 40];
+    let answer = raw_exchange(&host, &head(&format!("Content-Length: {}\r\n", body.len() + 1000)), cut, true);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{}", answer.lines().next().unwrap_or_default());
+    assert!(answer.contains("could not be read"));
+    // A length over the limit: 413 at once, the body never sent.
+    let answer = raw_exchange(&host, &head("Content-Length: 1099511627776\r\n"), b"", false);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{}", answer.lines().next().unwrap_or_default());
+    assert_eq!(std::fs::read_dir(inst.join("data/store")).unwrap().count(), 0, "nothing stored");
+
+    // Headers dripped a byte a second are cut off at the header timeout, and others are
+    // served meanwhile.
+    let started = Instant::now();
+    let mut slow = std::net::TcpStream::connect(&host).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let drip = format!("GET / HTTP/1.1\r\nHost: {host}\r\nX-Slow: {}", "a".repeat(100));
+    let mut closed = false;
+    for byte in drip.bytes() {
+        if slow.write_all(&[byte]).is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 1024];
+        match slow.read(&mut buf) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Ok(_) => {
+                closed = true;
+                break;
+            }
+            Err(_) => {}
+        }
+        if started.elapsed() < Duration::from_secs(3) {
+            assert!(postern_tests::http_get(&format!("http://{host}/"), "/").unwrap().0 == 200, "others are served");
+        }
+    }
+    assert!(closed, "the dripping client was never cut off");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(45), "cut off after {took:?}");
+    eprintln!("a client dripping its headers was cut off after {took:?}");
+}
