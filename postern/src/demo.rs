@@ -34,7 +34,7 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
     init_logging(&config.logging.level);
     run_async(async {
         let (state, store) = source_state(&config)?;
-        let newsroom = journalist_state(&config, std::sync::Arc::clone(&store));
+        let newsroom = journalist_state(&config, std::sync::Arc::clone(&store), false);
         let listeners = bind_all(&config.source.listen).await?;
         let journalist_listeners = bind_all(&config.journalist.listen).await?;
         tokio::spawn(purge_pending_daily(store));

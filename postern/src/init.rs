@@ -63,7 +63,7 @@ pub(crate) fn secrets(config: &Path) -> anyhow::Result<()> {
 #[expect(clippy::print_stdout, reason = "the command's report (Ansible reads it)")]
 pub(crate) fn organization_name(config: &Path, if_default: bool, name: &str) -> anyhow::Result<()> {
     if !postern_core::is_valid_organization_name(name) {
-        bail!("an organization name has 1 to 64 characters, none of them control characters");
+        bail!("an organization name has 1 to 64 characters, none of them control or direction-override characters");
     }
     let config = PosternConfig::load(config).context("unable to load the configuration")?;
     let store = crate::instance::open_store(&config)?;

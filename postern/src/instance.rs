@@ -19,12 +19,60 @@ pub(crate) fn load_submission_key(path: &Path) -> Result<SubmissionKey, KeyProbl
     SubmissionKey::from_armored(&text)
 }
 
+/// How often the submission key file is compared with the key being served.
+const KEY_FILE_CHECK: Duration = Duration::from_secs(10);
+
+/// Reads the submission key file and, when it is usable, watches the file while the
+/// server runs. The server keeps encrypting to the key it validated at start whatever
+/// happens to the file (a key swapped under a running server is a rotation nobody
+/// checked, or an attack); when the file stops holding that key, an administrator is
+/// told once, and again when it is back.
+fn load_and_watch_submission_key(path: &Path, watch: bool) -> Result<SubmissionKey, KeyProblem> {
+    let key = load_submission_key(path);
+    if let (true, Ok(key)) = (watch, &key) {
+        tokio::spawn(watch_key_file(path.to_owned(), key.fingerprint()));
+    }
+    key
+}
+
+async fn watch_key_file(path: std::path::PathBuf, served: String) {
+    let mut ticks = tokio::time::interval(KEY_FILE_CHECK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut was_fine = true;
+    loop {
+        ticks.tick().await;
+        let problem = match tokio::fs::read_to_string(&path).await {
+            Err(_) => Some("cannot be read".to_owned()),
+            Ok(text) => match SubmissionKey::from_armored(&text) {
+                Err(problem) => Some(format!("no longer holds a usable key ({problem})")),
+                Ok(key) if key.fingerprint() != served => Some("holds a different key".to_owned()),
+                Ok(_) => None,
+            },
+        };
+        match (was_fine, &problem) {
+            (true, Some(what)) => tracing::error!(
+                config.key = "instance.submission_key",
+                "the submission key file {what}: submissions are still encrypted to the key loaded at start; \
+                 put that key back, or restart the service to use a new one"
+            ),
+            (false, None) => {
+                tracing::warn!(
+                    config.key = "instance.submission_key",
+                    "the submission key file holds the served key again"
+                );
+            }
+            _ => {}
+        }
+        was_fine = problem.is_none();
+    }
+}
+
 /// Builds the source interface's state from a loaded configuration.
 ///
 /// An unusable submission key is not fatal: it is logged once and every source page
 /// answers 503 "offline" until an administrator fixes it.
 pub(crate) fn source_state(config: &PosternConfig) -> anyhow::Result<(SourceState, Arc<Store>)> {
-    let key = load_submission_key(&config.instance.submission_key);
+    let key = load_and_watch_submission_key(&config.instance.submission_key, true);
     if let Err(problem) = &key {
         tracing::error!(
             config.key = "instance.submission_key",
@@ -76,8 +124,9 @@ fn exposed(listen: &[SocketAddr], beyond_loopback: bool) -> Vec<IpAddr> {
 
 /// Builds the journalist interface's state. An unusable submission key only turns
 /// replies off (with a message on the page); journalists can still read and download.
-pub(crate) fn journalist_state(config: &PosternConfig, store: Arc<Store>) -> JournalistState {
-    let key = load_submission_key(&config.instance.submission_key);
+/// With `watch_key`, the key file is watched as in [`source_state`] (once per process).
+pub(crate) fn journalist_state(config: &PosternConfig, store: Arc<Store>, watch_key: bool) -> JournalistState {
+    let key = load_and_watch_submission_key(&config.instance.submission_key, watch_key);
     if let Err(problem) = &key {
         tracing::error!(config.key = "instance.submission_key", "submission key unusable, replies are off: {problem}");
     }

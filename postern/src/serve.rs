@@ -61,7 +61,7 @@ pub(crate) fn run_journalist(args: &ServeArgs) -> anyhow::Result<()> {
     let config = load_config(&args.config, args.tor_network.as_deref())?;
     init_logging(&config.logging.level);
     run_async(async {
-        let state = journalist_state(&config, open_store(&config)?);
+        let state = journalist_state(&config, open_store(&config)?, true);
         let router = journalist_interface::router(state.clone());
         let listeners = bind_all(&config.journalist.listen).await?;
         let mut _onion = None;

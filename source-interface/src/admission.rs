@@ -2,10 +2,10 @@
 //! time (each holds about 9 MiB), and one client may hold only its share of them: at
 //! most [`UPLOADS_PER_SOURCE`] per source account and [`UPLOADS_PER_CIRCUIT`] per Tor
 //! circuit (one Tor Browser, all its tabs). A client that sends below the floor loses
-//! its slot (`body.rs`); and when every slot is taken, a newcomer pushes out the
-//! slowest upload that has run [`PUSH_OUT_MIN_AGE`] and averages below
-//! [`FAIR_UPLOAD_RATE`], so that holding the server's slots takes real bandwidth
-//! rather than many accounts.
+//! its slot (`body.rs`); and when every slot is taken, a newcomer waits up to
+//! [`SLOT_WAIT`] for one, pushing out the slowest upload that has run
+//! [`PUSH_OUT_MIN_AGE`] and averages below [`FAIR_UPLOAD_RATE`], so that holding the
+//! server's slots takes real bandwidth rather than many accounts.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,9 +17,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::body::BodyMeter;
 
-/// Uploads received at once, server-wide. Each holds about 9 MiB (sequoia's packet
-/// buffers and ours), so this bounds upload memory near 150 MiB whatever clients do.
-pub(crate) const CONCURRENT_UPLOADS: usize = 16;
+/// Uploads received at once, server-wide. Each holds up to about 15 MiB at its peak
+/// (sequoia's two 4 MiB packet buffers, ours, and the allocator's slack, measured by
+/// `load-bench`), so this keeps the server under 256 MiB whatever clients do; more
+/// uploads wait for a slot ([`SLOT_WAIT`]).
+pub(crate) const CONCURRENT_UPLOADS: usize = 12;
 /// Uploads one source account may send at once (two tabs).
 pub(crate) const UPLOADS_PER_SOURCE: usize = 2;
 /// Uploads one Tor circuit may carry at once, whichever accounts they are for.
@@ -29,8 +31,13 @@ pub(crate) const UPLOADS_PER_CIRCUIT: usize = 2;
 pub(crate) const FAIR_UPLOAD_RATE: u64 = 32 * 1024;
 /// An upload younger than this is never pushed out (its rate means nothing yet).
 pub(crate) const PUSH_OUT_MIN_AGE: Duration = Duration::from_secs(10);
-/// How long a newcomer waits for the upload it pushed out to let go of its slot.
-const PUSH_OUT_WAIT: Duration = Duration::from_secs(5);
+/// How long a newcomer waits for a slot when every one is taken, before it is told the
+/// server is busy. Its body waits unread meanwhile (it costs a connection, not memory),
+/// and a source whose upload starts late is better served than one told to retry.
+pub(crate) const SLOT_WAIT: Duration = Duration::from_secs(30);
+/// How often a waiting newcomer looks again for an upload to push out (uploads that
+/// were too young to judge when it arrived may have shown their rate since).
+const PUSH_OUT_EVERY: Duration = Duration::from_secs(2);
 
 /// What holds upload slots.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -106,14 +113,7 @@ impl UploadSlots {
         // The client's share is counted before anyone is pushed out for it, so that
         // many requests at once cannot push out more uploads than the share allows.
         let share = self.reserve(&share).ok_or(NoSlot::ClientLimit)?;
-        let permit = match Arc::clone(&self.free).try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) if self.push_out_slowest() => {
-                let waited = tokio::time::timeout(PUSH_OUT_WAIT, Arc::clone(&self.free).acquire_owned()).await;
-                waited.ok().and_then(Result::ok).ok_or(NoSlot::Busy)?
-            }
-            Err(_) => return Err(NoSlot::Busy),
-        };
+        let permit = self.free_slot().await.ok_or(NoSlot::Busy)?;
         let meter = Arc::new(BodyMeter::default());
         let mut held = self.lock();
         let number = held.next;
@@ -121,6 +121,24 @@ impl UploadSlots {
         held.uploads.insert(number, Arc::clone(&meter));
         drop(held);
         Ok(UploadSlot { share, number, meter, _permit: permit })
+    }
+
+    /// A free slot, waiting up to [`SLOT_WAIT`] for one and pushing out the slowest
+    /// upload below the fair rate whenever there is one.
+    async fn free_slot(&self) -> Option<OwnedSemaphorePermit> {
+        let deadline = tokio::time::Instant::now() + SLOT_WAIT;
+        loop {
+            if let Ok(permit) = Arc::clone(&self.free).try_acquire_owned() {
+                return Some(permit);
+            }
+            self.push_out_slowest();
+            let next = deadline.min(tokio::time::Instant::now() + PUSH_OUT_EVERY);
+            match tokio::time::timeout_at(next, Arc::clone(&self.free).acquire_owned()).await {
+                Ok(permit) => return permit.ok(),
+                Err(_) if tokio::time::Instant::now() >= deadline => return None,
+                Err(_) => {}
+            }
+        }
     }
 
     /// Counts one more upload against each holder, unless one has used its share.
@@ -136,9 +154,13 @@ impl UploadSlots {
     }
 
     /// Tells the slowest upload below [`FAIR_UPLOAD_RATE`] (and older than
-    /// [`PUSH_OUT_MIN_AGE`]) to stop; false if none is that slow.
-    fn push_out_slowest(&self) -> bool {
+    /// [`PUSH_OUT_MIN_AGE`]) to stop, unless one already told is still letting go (so a
+    /// waiting newcomer pushes out one upload, not one each time it looks).
+    fn push_out_slowest(&self) {
         let held = self.lock();
+        if held.uploads.values().any(|m| m.pushed_out() && !m.finished()) {
+            return;
+        }
         let slowest = held
             .uploads
             .values()
@@ -146,7 +168,9 @@ impl UploadSlots {
             .map(|m| (m.client_rate(), m))
             .filter(|(rate, _)| *rate < FAIR_UPLOAD_RATE)
             .min_by_key(|(rate, _)| *rate);
-        slowest.map(|(_, m)| m.push_out()).is_some()
+        if let Some((_, m)) = slowest {
+            m.push_out();
+        }
     }
 }
 
@@ -241,5 +265,33 @@ mod tests {
         assert!(taken.is_ok(), "the newcomer got the freed slot");
         assert_eq!(slots.take(SourceId::for_tests(100), None).await.err(), Some(NoSlot::Busy), "nobody else is slow");
         assert!(held.iter().all(|s| !s.meter().pushed_out()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_newcomer_waits_for_a_slot_and_pushes_out_a_trickle_once_its_rate_shows() {
+        let slots = UploadSlots::new();
+        let mut held = Vec::new();
+        for i in 0..CONCURRENT_UPLOADS {
+            held.push(slots.take(SourceId::for_tests(i as i64 + 1), None).await.unwrap());
+        }
+        // All young when the newcomer arrives: nobody can be judged yet. Ten seconds on,
+        // all but the first have sent at the fair rate.
+        let fair = (FAIR_UPLOAD_RATE * PUSH_OUT_MIN_AGE.as_secs()) as usize;
+        let trickle = held.remove(0);
+        let (taken, ()) = tokio::join!(slots.take(SourceId::for_tests(99), None), async {
+            tokio::time::sleep(PUSH_OUT_MIN_AGE / 2).await;
+            assert!(!trickle.meter().pushed_out(), "too young to judge");
+            for slot in &held {
+                slot.meter().count(fair);
+            }
+            tokio::time::sleep(PUSH_OUT_MIN_AGE).await;
+            assert!(trickle.meter().pushed_out(), "judged while the newcomer waits");
+            drop(trickle);
+        });
+        assert!(taken.is_ok(), "the newcomer got the trickle's slot");
+        let started = tokio::time::Instant::now();
+        assert_eq!(slots.take(SourceId::for_tests(100), None).await.err(), Some(NoSlot::Busy));
+        assert_eq!(started.elapsed(), SLOT_WAIT, "told the server is busy after waiting, not at once");
+        assert!(held.iter().all(|s| !s.meter().pushed_out()), "fair uploads stay");
     }
 }

@@ -116,14 +116,23 @@ impl BodyMeter {
         }
     }
 
+    /// Time spent waiting for the client so far, a wait still going on included.
+    fn client_time(&self) -> Duration {
+        let since = self.waiting_since_ms.load(Ordering::SeqCst);
+        let waiting = if since == NOT_WAITING { 0 } else { self.now_ms().saturating_sub(since) };
+        Duration::from_millis(self.waited_ms.load(Ordering::SeqCst) + waiting)
+    }
+
+    fn received(&self) -> u64 {
+        self.received.load(Ordering::SeqCst)
+    }
+
     /// Bytes a second over the time spent waiting for the client (at least a second),
     /// so that time the server spent encrypting, writing or deriving never counts
     /// against an upload.
     pub(crate) fn client_rate(&self) -> u64 {
-        let since = self.waiting_since_ms.load(Ordering::SeqCst);
-        let waiting = if since == NOT_WAITING { 0 } else { self.now_ms().saturating_sub(since) };
-        let client_ms = (self.waited_ms.load(Ordering::SeqCst) + waiting).max(1000);
-        self.received.load(Ordering::SeqCst).saturating_mul(1000) / client_ms
+        let client_ms = u64::try_from(self.client_time().as_millis()).unwrap_or(u64::MAX).max(1000);
+        self.received().saturating_mul(1000) / client_ms
     }
 
     /// Whether the body has ended (a finished body has nothing left to push out).
@@ -153,29 +162,19 @@ impl BodyMeter {
     }
 }
 
-/// The time spent waiting for the client, by window, and what each window brought.
+/// The rate windows of one body, over its meter's time spent waiting for the client.
 struct Pace {
     /// Fires when the current window's waiting time is used up.
     timer: Pin<Box<tokio::time::Sleep>>,
-    /// Since when we wait for the client, if we do.
-    waiting_since: Option<Instant>,
-    /// Waiting time used in the current window, not counting `waiting_since`.
-    waited: Duration,
     /// Whether the current window is the grace period.
     grace: bool,
-    /// Bytes the current window brought.
-    bytes: u64,
+    /// The meter's waiting time and bytes received when the current window began.
+    began: (Duration, u64),
 }
 
 impl Pace {
     fn new() -> Self {
-        Self {
-            timer: Box::pin(tokio::time::sleep(UPLOAD_GRACE)),
-            waiting_since: None,
-            waited: Duration::ZERO,
-            grace: true,
-            bytes: 0,
-        }
+        Self { timer: Box::pin(tokio::time::sleep(UPLOAD_GRACE)), grace: true, began: (Duration::ZERO, 0) }
     }
 
     fn window(&self) -> Duration {
@@ -187,43 +186,30 @@ impl Pace {
         if self.grace { 0 } else { MIN_UPLOAD_RATE.saturating_mul(RATE_WINDOW.as_secs()) }
     }
 
-    /// Counts `n` bytes that just arrived.
-    fn arrived(&mut self, n: usize, now: Instant) {
-        if let Some(since) = self.waiting_since.take() {
-            self.waited += now - since;
-        }
-        self.bytes += n as u64;
-    }
-
     /// Closes the current window if its waiting time is used up; false if it brought
     /// too little.
-    fn settle(&mut self, now: Instant) -> bool {
-        let waited = self.waited + self.waiting_since.map_or(Duration::ZERO, |since| now - since);
-        if waited < self.window() {
+    fn settle(&mut self, meter: &BodyMeter) -> bool {
+        let (waited, received) = (meter.client_time(), meter.received());
+        if waited.saturating_sub(self.began.0) < self.window() {
             return true;
         }
-        if self.bytes < self.required() {
+        if received - self.began.1 < self.required() {
             return false;
         }
-        // The next window starts now, waiting if we were.
-        self.waited = Duration::ZERO;
-        self.waiting_since = self.waiting_since.map(|_| now);
+        self.began = (waited, received);
         self.grace = false;
-        self.bytes = 0;
         true
     }
 
-    /// After `Pending` from the client: keeps the clock running, and false once a window
-    /// that brought too little has passed.
-    fn poll_waiting(&mut self, cx: &mut Context<'_>) -> bool {
+    /// While the meter waits for the client: keeps the clock running, and false once a
+    /// window that brought too little has passed.
+    fn poll_waiting(&mut self, meter: &BodyMeter, cx: &mut Context<'_>) -> bool {
         loop {
-            let now = Instant::now();
-            let since = *self.waiting_since.get_or_insert(now);
-            if !self.settle(now) {
+            if !self.settle(meter) {
                 return false;
             }
-            let since = self.waiting_since.unwrap_or(since);
-            let deadline = since + self.window().saturating_sub(self.waited);
+            let left = self.window().saturating_sub(meter.client_time().saturating_sub(self.began.0));
+            let deadline = Instant::now() + left;
             if self.timer.deadline() != deadline {
                 self.timer.as_mut().reset(deadline);
             }
@@ -265,11 +251,10 @@ impl Stream for LimitedBody {
         }
         match Pin::new(&mut self.inner).poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
-                let now = Instant::now();
                 self.meter.end_wait();
                 self.meter.count(chunk.len());
-                self.pace.arrived(chunk.len(), now);
-                if !self.pace.settle(now) {
+                let this = &mut *self;
+                if !this.pace.settle(&this.meter) {
                     self.meter.too_slow.store(true, Ordering::SeqCst);
                     return Poll::Ready(Some(Err("the client sent too slowly".into())));
                 }
@@ -300,7 +285,8 @@ impl Stream for LimitedBody {
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
                 }
-                if self.pace.poll_waiting(cx) {
+                let this = &mut *self;
+                if this.pace.poll_waiting(&this.meter, cx) {
                     Poll::Pending
                 } else {
                     self.meter.too_slow.store(true, Ordering::SeqCst);

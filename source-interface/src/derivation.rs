@@ -10,7 +10,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use postern_core::Codename;
 use postern_crypto::{
-    SealedSourceKey, SourceIdentity, SourceKeyPad, derive_source_identity_in, derive_source_public_key,
+    KdfWorkspace, SealedSourceKey, SourceIdentity, SourceKeyPad, complete_source_identity_in, derive_lookup_id_in,
+    derive_source_identity_in, derive_source_public_key,
 };
 use postern_store::{NewSource, SourceRecord};
 use postern_web::Circuit;
@@ -88,12 +89,14 @@ impl SourceState {
         codename: Codename,
     ) -> Result<Option<FoundSource>, AppError> {
         self.with_derivation(by, move |app| {
-            let identity = app.derive(&codename)?;
-            let found = app.inner.store.find_source_by_lookup(&identity.lookup_id)?;
-            Ok(found.map(|source| {
-                let (sealed, pad) = identity.seal();
-                (source, sealed, pad)
-            }))
+            // A wrong codename costs the lookup id's run only; the answer floor hides
+            // that a right one costs two.
+            let lookup_id = app.in_workspace(|ws| derive_lookup_id_in(&codename, &app.inner.secrets, ws))?;
+            let Some(source) = app.inner.store.find_source_by_lookup(&lookup_id)? else { return Ok(None) };
+            let identity =
+                app.in_workspace(|ws| complete_source_identity_in(&codename, &app.inner.secrets, lookup_id, ws))?;
+            let (sealed, pad) = identity.seal();
+            Ok(Some((source, sealed, pad)))
         })
         .await
     }
@@ -115,11 +118,20 @@ impl SourceState {
         done?
     }
 
-    /// Runs a derivation in the shared workspace. Call on a blocking thread, holding a permit.
+    /// Runs a whole derivation in the shared workspace. Call on a blocking thread,
+    /// holding a permit.
     fn derive(&self, codename: &Codename) -> Result<SourceIdentity, AppError> {
+        self.in_workspace(|ws| derive_source_identity_in(codename, &self.inner.secrets, ws))
+    }
+
+    /// Runs `derive` (argon2id work) in the shared workspace, counted.
+    fn in_workspace<T>(
+        &self,
+        derive: impl FnOnce(&mut KdfWorkspace) -> Result<T, postern_crypto::CryptoError>,
+    ) -> Result<T, AppError> {
         self.inner.derivations.fetch_add(1, Ordering::SeqCst);
         let mut workspace = self.inner.kdf_workspace.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(derive_source_identity_in(codename, &self.inner.secrets, &mut workspace)?)
+        Ok(derive(&mut workspace)?)
     }
 }
 

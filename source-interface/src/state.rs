@@ -11,12 +11,16 @@ use postern_web::WorkQueue;
 use crate::i18n::Tr;
 use crate::session::Sessions;
 
-/// How many codename derivations (2 × 19 MiB argon2id each, about 80 ms) may run at
-/// once: one, so a flood of logins leaves the other core to uploads and the server
-/// holds exactly one 19 MiB workspace (about 12 logins a second).
+/// How many codename derivations may run at once: one, so a flood of logins leaves
+/// the other core to uploads and the server holds exactly one 19 MiB workspace. A
+/// wrong codename costs one 19 MiB argon2id run (about 40 ms), a right one or a new
+/// account two: about 25 wrong guesses a second.
 const CONCURRENT_DERIVATIONS: usize = 1;
-/// Logins and account creations allowed to queue for the derivation permit.
-const MAX_WAITING_DERIVATIONS: usize = 64;
+/// Logins and account creations allowed to queue for the derivation permit: a few
+/// hundred bytes each, and about 10 s of wrong guesses. Every client (session,
+/// circuit) holds one place at most, so a request that gets in waits behind at most
+/// this many others, and a flood by fewer clients than this refuses nobody.
+const MAX_WAITING_DERIVATIONS: usize = 256;
 
 /// Settings of the source interface that come from the configuration file.
 #[derive(Debug, Clone)]

@@ -185,6 +185,8 @@ pub(crate) fn serve_instance_with(
     let port = free_port();
     let config = inst.join("postern.toml");
     let mut text = std::fs::read_to_string(&config).unwrap().replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
+    // Every line at every level, for the suite's log scan (postern_tests::secrets).
+    text = text.replace("level = \"warn\"", "level = \"trace\"");
     for (from, to) in edits {
         text = text.replace(from, to);
     }

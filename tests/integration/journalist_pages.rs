@@ -201,36 +201,6 @@ fn source_text(key: &str) -> String {
         .unwrap_or_else(|| panic!("no {key} in source.ftl"))
 }
 
-/// A minimal PNG: the signature, a 1×1 greyscale IHDR chunk, and IEND.
-fn minimal_png() -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png_chunk(&mut png, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]);
-    png_chunk(&mut png, b"IEND", &[]);
-    png
-}
-
-/// Appends a PNG chunk: length, type, data, CRC-32 of type and data.
-fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let crc = crc32(&out[start..]);
-    out.extend_from_slice(&crc.to_be_bytes());
-}
-
-/// CRC-32 (IEEE), bit by bit.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
 // ---------------------------------------------------------------------------------
 // Access
 // ---------------------------------------------------------------------------------
@@ -324,7 +294,7 @@ async fn a_journalist_who_is_not_an_administrator_gets_403_on_every_admin_route_
         assert_forbidden(&format!("POST {path}"), &res);
     }
     let csrf = eve.csrf.clone();
-    let png = minimal_png();
+    let png = postern_tests::png::minimal();
     let res = eve
         .post_multipart("/admin/config", &[Part::Text("csrf_token", &csrf), Part::File("logo", "logo.png", &png)])
         .await;
@@ -1115,7 +1085,7 @@ async fn instance_settings_are_validated_and_the_source_interface_uses_them_at_o
 
     // A PNG logo is served; anything else is refused and the old logo stays.
     assert_eq!(root.get("/static/i/logo.png").await.status, StatusCode::NOT_FOUND);
-    let png = minimal_png();
+    let png = postern_tests::png::minimal();
     assert!(!root.get("/admin/config").await.text().contains("/static/i/logo.png"));
     let csrf = root.csrf.clone();
     let res = root

@@ -16,6 +16,7 @@ mod gpg_interop;
 mod hostile;
 mod journalist_flow;
 mod journalist_pages;
+mod load;
 mod metadata;
 mod no_leaks;
 mod onion;

@@ -4,6 +4,9 @@
 #![allow(clippy::disallowed_methods, reason = "test code writes fixtures and measures time")]
 
 pub mod browser;
+pub mod load;
+pub mod png;
+pub mod secrets;
 pub mod tools;
 pub mod tor;
 
@@ -59,6 +62,7 @@ impl Stack {
 
     /// With the given settings and key.
     pub fn with(config: SourceAppConfig, key: Result<SubmissionKey, KeyProblem>) -> Self {
+        secrets::capture_logs();
         let instance = TempInstance::new();
         let journalist_key = key.as_ref().map(|_| postern_fixtures::submission_key()).map_err(|p| *p);
         let state = SourceState::new(instance.store.clone(), key, instance.secrets(), config);
@@ -89,6 +93,8 @@ impl Stack {
         let hash = postern_crypto::hash_password(&mut OsRng, &password).unwrap();
         let secret = OtpSecret::generate(&mut OsRng);
         let b32 = secret.to_base32();
+        secrets::remember(secrets::Kind::Passphrase, &password);
+        secrets::remember(secrets::Kind::OtpSecret, &b32);
         let new = NewJournalist { username, password_hash: &hash, is_admin: admin, otp_kind: kind, otp_secret: &b32 };
         self.instance.store.create_journalist(&new).unwrap();
         Account { username: username.to_owned(), password, secret, kind, next_hotp: 0, last_totp_step: None }
@@ -123,6 +129,13 @@ impl Stack {
     }
 }
 
+impl Drop for Stack {
+    /// What the interfaces logged, at every level, holds none of the suite's secrets.
+    fn drop(&mut self) {
+        secrets::scan_captured();
+    }
+}
+
 impl Default for Stack {
     fn default() -> Self {
         Self::new()
@@ -149,6 +162,12 @@ impl Account {
     /// A code not used before: the next HOTP counter, or the next TOTP step the server
     /// still accepts (now, then now + 30 s). Panics if a TOTP account used both.
     pub fn next_code(&mut self) -> String {
+        let code = self.next_unremembered_code();
+        secrets::remember(secrets::Kind::OtpCode, &code);
+        code
+    }
+
+    fn next_unremembered_code(&mut self) -> String {
         match self.kind {
             OtpKind::Hotp => {
                 let code = postern_crypto::totp_code(&self.secret, self.next_hotp * 30);
@@ -237,10 +256,12 @@ pub fn multipart_body(parts: &[Part<'_>]) -> Vec<u8> {
         body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
         match part {
             Part::Text(name, value) => {
+                remember_field(name, value);
                 body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes());
                 body.extend_from_slice(value.as_bytes());
             }
             Part::File(name, filename, data) => {
+                secrets::remember(secrets::Kind::Filename, filename);
                 body.extend_from_slice(
                     format!(
                         "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
@@ -255,6 +276,19 @@ pub fn multipart_body(parts: &[Part<'_>]) -> Vec<u8> {
     }
     body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
     body
+}
+
+/// Remembers a form field's value as a secret if its name says it is one.
+fn remember_field(name: &str, value: &str) {
+    let kind = match name {
+        "codename" => secrets::Kind::Codename,
+        "password" | "current_password" | "password_again" => secrets::Kind::Passphrase,
+        "token" | "otp" => secrets::Kind::OtpCode,
+        "otp_secret" => secrets::Kind::OtpSecret,
+        "msg" | "message" => secrets::Kind::Message,
+        _ => return,
+    };
+    secrets::remember(kind, value);
 }
 
 /// A browser: the router plus a cookie jar of one cookie.
@@ -315,6 +349,7 @@ impl Client {
 
     /// `POST path` with an urlencoded form.
     pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        fields.iter().for_each(|(name, value)| remember_field(name, value));
         let body = serde_urlencoded(fields);
         let req = Request::builder()
             .method(Method::POST)
@@ -399,7 +434,7 @@ pub fn tab_id_of(html: &str) -> String {
     input_value(html, "tab_id").expect("a tab_id field")
 }
 
-fn input_value(html: &str, name: &str) -> Option<String> {
+pub(crate) fn input_value(html: &str, name: &str) -> Option<String> {
     let at = html.find(&format!("name=\"{name}\" value=\""))?;
     let rest = &html[at + name.len() + 15..];
     Some(rest[..rest.find('"')?].to_owned())
@@ -411,6 +446,7 @@ pub fn codename_of(html: &str) -> String {
     let rest = &html[at..];
     let start = rest.find('>').unwrap() + 1;
     let end = rest.find('<').unwrap();
+    secrets::remember(secrets::Kind::Codename, &rest[start..end]);
     rest[start..end].to_owned()
 }
 
@@ -491,6 +527,11 @@ impl Running {
         Self { child, stderr, _dir: dir }
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What it wrote to stderr so far.
     pub fn stderr_text(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
@@ -513,15 +554,22 @@ impl Running {
 }
 
 impl Drop for Running {
+    /// Kills the process; what it logged holds none of the suite's secrets.
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        secrets::assert_no_leaks("a postern process", &self.stderr_text());
     }
 }
 
 /// Waits up to 20 s for `check` to return `Some`.
-pub fn wait_for<T>(mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+pub fn wait_for<T>(check: impl FnMut() -> Option<T>) -> T {
+    wait_for_long(Duration::from_secs(20), check)
+}
+
+/// Waits up to `limit` for `check` to return `Some`.
+pub fn wait_for_long<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + limit;
     loop {
         if let Some(v) = check() {
             return v;
@@ -544,6 +592,9 @@ pub fn http_get(url: &str, path: &str) -> std::io::Result<(u16, String)> {
     let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     Ok((status, body))
 }
+
+/// The file name of [`RawSource`]'s uploads.
+const UPLOAD_NAME: &str = "raw-upload.bin";
 
 /// A source created over real HTTP (plain TCP, one request per connection).
 pub struct RawSource {
@@ -571,6 +622,18 @@ impl RawSource {
         Ok(Self { cookie, csrf, codename })
     }
 
+    /// Logs in again with `codename` (a new session: after a restart, say).
+    pub fn log_in(host: &str, codename: &str) -> std::io::Result<Self> {
+        let mut cookie = String::new();
+        let form_page = raw_request(host, "GET", "/login", &mut cookie, "")?;
+        let csrf = input_value(&form_page, "csrf_token").ok_or_else(|| std::io::Error::other("no login form"))?;
+        let form = format!("csrf_token={csrf}&codename={}", codename.replace(' ', "+"));
+        raw_request(host, "POST", "/login", &mut cookie, &form)?;
+        let lookup = raw_request(host, "GET", "/lookup", &mut cookie, "")?;
+        let csrf = input_value(&lookup, "csrf_token").ok_or_else(|| std::io::Error::other("not logged in"))?;
+        Ok(Self { cookie, csrf, codename: codename.to_owned() })
+    }
+
     /// Starts `POST /submit` of one file of `size` bytes: sends the headers and the
     /// multipart head, and returns the stream and the multipart tail still to send.
     pub fn start_upload(&self, host: &str, size: u64) -> std::io::Result<(std::net::TcpStream, String)> {
@@ -585,6 +648,7 @@ impl RawSource {
         scrub: bool,
     ) -> std::io::Result<(std::net::TcpStream, String)> {
         use std::io::Write;
+        secrets::remember(secrets::Kind::Filename, UPLOAD_NAME);
         let scrub_part = if scrub {
             format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"scrub\"\r\n\r\n1\r\n")
         } else {
@@ -592,7 +656,7 @@ impl RawSource {
         };
         let head = format!(
             "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n{scrub_part}\
-             --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fh\"; filename=\"upload.bin\"\r\n\
+             --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fh\"; filename=\"{UPLOAD_NAME}\"\r\n\
              Content-Type: application/octet-stream\r\n\r\n",
             self.csrf
         );

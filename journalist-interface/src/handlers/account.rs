@@ -4,7 +4,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use postern_core::JournalistId;
-use postern_core::MAX_NAME_CHARS;
 use postern_crypto::{OtpSecret, generate_password, hash_password, is_acceptable_password, verify_hotp, verify_totp};
 use postern_store::{JournalistRecord, OtpKind, Store, StoreError};
 use postern_web::HttpError;
@@ -48,7 +47,7 @@ pub(crate) async fn change_name(
     CheckedForm(form): CheckedForm,
 ) -> Response {
     let Some((first, last)) = names(&form) else {
-        session.flash(Flash::error("Names have at most 100 characters."));
+        session.flash(Flash::error(NAMES_RULE));
         return Redirect::to("/account/account").into_response();
     };
     let id = j.id;
@@ -173,11 +172,15 @@ pub(crate) async fn verify_factor(
     }
 }
 
+/// What a first or last name may be, as the pages say it.
+pub(crate) const NAMES_RULE: &str =
+    "Names have at most 100 characters and no control or direction-override characters.";
+
 /// First and last name from a form, if within limits.
 pub(crate) fn names(form: &FormData) -> Option<(String, String)> {
     let first = form.get("first_name").trim().to_owned();
     let last = form.get("last_name").trim().to_owned();
-    (first.chars().count() <= MAX_NAME_CHARS && last.chars().count() <= MAX_NAME_CHARS).then_some((first, last))
+    (postern_core::is_valid_person_name(&first) && postern_core::is_valid_person_name(&last)).then_some((first, last))
 }
 
 /// A second factor being enrolled: its secret travels in the form, never in a lookup.

@@ -2,18 +2,18 @@
 //! `current_admin`, so every GET and POST refuses non-administrators.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use postern_core::{JournalistId, is_valid_username};
 use postern_crypto::{generate_password, hash_password};
 use postern_store::{InstanceSettings, JournalistRecord, NewJournalist, OtpKind, StoreError};
-use postern_web::{Doing, HttpError};
+use postern_web::{Doing, HttpError, PathParams};
 use rand::rngs::OsRng;
 use zeroize::Zeroizing;
 
-use super::account::{NewFactor, factor_purpose, names, set_password};
+use super::account::{NAMES_RULE, NewFactor, factor_purpose, names, set_password};
 use super::html;
 use crate::auth::{Admin, PasswordError};
 use crate::form::{CheckedForm, FormData};
@@ -25,6 +25,11 @@ use crate::views::admin;
 const NEW_USER_PASSWORD: &str = "new-user";
 /// Largest logo accepted.
 const MAX_LOGO_BYTES: u64 = 1024 * 1024;
+/// Widest and tallest logo accepted, in pixels.
+const MAX_LOGO_SIDE: u32 = 4096;
+/// Most pixels a logo may have: a source's browser decodes it to 16 MiB at most, so a
+/// small PNG that inflates to gigabytes (a decompression bomb) is refused.
+const MAX_LOGO_PIXELS: u64 = 4 * 1024 * 1024;
 /// Longest organisation name.
 /// Largest first-message minimum.
 const MAX_MIN_MESSAGE_LEN: u32 = 100_000;
@@ -110,7 +115,7 @@ impl NewAccount {
                 "A user name has 3 to 64 characters (letters, digits, '.', '_' or '-'), and 'deleted' is reserved.",
             );
         }
-        let (first, last) = names(form).ok_or("Names have at most 100 characters.")?;
+        let (first, last) = names(form).ok_or(NAMES_RULE)?;
         if !session.take_pending_password(NEW_USER_PASSWORD, form.get("password")) {
             return Err("The passphrase must be the one the form showed. Nothing was created.");
         }
@@ -129,7 +134,7 @@ impl NewAccount {
 pub(crate) async fn edit_form(
     State(app): State<JournalistState>,
     session: Session,
-    Path(id): Path<i64>,
+    PathParams(id): PathParams<i64>,
     Admin(j): Admin,
 ) -> Response {
     let user = match app.target(&session, &j, JournalistId::new(id)).await {
@@ -146,7 +151,7 @@ pub(crate) async fn edit_form(
 pub(crate) async fn edit(
     State(app): State<JournalistState>,
     session: Session,
-    Path(id): Path<i64>,
+    PathParams(id): PathParams<i64>,
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
@@ -165,7 +170,7 @@ pub(crate) async fn edit(
             "A user name has 3 to 64 characters (letters, digits, '.', '_' or '-'), and 'deleted' is reserved.",
         );
     }
-    let Some((first, last)) = names(&form) else { return refuse("Names have at most 100 characters.") };
+    let Some((first, last)) = names(&form) else { return refuse(NAMES_RULE) };
     // Administrators cannot demote themselves (the form disables the box).
     let is_admin = if user.id == j.id { true } else { form.flag("is_admin") };
     match app.with_store(move |s| s.update_journalist_profile(user.id, &username, &first, &last, is_admin)).await {
@@ -182,7 +187,7 @@ pub(crate) async fn edit(
 pub(crate) async fn edit_password(
     State(app): State<JournalistState>,
     session: Session,
-    Path(id): Path<i64>,
+    PathParams(id): PathParams<i64>,
     Admin(j): Admin,
     CheckedForm(form): CheckedForm,
 ) -> Response {
@@ -213,7 +218,7 @@ pub(crate) async fn edit_password(
 pub(crate) async fn delete(
     State(app): State<JournalistState>,
     session: Session,
-    Path(id): Path<i64>,
+    PathParams(id): PathParams<i64>,
     Admin(j): Admin,
     CheckedForm(_): CheckedForm,
 ) -> Response {
@@ -318,7 +323,12 @@ pub(crate) async fn update_org_name(
 ) -> Response {
     let name = form.get("organization_name").trim().to_owned();
     if !postern_core::is_valid_organization_name(&name) {
-        return app.config_notice(&session, Flash::error("The organization name has 1 to 64 characters."));
+        return app.config_notice(
+            &session,
+            Flash::error(
+                "The organization name has 1 to 64 characters, and no control or direction-override characters.",
+            ),
+        );
     }
     app.update_settings(&session, move |s| s.organization_name = name).await
 }
@@ -377,6 +387,7 @@ enum LogoRefusal {
     TooLargeOrMalformed,
     Csrf,
     NotPng,
+    TooManyPixels,
 }
 
 impl LogoRefusal {
@@ -389,6 +400,9 @@ impl LogoRefusal {
             }
             Self::Csrf => "The form has expired. Nothing was changed.",
             Self::NotPng => "The logo must be a PNG image of at most 1 MiB. Nothing was changed.",
+            Self::TooManyPixels => {
+                "The logo may be at most 4096 pixels wide or high, and 4 megapixels in all. Nothing was changed."
+            }
         }
     }
 }
@@ -411,12 +425,41 @@ async fn read_logo(session: &Session, headers: &HeaderMap, body: Body) -> Result
     if !csrf_ok {
         return Err(LogoRefusal::Csrf);
     }
-    logo.filter(|b| is_png(b) && b.len() as u64 <= MAX_LOGO_BYTES).ok_or(LogoRefusal::NotPng)
+    checked_logo(&logo.ok_or(LogoRefusal::NotPng)?)
 }
 
-/// A PNG signature followed by an IHDR chunk.
-fn is_png(bytes: &[u8]) -> bool {
-    bytes.len() > 24 && bytes.starts_with(b"\x89PNG\r\n\x1a\n") && &bytes[12..16] == b"IHDR"
+/// A logo the source interface may serve: a PNG of at most [`MAX_LOGO_BYTES`] whose
+/// header declares a size a browser can decode ([`MAX_LOGO_SIDE`], [`MAX_LOGO_PIXELS`]),
+/// whose chunks postern-scrub reads through, and with its metadata removed (sources
+/// should not learn who made the newsroom's logo on which machine).
+fn checked_logo(bytes: &[u8]) -> Result<Bytes, LogoRefusal> {
+    let (width, height) = png_size(bytes).ok_or(LogoRefusal::NotPng)?;
+    if bytes.len() as u64 > MAX_LOGO_BYTES {
+        return Err(LogoRefusal::NotPng);
+    }
+    if width == 0 || height == 0 {
+        return Err(LogoRefusal::NotPng);
+    }
+    if width > MAX_LOGO_SIDE || height > MAX_LOGO_SIDE || u64::from(width) * u64::from(height) > MAX_LOGO_PIXELS {
+        return Err(LogoRefusal::TooManyPixels);
+    }
+    match postern_scrub::scrub_bytes(bytes) {
+        Ok((cleaned, _))
+            if postern_scrub::detect(&mut std::io::Cursor::new(&cleaned)).ok() == Some(postern_scrub::Format::Png) =>
+        {
+            Ok(cleaned.into())
+        }
+        _ => Err(LogoRefusal::NotPng),
+    }
+}
+
+/// The width and height of a PNG: its signature, then the IHDR chunk.
+fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.len() < 24 || !bytes.starts_with(b"\x89PNG\r\n\x1a\n") || &bytes[12..16] != b"IHDR" {
+        return None;
+    }
+    let be = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    Some((be(16), be(20)))
 }
 
 impl JournalistState {

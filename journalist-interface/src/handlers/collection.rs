@@ -2,11 +2,11 @@
 //! mark read or unread, download in bulk, delete. A selection of sources changes in
 //! one store transaction.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use postern_core::{JournalistId, journalist_filename};
 use postern_store::{Collection, CollectionItem, ItemKind, JournalistRecord, Store, StoreError};
-use postern_web::{Doing, HttpError};
+use postern_web::{Doing, HttpError, PathParams};
 
 use super::html;
 use crate::auth::Journalist;
@@ -35,7 +35,7 @@ pub(crate) async fn index(
 pub(crate) async fn collection(
     State(app): State<JournalistState>,
     session: Session,
-    Path(uuid): Path<String>,
+    PathParams(uuid): PathParams<String>,
     Journalist(j): Journalist,
 ) -> Result<Response, HttpError> {
     let id = j.id;
@@ -50,7 +50,7 @@ pub(crate) async fn collection(
 pub(crate) async fn add_star(
     State(app): State<JournalistState>,
     session: Session,
-    Path(uuid): Path<String>,
+    PathParams(uuid): PathParams<String>,
     Journalist(j): Journalist,
     CheckedForm(_): CheckedForm,
 ) -> Result<Response, HttpError> {
@@ -61,7 +61,7 @@ pub(crate) async fn add_star(
 pub(crate) async fn remove_star(
     State(app): State<JournalistState>,
     session: Session,
-    Path(uuid): Path<String>,
+    PathParams(uuid): PathParams<String>,
     Journalist(j): Journalist,
     CheckedForm(_): CheckedForm,
 ) -> Result<Response, HttpError> {
@@ -87,7 +87,7 @@ async fn star(
 pub(crate) async fn delete_source(
     State(app): State<JournalistState>,
     session: Session,
-    Path(uuid): Path<String>,
+    PathParams(uuid): PathParams<String>,
     Journalist(j): Journalist,
     CheckedForm(form): CheckedForm,
 ) -> Result<Response, HttpError> {
@@ -206,7 +206,7 @@ fn change_items(
 pub(crate) async fn download_unread(
     State(app): State<JournalistState>,
     session: Session,
-    Path(uuid): Path<String>,
+    PathParams(uuid): PathParams<String>,
     Journalist(j): Journalist,
 ) -> Result<Response, HttpError> {
     app.download(&session, &j, Selection { uuids: vec![uuid], unread_only: true, only: None }, "").await

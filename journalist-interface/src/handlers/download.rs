@@ -1,9 +1,9 @@
 //! `/col/<uuid>/<file name>` (one ciphertext, marked read) and the instance logo.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use postern_web::HttpError;
+use postern_web::{HttpError, PathParams};
 
 use crate::auth::Journalist;
 use crate::bulk;
@@ -14,7 +14,7 @@ use crate::state::JournalistState;
 pub(crate) async fn download_one(
     State(app): State<JournalistState>,
     session: Session,
-    Path((uuid, filename)): Path<(String, String)>,
+    PathParams((uuid, filename)): PathParams<(String, String)>,
     Journalist(j): Journalist,
 ) -> Response {
     let journalist = j.id;

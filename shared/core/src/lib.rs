@@ -14,7 +14,8 @@ mod time;
 mod token;
 
 pub use account::{
-    DEFAULT_ORGANIZATION_NAME, MAX_NAME_CHARS, RESERVED_USERNAME, is_valid_organization_name, is_valid_username,
+    DEFAULT_ORGANIZATION_NAME, MAX_NAME_CHARS, RESERVED_USERNAME, is_valid_organization_name, is_valid_person_name,
+    is_valid_username,
 };
 pub use clock::Clock;
 pub use codename::{CODENAME_WORDS, Codename, MAX_CODENAME_INPUT, ParseCodenameError, wordlist};

@@ -141,10 +141,34 @@ pub fn derive_source_identity_in(
     secrets: &InstanceSecrets,
     workspace: &mut KdfWorkspace,
 ) -> Result<SourceIdentity, CryptoError> {
-    let mut identity = SourceIdentity { lookup_id: [0; 32], key_seed: Zeroizing::new([0; 64]) };
-    let lookup = argon2id(&secrets.lookup_pepper[..], LOOKUP_SALT, codename, &mut identity.lookup_id, workspace);
-    let seed = lookup
-        .and_then(|()| argon2id(&secrets.key_pepper[..], KEY_SALT, codename, &mut identity.key_seed[..], workspace));
+    let lookup_id = derive_lookup_id_in(codename, secrets, workspace)?;
+    complete_source_identity_in(codename, secrets, lookup_id, workspace)
+}
+
+/// The lookup id of `codename` alone (one 19 MiB argon2id run): enough to find out
+/// whether the codename is anyone's, so a wrong guess at login costs half a whole
+/// identity. The workspace is not wiped: what it holds recomputes only the lookup id,
+/// which is no secret, and the next run overwrites every block.
+pub fn derive_lookup_id_in(
+    codename: &Codename,
+    secrets: &InstanceSecrets,
+    workspace: &mut KdfWorkspace,
+) -> Result<[u8; 32], CryptoError> {
+    let mut lookup_id = [0; 32];
+    argon2id(&secrets.lookup_pepper[..], LOOKUP_SALT, codename, &mut lookup_id, workspace)?;
+    Ok(lookup_id)
+}
+
+/// The whole identity of `codename` given the `lookup_id` [`derive_lookup_id_in`] gave
+/// for it: the second argon2id run, for the key seed.
+pub fn complete_source_identity_in(
+    codename: &Codename,
+    secrets: &InstanceSecrets,
+    lookup_id: [u8; 32],
+    workspace: &mut KdfWorkspace,
+) -> Result<SourceIdentity, CryptoError> {
+    let mut identity = SourceIdentity { lookup_id, key_seed: Zeroizing::new([0; 64]) };
+    let seed = argon2id(&secrets.key_pepper[..], KEY_SALT, codename, &mut identity.key_seed[..], workspace);
     workspace.wipe();
     seed.map(|()| identity)
 }
@@ -195,6 +219,19 @@ mod tests {
         assert!(InstanceSecrets::from_file_text("lookup_pepper = \"00\"").is_err());
         assert!(InstanceSecrets::from_file_text("").is_err());
         assert_eq!(format!("{s:?}"), "InstanceSecrets([redacted])");
+    }
+
+    #[test]
+    fn a_lookup_id_then_the_rest_is_the_whole_identity() {
+        let secrets = InstanceSecrets::generate(&mut rand::rngs::OsRng);
+        let codename = Codename::generate(&mut rand::rngs::OsRng);
+        let mut ws = KdfWorkspace::new();
+        let whole = derive_source_identity_in(&codename, &secrets, &mut ws).unwrap();
+        let lookup_id = derive_lookup_id_in(&codename, &secrets, &mut ws).unwrap();
+        assert_eq!(lookup_id, whole.lookup_id);
+        let completed = complete_source_identity_in(&codename, &secrets, lookup_id, &mut ws).unwrap();
+        assert_eq!(completed.key_seed[..], whole.key_seed[..]);
+        assert_ne!(whole.key_seed[..32], lookup_id[..], "two runs, two peppers");
     }
 
     #[test]

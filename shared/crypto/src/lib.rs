@@ -20,7 +20,10 @@ pub use encrypt::{
 };
 pub use error::{CryptoError, KeyProblem};
 pub use gzip::{GzipError, GzipMember, read_gzip_members};
-pub use kdf::{InstanceSecrets, KdfWorkspace, SourceIdentity, derive_source_identity, derive_source_identity_in};
+pub use kdf::{
+    InstanceSecrets, KdfWorkspace, SourceIdentity, complete_source_identity_in, derive_lookup_id_in,
+    derive_source_identity, derive_source_identity_in,
+};
 pub use keygen::{GeneratedKeyPair, generate_submission_key_pair};
 pub use otp::{HOTP_LOOK_AHEAD, OtpSecret, normalize_code, totp_code, verify_hotp, verify_totp};
 pub use password::{MAX_PASSWORD_CHARS, generate_password, hash_password, is_acceptable_password, verify_password};

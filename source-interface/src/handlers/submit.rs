@@ -67,7 +67,8 @@ pub(crate) async fn submit(
             session.restart_with(Flash::SessionExpired);
             Ok(closing(Redirect::to("/").into_response()))
         }
-        Err(SubmitError::Failed(e)) => Err(HttpError::new("receive a submission", e)),
+        // Rendered by the error boundary, which keeps the `Connection: close`.
+        Err(SubmitError::Failed(e)) => Ok(closing(HttpError::new("receive a submission", e).into_response())),
     }
 }
 

@@ -21,10 +21,11 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
 use postern_tests::RawSource;
+use postern_tests::load::{reset_peak_rss, rss_kib};
 use rand::{RngCore, SeedableRng};
 
 const MIB: u64 = 1024 * 1024;
@@ -38,20 +39,7 @@ fn main() {
     let bin_dir = std::env::current_exe().unwrap().parent().unwrap().to_owned();
     let demo_dir = work.path().join("demo");
     let largest = sizes.iter().max().copied().unwrap_or(0);
-    // First run creates the demo instance; raise its upload limit to fit, then serve.
-    let mut server = start_demo(&bin_dir, &demo_dir);
-    wait_for_demo(&demo_dir);
-    let _ = server.kill();
-    let _ = server.wait();
-    std::fs::remove_file(demo_dir.join("demo.json")).unwrap();
-    let config = demo_dir.join("postern.toml");
-    let limit = (largest + 16) * MIB;
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("max_upload_bytes = 2147483648", &format!("max_upload_bytes = {limit}"));
-    std::fs::write(&config, text).unwrap();
-    let mut server = start_demo(&bin_dir, &demo_dir);
-    let facts = wait_for_demo(&demo_dir);
+    let (mut server, facts) = postern_tests::load::serve_demo(&bin_dir, &demo_dir, (largest + 16) * MIB);
     let url = facts["source_url"].as_str().unwrap().trim_start_matches("http://").trim_end_matches('/').to_owned();
     let public_key = PathBuf::from(facts["submission_public_key"].as_str().unwrap());
     let key = postern_crypto::SubmissionKey::from_armored(&std::fs::read_to_string(&public_key).unwrap()).unwrap();
@@ -71,10 +59,10 @@ fn main() {
         let (mut pipeline, mut raw, mut gpg, mut peak, mut before) = (Vec::new(), Vec::new(), Vec::new(), 0, 0);
         for _ in 0..REPS {
             let source = RawSource::create(&url).unwrap();
-            before = before.max(rss_kib(server.id(), "VmRSS"));
+            before = before.max(rss_kib(server.id()).0);
             reset_peak_rss(server.id());
             pipeline.push(mbs(upload(&url, &source, &input, size * MIB, scrub)));
-            peak = peak.max(rss_kib(server.id(), "VmHWM"));
+            peak = peak.max(rss_kib(server.id()).1);
             clear_store(&demo_dir);
             raw.push(mbs(raw_crypto_secs(&key, &input, &work.path().join("raw.gpg"), scrub)));
             gpg.push(mbs(gpg_secs(&public_key, &key.fingerprint(), &input, work.path())));
@@ -109,34 +97,6 @@ fn summary(v: &mut [f64]) -> String {
 
 fn num_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-fn start_demo(bin_dir: &Path, demo_dir: &Path) -> std::process::Child {
-    Command::new(bin_dir.join("postern"))
-        .args([
-            "demo",
-            "--dir",
-            demo_dir.to_str().unwrap(),
-            "--source-addr",
-            "127.0.0.1:0",
-            "--journalist-addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("run `cargo build --release -p postern` first")
-}
-
-fn wait_for_demo(dir: &Path) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = std::fs::read_to_string(dir.join("demo.json")).ok().and_then(|t| serde_json::from_str(&t).ok())
-        {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "the demo did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Pseudo-random, incompressible input (like real documents after compression); with
@@ -201,20 +161,6 @@ fn copy_file(input: &Path, out: &mut impl Write) {
         }
         out.write_all(&buf[..n]).unwrap();
     }
-}
-
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Resets VmHWM to the current RSS (Linux: `echo 5 > /proc/PID/clear_refs`).
-fn reset_peak_rss(pid: u32) {
-    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
 }
 
 /// postern-crypto alone on the same file and key: gzip of stored blocks + SEIPD into a
