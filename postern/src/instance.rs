@@ -38,32 +38,40 @@ fn load_and_watch_submission_key(path: &Path, watch: bool) -> Result<SubmissionK
 async fn watch_key_file(path: std::path::PathBuf, served: String) {
     let mut ticks = tokio::time::interval(KEY_FILE_CHECK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut was_fine = true;
+    // What the last check found, and what was last told (None: the served key).
+    let (mut seen, mut told): (Option<String>, Option<String>) = (None, None);
     loop {
         ticks.tick().await;
-        let problem = match tokio::fs::read_to_string(&path).await {
-            Err(_) => Some("cannot be read".to_owned()),
-            Ok(text) => match SubmissionKey::from_armored(&text) {
-                Err(problem) => Some(format!("no longer holds a usable key ({problem})")),
-                Ok(key) if key.fingerprint() != served => Some("holds a different key".to_owned()),
-                Ok(_) => None,
-            },
-        };
-        match (was_fine, &problem) {
-            (true, Some(what)) => tracing::error!(
-                config.key = "instance.submission_key",
-                "the submission key file {what}: submissions are still encrypted to the key loaded at start; \
-                 put that key back, or restart the service to use a new one"
-            ),
-            (false, None) => {
-                tracing::warn!(
+        let found = key_file_problem(&path, &served).await;
+        // Told only when two checks in a row agree: a rewrite caught half-way is no news.
+        if found == seen && found != told {
+            match &found {
+                Some(what) => tracing::error!(
+                    config.key = "instance.submission_key",
+                    "the submission key file {what}: submissions are still encrypted to the key loaded at start; \
+                     put that key back, or restart the service to use a new one"
+                ),
+                None => tracing::warn!(
                     config.key = "instance.submission_key",
                     "the submission key file holds the served key again"
-                );
+                ),
             }
-            _ => {}
+            told.clone_from(&found);
         }
-        was_fine = problem.is_none();
+        seen = found;
+    }
+}
+
+/// What is wrong with the key file, if it does not hold the served key. Only a
+/// regular file of at most 1 MiB is read (a FIFO or a device there would hang us).
+async fn key_file_problem(path: &Path, served: &str) -> Option<String> {
+    let is_key_sized_file = tokio::fs::metadata(path).await.is_ok_and(|m| m.is_file() && m.len() <= 1024 * 1024);
+    let text = if is_key_sized_file { tokio::fs::read_to_string(path).await.ok() } else { None };
+    let Some(text) = text else { return Some("cannot be read".to_owned()) };
+    match SubmissionKey::from_armored(&text) {
+        Err(problem) => Some(format!("no longer holds a usable key ({problem})")),
+        Ok(key) if key.fingerprint() != served => Some("holds a different key".to_owned()),
+        Ok(_) => None,
     }
 }
 

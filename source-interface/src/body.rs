@@ -135,6 +135,11 @@ impl BodyMeter {
         self.received().saturating_mul(1000) / client_ms
     }
 
+    /// The body has been read as far as the upload needs it.
+    pub(crate) fn finish(&self) {
+        self.finished.store(true, Ordering::SeqCst);
+    }
+
     /// Whether the body has ended (a finished body has nothing left to push out).
     pub(crate) fn finished(&self) -> bool {
         self.finished.load(Ordering::SeqCst)
@@ -273,7 +278,7 @@ impl Stream for LimitedBody {
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
             Poll::Ready(None) => {
                 self.meter.end_wait();
-                self.meter.finished.store(true, Ordering::SeqCst);
+                self.meter.finish();
                 Poll::Ready(None)
             }
             Poll::Pending => {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use postern_core::Codename;
+use postern_core::{Codename, SourceId};
 use postern_crypto::{
     KdfWorkspace, SealedSourceKey, SourceIdentity, SourceKeyPad, complete_source_identity_in, derive_lookup_id_in,
     derive_source_identity_in, derive_source_public_key,
@@ -97,6 +97,21 @@ impl SourceState {
                 app.in_workspace(|ws| complete_source_identity_in(&codename, &app.inner.secrets, lookup_id, ws))?;
             let (sealed, pad) = identity.seal();
             Ok(Some((source, sealed, pad)))
+        })
+        .await
+    }
+
+    /// Whether `codename` is the codename of `source`: one argon2id run, the lookup id
+    /// (the key seed is not needed to tell).
+    pub(crate) async fn is_codename_of(
+        &self,
+        by: &Requester,
+        codename: Codename,
+        source: SourceId,
+    ) -> Result<bool, AppError> {
+        self.with_derivation(by, move |app| {
+            let lookup_id = app.in_workspace(|ws| derive_lookup_id_in(&codename, &app.inner.secrets, ws))?;
+            Ok(app.inner.store.find_source_by_lookup(&lookup_id)?.is_some_and(|s| s.id == source))
         })
         .await
     }

@@ -118,6 +118,9 @@ pub(crate) async fn receive(to: &Receiver<'_>, content_type: &str, body: Body) -
             return Err(SubmitError::Refused(refusal));
         }
     }
+    // multer may stop at the closing boundary without reading the body to its end:
+    // what is left to do is ours, and no newcomer should wait for it to be pushed out.
+    meter.finish();
     Ok(fields.submission)
 }
 

@@ -8,7 +8,9 @@ use postern_tests::{Running, http_get, wait_for};
 use crate::postern_binary;
 
 fn postern(args: &[&str]) -> std::process::Output {
-    Command::new(postern_binary()).args(args).output().unwrap()
+    let out = Command::new(postern_binary()).args(args).output().unwrap();
+    postern_tests::secrets::assert_no_leaks("a postern command", &String::from_utf8_lossy(&out.stderr));
+    out
 }
 
 /// `postern ARGS…` with `input` and a newline on standard input (not a terminal).
@@ -22,7 +24,9 @@ fn postern_with_stdin(args: &[&str], input: &str) -> std::process::Output {
         .spawn()
         .unwrap();
     writeln!(child.stdin.take().unwrap(), "{input}").unwrap();
-    child.wait_with_output().unwrap()
+    let out = child.wait_with_output().unwrap();
+    postern_tests::secrets::assert_no_leaks("a postern command", &String::from_utf8_lossy(&out.stderr));
+    out
 }
 
 #[test]

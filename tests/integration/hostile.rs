@@ -51,7 +51,7 @@ fn trickling_uploads_cannot_lock_other_sources_out() {
     }
     assert_eq!((streams.len(), refused), (2, 14), "one account holds two upload slots");
 
-    // Seven more accounts open fourteen more: every slot is a trickle, and four wait.
+    // Seven more accounts open fourteen more: every slot is a trickle, and six wait.
     for _ in 0..7 {
         let account = RawSource::create(&host).unwrap();
         for _ in 0..2 {
@@ -758,6 +758,11 @@ async fn logos_that_are_not_pngs_or_would_decode_to_gigabytes_are_refused_and_me
         ("100000 × 100000 (a decompression bomb)", png(100_000, 100_000, &[]), too_big),
         ("4097 wide", png(4097, 1, &[]), too_big),
         ("4096 × 1025 (over 4 megapixels)", png(4096, 1025, &[]), too_big),
+        (
+            "an animated PNG",
+            png(64, 32, &[(b"acTL", &[0, 0, 0, 60, 0, 0, 0, 0])]),
+            "The logo must be a still image, not an animated PNG. Nothing was changed.",
+        ),
     ];
     for (what, logo, says) in cases {
         let page = upload_logo(&mut root, &logo).await;

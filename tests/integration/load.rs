@@ -96,7 +96,7 @@ fn sixteen_trickling_uploads_do_not_keep_a_real_upload_out() {
     let mut sources = load::create_sources(&host, 17).unwrap();
     let real = sources.pop().unwrap();
     // Sixteen accounts, one upload each, a byte every 10 s: every slot of the server is
-    // held and four more wait for one.
+    // held and six more wait for one.
     let trickle = Trickle::start(&host, sources, Duration::from_secs(10)).unwrap();
     std::thread::sleep(Duration::from_secs(1));
     let (status, took) = load::upload(&host, &real, MIB).unwrap();

@@ -534,7 +534,7 @@ impl Running {
 
     /// What it wrote to stderr so far.
     pub fn stderr_text(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+        String::from_utf8_lossy(&std::fs::read(&self.stderr).unwrap_or_default()).into_owned()
     }
 
     /// Sends SIGINT (Ctrl-C) and waits for it to exit; returns whether it exited cleanly.

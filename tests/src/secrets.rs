@@ -37,8 +37,9 @@ impl Kind {
 }
 
 static KNOWN: Mutex<Vec<(Kind, String)>> = Mutex::new(Vec::new());
-/// How much of the in-process capture the scans have read.
-static SCANNED: Mutex<usize> = Mutex::new(0);
+/// How far the scans have gone: every secret before the first number has been looked
+/// for in the in-process capture up to the second.
+static SCANNED: Mutex<(usize, usize)> = Mutex::new((0, 0));
 
 /// Remembers `value` as a secret of `kind`.
 pub fn remember(kind: Kind, value: &str) {
@@ -52,9 +53,13 @@ pub fn remember(kind: Kind, value: &str) {
 /// secret itself is not repeated).
 pub fn leaks(log: &str) -> Vec<String> {
     let known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    leaks_of(log, &known)
+}
+
+fn leaks_of(log: &str, known: &[(Kind, String)]) -> Vec<String> {
     let mut found = Vec::new();
     for line in log.lines() {
-        for (kind, value) in &known {
+        for (kind, value) in known {
             if holds(line, *kind, value) {
                 found.push(format!("a {kind:?} in: {}", line.replace(value.as_str(), "<the secret>")));
             }
@@ -77,10 +82,13 @@ fn holds(line: &str, kind: Kind, value: &str) -> bool {
 /// Panics, naming the lines, if `log` (what `whose` logged) holds a remembered secret;
 /// never while the thread already panics.
 pub fn assert_no_leaks(whose: &str, log: &str) {
-    let found = leaks(log);
-    if !found.is_empty() && !std::thread::panicking() {
-        panic!("{whose} logged secrets:\n{}", found.join("\n"));
+    if !std::thread::panicking() {
+        fail_on(whose, &leaks(log));
     }
+}
+
+fn fail_on(whose: &str, found: &[String]) {
+    assert!(found.is_empty(), "{whose} logged secrets:\n{}", found.join("\n"));
 }
 
 /// Sends every log event of this process, at every level, to the capture (once).
@@ -88,14 +96,24 @@ pub fn capture_logs() {
     postern_fixtures::LogCapture::global();
 }
 
-/// Scans what the in-process routers logged since the last scan.
+/// Scans the in-process capture: what was logged since the last scan for every secret,
+/// and what was logged before it for the secrets remembered since (a line may be logged
+/// before the test that made its secret remembers it). Not while the thread panics:
+/// the next scan covers it.
 pub fn scan_captured() {
+    if std::thread::panicking() {
+        return;
+    }
     let text = postern_fixtures::LogCapture::global().contents();
+    let known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let mut scanned = SCANNED.lock().unwrap_or_else(PoisonError::into_inner);
-    let start = (*scanned..text.len()).find(|&at| text.is_char_boundary(at)).unwrap_or(text.len());
-    *scanned = text.len();
+    let (secrets_done, text_done) = *scanned;
+    let boundary = (text_done.min(text.len())..=text.len()).find(|&at| text.is_char_boundary(at)).unwrap_or(0);
+    let mut found = leaks_of(&text[boundary..], &known);
+    found.extend(leaks_of(&text[..boundary], &known[secrets_done.min(known.len())..]));
+    *scanned = (known.len(), text.len());
     drop(scanned);
-    assert_no_leaks("the in-process interfaces", &text[start..]);
+    fail_on("the in-process interfaces", &found);
 }
 
 #[cfg(test)]

@@ -28,7 +28,8 @@ const MAX_LOGO_BYTES: u64 = 1024 * 1024;
 /// Widest and tallest logo accepted, in pixels.
 const MAX_LOGO_SIDE: u32 = 4096;
 /// Most pixels a logo may have: a source's browser decodes it to 16 MiB at most, so a
-/// small PNG that inflates to gigabytes (a decompression bomb) is refused.
+/// small PNG that inflates to gigabytes (a decompression bomb) is refused. Animated
+/// PNGs are refused too: each frame could be that large.
 const MAX_LOGO_PIXELS: u64 = 4 * 1024 * 1024;
 /// Longest organisation name.
 /// Largest first-message minimum.
@@ -388,6 +389,7 @@ enum LogoRefusal {
     Csrf,
     NotPng,
     TooManyPixels,
+    Animated,
 }
 
 impl LogoRefusal {
@@ -400,6 +402,7 @@ impl LogoRefusal {
             }
             Self::Csrf => "The form has expired. Nothing was changed.",
             Self::NotPng => "The logo must be a PNG image of at most 1 MiB. Nothing was changed.",
+            Self::Animated => "The logo must be a still image, not an animated PNG. Nothing was changed.",
             Self::TooManyPixels => {
                 "The logo may be at most 4096 pixels wide or high, and 4 megapixels in all. Nothing was changed."
             }
@@ -443,6 +446,9 @@ fn checked_logo(bytes: &[u8]) -> Result<Bytes, LogoRefusal> {
     if width > MAX_LOGO_SIDE || height > MAX_LOGO_SIDE || u64::from(width) * u64::from(height) > MAX_LOGO_PIXELS {
         return Err(LogoRefusal::TooManyPixels);
     }
+    if png_chunk_types(bytes).any(|kind| kind == *b"acTL") {
+        return Err(LogoRefusal::Animated);
+    }
     match postern_scrub::scrub_bytes(bytes) {
         Ok((cleaned, _))
             if postern_scrub::detect(&mut std::io::Cursor::new(&cleaned)).ok() == Some(postern_scrub::Format::Png) =>
@@ -451,6 +457,17 @@ fn checked_logo(bytes: &[u8]) -> Result<Bytes, LogoRefusal> {
         }
         _ => Err(LogoRefusal::NotPng),
     }
+}
+
+/// The type of each chunk of a PNG, in order, as far as the lengths lead.
+fn png_chunk_types(bytes: &[u8]) -> impl Iterator<Item = [u8; 4]> + '_ {
+    let mut at = 8usize;
+    std::iter::from_fn(move || {
+        let head = bytes.get(at..at.checked_add(8)?)?;
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        at = at.checked_add(12)?.checked_add(len)?;
+        Some([head[4], head[5], head[6], head[7]])
+    })
 }
 
 /// The width and height of a PNG: its signature, then the IHDR chunk.

@@ -147,16 +147,17 @@ pub fn derive_source_identity_in(
 
 /// The lookup id of `codename` alone (one 19 MiB argon2id run): enough to find out
 /// whether the codename is anyone's, so a wrong guess at login costs half a whole
-/// identity. The workspace is not wiped: what it holds recomputes only the lookup id,
-/// which is no secret, and the next run overwrites every block.
+/// identity. The workspace is wiped after it: the text derived from may be anything a
+/// source typed (a message checked for being the codename, say).
 pub fn derive_lookup_id_in(
     codename: &Codename,
     secrets: &InstanceSecrets,
     workspace: &mut KdfWorkspace,
 ) -> Result<[u8; 32], CryptoError> {
     let mut lookup_id = [0; 32];
-    argon2id(&secrets.lookup_pepper[..], LOOKUP_SALT, codename, &mut lookup_id, workspace)?;
-    Ok(lookup_id)
+    let done = argon2id(&secrets.lookup_pepper[..], LOOKUP_SALT, codename, &mut lookup_id, workspace);
+    workspace.wipe();
+    done.map(|()| lookup_id)
 }
 
 /// The whole identity of `codename` given the `lookup_id` [`derive_lookup_id_in`] gave

@@ -22,6 +22,7 @@ where
 {
     type Rejection = HttpError;
 
+    #[allow(clippy::disallowed_types, reason = "the one place that may name axum's Path")]
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(params)) => Ok(Self(params)),

@@ -186,7 +186,7 @@ impl SourceState {
         // this source's own codename.
         if rules.reject_codename
             && let Ok(candidate) = Codename::parse(message)
-            && self.find_source(rules.by, candidate).await?.is_some_and(|(s, _, _)| s.id == source.id)
+            && self.is_codename_of(rules.by, candidate, source.id).await?
         {
             return Err(SubmitError::Refused(Refusal::Codename));
         }
