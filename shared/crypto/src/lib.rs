@@ -9,6 +9,7 @@ mod kdf;
 mod keygen;
 mod otp;
 mod password;
+mod reply_format;
 mod source_key;
 mod submission_key;
 mod viewing;
@@ -27,6 +28,7 @@ pub use kdf::{
 pub use keygen::{GeneratedKeyPair, generate_submission_key_pair};
 pub use otp::{HOTP_LOOK_AHEAD, OtpSecret, normalize_code, totp_code, verify_hotp, verify_totp};
 pub use password::{MAX_PASSWORD_CHARS, generate_password, hash_password, is_acceptable_password, verify_password};
+pub use reply_format::{MAX_ARMORED_REPLY_BYTES, ReplyFormatProblem, armor_message, dearmor_encrypted_reply};
 pub use source_key::{
     SealedCodename, SealedSourceKey, SourceKeyPad, SourcePublicKey, SourceReplyKey, decrypt_reply,
     derive_source_public_key,
