@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use postern_tests::load::{self, Flood, Trickle};
+use postern_tests::load::{self, Flood};
 
 use crate::cli::serve_instance;
 
@@ -93,18 +93,11 @@ fn a_login_flood_of_200_clients_keeps_neither_a_real_login_nor_an_upload_out() {
 fn sixteen_trickling_uploads_do_not_keep_a_real_upload_out() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, host, inst) = serve_instance(dir.path(), 32 * MIB);
-    let mut sources = load::create_sources(&host, 17).unwrap();
-    let real = sources.pop().unwrap();
-    // Sixteen accounts, one upload each, a byte every 10 s: every slot of the server is
-    // held and six more wait for one.
-    let trickle = Trickle::start(&host, sources, Duration::from_secs(10)).unwrap();
-    std::thread::sleep(Duration::from_secs(1));
-    let (status, took) = load::upload(&host, &real, MIB).unwrap();
-    let answers = trickle.stop();
+    // Ten trickles hold every slot and six more wait for one.
+    let load::TrickleOutcome { status, took, pushed_out } = load::trickle_attack(&host).unwrap();
     assert!(status.contains(" 303 "), "the real upload: {status}");
     assert!(took < Duration::from_secs(60), "it waited {took:?} for a slot");
-    let pushed_out: Vec<_> = answers.iter().flatten().filter(|a| !a.is_empty()).collect();
-    assert!(!pushed_out.is_empty(), "a trickle was pushed out for it: {answers:?}");
+    assert!(!pushed_out.is_empty(), "a trickle was pushed out for it");
     assert!(pushed_out.iter().all(|a| a.contains(" 408 ") || a.contains(" 503 ")), "{pushed_out:?}");
     assert_eq!(stored_files(&inst), 1, "only the real upload is stored");
     eprintln!("trickle: the real 1 MiB upload took {took:?}; {} trickles pushed out", pushed_out.len());

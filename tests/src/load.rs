@@ -281,6 +281,28 @@ fn trickle(stream: &mut TcpStream, stop: &AtomicBool, every: Duration) -> Option
     None
 }
 
+/// What the trickle attack did to a real upload.
+pub struct TrickleOutcome {
+    /// The real upload's status line.
+    pub status: String,
+    /// How long the real upload took, from its first byte to the answer.
+    pub took: Duration,
+    /// The answers the trickles got before they stopped: those pushed out.
+    pub pushed_out: Vec<String>,
+}
+
+/// Sixteen new accounts start one trickling upload each (a byte every 10 s: every slot
+/// of the server, and more waiting), then a seventeenth uploads 1 MiB for real.
+pub fn trickle_attack(host: &str) -> std::io::Result<TrickleOutcome> {
+    let mut sources = create_sources(host, 17)?;
+    let real = sources.pop().ok_or_else(|| std::io::Error::other("no source"))?;
+    let trickle = Trickle::start(host, sources, Duration::from_secs(10))?;
+    std::thread::sleep(Duration::from_secs(1));
+    let (status, took) = upload(host, &real, 1024 * 1024)?;
+    let pushed_out = trickle.stop().into_iter().flatten().filter(|a| !a.is_empty()).collect();
+    Ok(TrickleOutcome { status, took, pushed_out })
+}
+
 /// A process's resident memory now and at its peak, in KiB, from `/proc`.
 pub fn rss_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

@@ -19,7 +19,7 @@
 
 use std::time::{Duration, Instant};
 
-use postern_tests::load::{self, Flood, Latencies, Trickle};
+use postern_tests::load::{self, Flood, Latencies};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -117,14 +117,9 @@ fn main() {
     println!();
 
     // 3. Sixteen trickles holding every slot (and waiting for more), and a real upload.
-    let mut sources = load::create_sources(&host, 17).unwrap();
-    let real = sources.pop().unwrap();
-    let trickle = Trickle::start(&host, sources, Duration::from_secs(10)).unwrap();
-    std::thread::sleep(Duration::from_secs(1));
-    let (status, took) = load::upload(&host, &real, MIB).unwrap();
-    let answers = trickle.stop();
+    let load::TrickleOutcome { status, took, pushed_out } = load::trickle_attack(&host).unwrap();
     assert!(status.contains(" 303 "), "the real upload: {status}");
-    let pushed = answers.iter().flatten().filter(|a| !a.is_empty()).count();
+    let pushed = pushed_out.len();
     println!("| 16 uploads trickling a byte every 10 s | figure |");
     println!("|---|---|");
     println!("| real 1 MiB upload: answered 303 after | {} |", ms(took));
