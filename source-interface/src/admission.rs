@@ -246,13 +246,19 @@ mod tests {
         assert!(slots.lock().by.is_empty() && slots.lock().uploads.is_empty(), "no holder is left behind");
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_pushed_out_slot_goes_to_the_newcomer_and_fair_uploads_are_never_pushed_out() {
-        let slots = UploadSlots::new();
+    /// Every slot of `slots`, each taken by a source of its own over TCP.
+    async fn every_slot(slots: &Arc<UploadSlots>) -> Vec<UploadSlot> {
         let mut held = Vec::new();
         for i in 0..CONCURRENT_UPLOADS {
             held.push(slots.take(SourceId::for_tests(i as i64 + 1), None).await.unwrap());
         }
+        held
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pushed_out_slot_goes_to_the_newcomer_and_fair_uploads_are_never_pushed_out() {
+        let slots = UploadSlots::new();
+        let mut held = every_slot(&slots).await;
         tokio::time::advance(PUSH_OUT_MIN_AGE).await;
         let fair = (FAIR_UPLOAD_RATE * PUSH_OUT_MIN_AGE.as_secs()) as usize;
         for slot in &held[1..] {
@@ -272,10 +278,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_newcomer_waits_for_a_slot_and_pushes_out_a_trickle_once_its_rate_shows() {
         let slots = UploadSlots::new();
-        let mut held = Vec::new();
-        for i in 0..CONCURRENT_UPLOADS {
-            held.push(slots.take(SourceId::for_tests(i as i64 + 1), None).await.unwrap());
-        }
+        let mut held = every_slot(&slots).await;
         // All young when the newcomer arrives: nobody can be judged yet. Ten seconds on,
         // all but the first have sent at the fair rate.
         let fair = (FAIR_UPLOAD_RATE * PUSH_OUT_MIN_AGE.as_secs()) as usize;

@@ -91,8 +91,7 @@ impl SourceState {
         self.with_derivation(by, move |app| {
             // A wrong codename costs the lookup id's run only; the answer floor hides
             // that a right one costs two.
-            let lookup_id = app.in_workspace(|ws| derive_lookup_id_in(&codename, &app.inner.secrets, ws))?;
-            let Some(source) = app.inner.store.find_source_by_lookup(&lookup_id)? else { return Ok(None) };
+            let Some((source, lookup_id)) = app.source_by_lookup(&codename)? else { return Ok(None) };
             let identity =
                 app.in_workspace(|ws| complete_source_identity_in(&codename, &app.inner.secrets, lookup_id, ws))?;
             let (sealed, pad) = identity.seal();
@@ -109,11 +108,8 @@ impl SourceState {
         codename: Codename,
         source: SourceId,
     ) -> Result<bool, AppError> {
-        self.with_derivation(by, move |app| {
-            let lookup_id = app.in_workspace(|ws| derive_lookup_id_in(&codename, &app.inner.secrets, ws))?;
-            Ok(app.inner.store.find_source_by_lookup(&lookup_id)?.is_some_and(|s| s.id == source))
-        })
-        .await
+        self.with_derivation(by, move |app| Ok(app.source_by_lookup(&codename)?.is_some_and(|(s, _)| s.id == source)))
+            .await
     }
 
     /// Runs `work` on a blocking thread in the derivation queue for `by`: one at a
@@ -131,6 +127,13 @@ impl SourceState {
             tokio::time::sleep_until(not_before).await;
         }
         done?
+    }
+
+    /// The source `codename` belongs to, found by its lookup id (one argon2id run), with
+    /// that id. Call on a blocking thread, holding a permit.
+    fn source_by_lookup(&self, codename: &Codename) -> Result<Option<(SourceRecord, [u8; 32])>, AppError> {
+        let lookup_id = self.in_workspace(|ws| derive_lookup_id_in(codename, &self.inner.secrets, ws))?;
+        Ok(self.inner.store.find_source_by_lookup(&lookup_id)?.map(|source| (source, lookup_id)))
     }
 
     /// Runs a whole derivation in the shared workspace. Call on a blocking thread,

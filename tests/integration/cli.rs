@@ -195,10 +195,15 @@ pub(crate) fn serve_instance_with(
         text = text.replace(from, to);
     }
     std::fs::write(&config, text).unwrap();
-    let server = Running::start(postern_binary(), &["serve", "source", "--config", config.to_str().unwrap()]);
     let host = format!("127.0.0.1:{port}");
+    (serve_config(&config, &host), host, inst)
+}
+
+/// `postern serve source` with `config`, once it answers on `host`.
+pub(crate) fn serve_config(config: &std::path::Path, host: &str) -> Running {
+    let server = Running::start(postern_binary(), &["serve", "source", "--config", config.to_str().unwrap()]);
     wait_for(|| http_get(&format!("http://{host}/"), "/robots.txt").ok());
-    (server, host, inst)
+    server
 }
 
 #[test]

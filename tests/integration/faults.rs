@@ -96,13 +96,7 @@ fn a_full_disk_refuses_with_a_clear_page_keeps_what_was_stored_and_recovers() {
 
 /// The instance's server again, on the port its configuration names.
 fn serve_again(inst: &Path, host: &str) -> postern_tests::Running {
-    let config = inst.join("postern.toml");
-    let server = postern_tests::Running::start(
-        crate::postern_binary(),
-        &["serve", "source", "--config", config.to_str().unwrap()],
-    );
-    postern_tests::wait_for(|| postern_tests::http_get(&format!("http://{host}/"), "/robots.txt").ok());
-    server
+    crate::cli::serve_config(&inst.join("postern.toml"), host)
 }
 
 /// What GnuPG decrypts from every stored item, in order.
@@ -111,9 +105,9 @@ fn decrypted(inst: &Path) -> Vec<Vec<u8>> {
     stored(inst).iter().map(|(f, _)| gpg.decrypt(f).unwrap()).collect()
 }
 
-/// The status line and page of a `GET` over a new connection.
-fn get(host: &str, path: &str) -> String {
-    postern_tests::raw_request(host, "GET", path, &mut String::new(), "").unwrap()
+/// The status and page of a `GET /` over a new connection.
+fn front_page(host: &str) -> (u16, String) {
+    postern_tests::http_get(&format!("http://{host}/"), "/").unwrap()
 }
 
 /// An ext4 filesystem on a loop device that turns read-only on its first error, as a
@@ -185,7 +179,7 @@ fn a_store_that_turns_read_only_refuses_clearly_loses_nothing_and_serves_again_a
     assert!(refused.contains("Please try again later; nothing you sent was stored half-way"), "{refused}");
     let create = RawSource::create(&host);
     assert!(create.is_err(), "no account can be created on a read-only store");
-    assert!(get(&host, "/").starts_with("HTTP/1.1 200"), "the pages that need no writing still answer");
+    assert_eq!(front_page(&host).0, 200, "the pages that need no writing still answer");
     assert_eq!(stored(&inst), before, "the earlier submission is intact and nothing partial is left");
     drop(server);
 
@@ -282,13 +276,13 @@ fn a_submission_key_file_removed_or_replaced_while_running_changes_no_submission
 
     // Restarted with the broken file, the service is offline, and says so.
     let server = serve_again(&inst, &host);
-    let offline = get(&host, "/");
-    assert!(offline.starts_with("HTTP/1.1 503") && offline.contains("this service is offline"), "{offline}");
+    let (status, offline) = front_page(&host);
+    assert!(status == 503 && offline.contains("this service is offline"), "{status} {offline}");
     assert!(server.stderr_text().contains("submission key unusable, the source interface is offline"));
     drop(server);
     std::fs::write(&key_file, &key).unwrap();
     let _server = serve_again(&inst, &host);
-    assert!(get(&host, "/").starts_with("HTTP/1.1 200"), "fixed, it serves again");
+    assert_eq!(front_page(&host).0, 200, "fixed, it serves again");
     let source = RawSource::log_in(&host, &source.codename).unwrap();
     assert!(upload(&source, &host, 64 * 1024, b'3').starts_with("HTTP/1.1 303"));
     assert_eq!(decrypted(&inst).len(), 3, "nothing was lost");

@@ -588,9 +588,23 @@ pub fn http_get(url: &str, path: &str) -> std::io::Result<(u16, String)> {
     write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
     let mut raw = String::new();
     stream.read_to_string(&mut raw)?;
-    let status = raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = status_of(&raw);
     let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     Ok((status, body))
+}
+
+/// The HTTP status of a raw response (0 if it has none).
+pub fn status_of(raw: &str) -> u16 {
+    raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// `POST /login` with `codename`, from the login form of a new page load in the
+/// session `cookie` holds (or starts); the raw response.
+pub(crate) fn post_login(host: &str, codename: &str, cookie: &mut String) -> std::io::Result<String> {
+    let form_page = raw_request(host, "GET", "/login", cookie, "")?;
+    let csrf = input_value(&form_page, "csrf_token").ok_or_else(|| std::io::Error::other("no login form"))?;
+    let form = format!("csrf_token={csrf}&codename={}", codename.replace(' ', "+"));
+    raw_request(host, "POST", "/login", cookie, &form)
 }
 
 /// The file name of [`RawSource`]'s uploads.
@@ -625,10 +639,7 @@ impl RawSource {
     /// Logs in again with `codename` (a new session: after a restart, say).
     pub fn log_in(host: &str, codename: &str) -> std::io::Result<Self> {
         let mut cookie = String::new();
-        let form_page = raw_request(host, "GET", "/login", &mut cookie, "")?;
-        let csrf = input_value(&form_page, "csrf_token").ok_or_else(|| std::io::Error::other("no login form"))?;
-        let form = format!("csrf_token={csrf}&codename={}", codename.replace(' ', "+"));
-        raw_request(host, "POST", "/login", &mut cookie, &form)?;
+        post_login(host, codename, &mut cookie)?;
         let lookup = raw_request(host, "GET", "/lookup", &mut cookie, "")?;
         let csrf = input_value(&lookup, "csrf_token").ok_or_else(|| std::io::Error::other("not logged in"))?;
         Ok(Self { cookie, csrf, codename: codename.to_owned() })

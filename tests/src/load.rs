@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::{RawSource, input_value, raw_request};
+use crate::{RawSource, input_value, post_login, raw_request, status_of};
 
 /// Request durations, for percentiles.
 #[derive(Debug, Default, Clone)]
@@ -42,11 +42,6 @@ impl Latencies {
     fn extend(&mut self, other: Latencies) {
         self.0.extend(other.0);
     }
-}
-
-/// The HTTP status of a raw response (0 if it has none).
-pub fn status_of(raw: &str) -> u16 {
-    raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
 /// What each browsing session does, in order, each round: the pages a source reads
@@ -144,10 +139,7 @@ pub fn log_in(host: &str, codename: &str, limit: Duration) -> Result<Duration, S
     let started = Instant::now();
     let mut cookie = String::new();
     loop {
-        let form_page = raw_request(host, "GET", "/login", &mut cookie, "").map_err(|e| e.to_string())?;
-        let csrf = input_value(&form_page, "csrf_token").ok_or("no login form")?;
-        let form = format!("csrf_token={csrf}&codename={}", codename.replace(' ', "+"));
-        let raw = raw_request(host, "POST", "/login", &mut cookie, &form).map_err(|e| e.to_string())?;
+        let raw = post_login(host, codename, &mut cookie).map_err(|e| e.to_string())?;
         match status_of(&raw) {
             303 => break,
             429 | 503 if started.elapsed() < limit => std::thread::sleep(Duration::from_secs(1)),

@@ -203,7 +203,7 @@ pub fn onion_request(
     let _ = s.read_to_end(&mut raw);
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| std::io::Error::other("no HTTP header"))?;
     let headers = String::from_utf8_lossy(&raw[..split]).to_lowercase();
-    let status = headers.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = crate::status_of(&headers);
     for line in headers.lines() {
         if let Some(set) = line.strip_prefix("set-cookie: ") {
             let original = String::from_utf8_lossy(&raw[..split]).into_owned();

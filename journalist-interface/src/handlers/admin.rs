@@ -449,14 +449,8 @@ fn checked_logo(bytes: &[u8]) -> Result<Bytes, LogoRefusal> {
     if png_chunk_types(bytes).any(|kind| kind == *b"acTL") {
         return Err(LogoRefusal::Animated);
     }
-    match postern_scrub::scrub_bytes(bytes) {
-        Ok((cleaned, _))
-            if postern_scrub::detect(&mut std::io::Cursor::new(&cleaned)).ok() == Some(postern_scrub::Format::Png) =>
-        {
-            Ok(cleaned.into())
-        }
-        _ => Err(LogoRefusal::NotPng),
-    }
+    // The signature was checked above, so postern-scrub reads it as a PNG.
+    postern_scrub::scrub_bytes(bytes).map(|(cleaned, _)| cleaned.into()).map_err(|_| LogoRefusal::NotPng)
 }
 
 /// The type of each chunk of a PNG, in order, as far as the lengths lead.
