@@ -12,7 +12,7 @@ use openpgp::packet::key::{Key4, PrimaryRole, SecretParts, SubordinateRole};
 use openpgp::packet::signature::SignatureBuilder;
 use openpgp::packet::{Key, Packet, UserID};
 use openpgp::serialize::SerializeInto;
-use openpgp::types::{Features, HashAlgorithm, KeyFlags, SignatureType, SymmetricAlgorithm};
+use openpgp::types::{CompressionAlgorithm, Features, HashAlgorithm, KeyFlags, SignatureType, SymmetricAlgorithm};
 use sequoia_openpgp as openpgp;
 
 use postern_core::Codename;
@@ -184,16 +184,18 @@ fn build_cert(identity: &SourceIdentity) -> openpgp::Result<Cert> {
     let cert = Cert::try_from(vec![Packet::from(primary.clone())])?;
 
     let features = Features::empty().set_seipdv1();
-    let direct = common(SignatureBuilder::new(SignatureType::DirectKey), ctime)?
+    let direct = preferences(common(SignatureBuilder::new(SignatureType::DirectKey), ctime)?)?
         .set_features(features.clone())?
         .set_key_flags(KeyFlags::empty().set_certification())?
-        .set_preferred_symmetric_algorithms(vec![SymmetricAlgorithm::AES256])?
         .sign_direct_key(&mut signer, primary.parts_as_public())?;
     let userid = UserID::from(SOURCE_USERID);
     let userid_sig = userid.bind(
         &mut signer,
         &cert,
-        common(SignatureBuilder::new(SignatureType::PositiveCertification), ctime)?
+        // GnuPG reads algorithm preferences from the primary user ID's binding, not the
+        // direct-key signature: without them here it encrypts replies with 3DES, the
+        // one cipher every OpenPGP implementation must accept and ours refuses.
+        preferences(common(SignatureBuilder::new(SignatureType::PositiveCertification), ctime)?)?
             .set_features(features)?
             .set_key_flags(KeyFlags::empty().set_certification())?
             .set_primary_userid(true)?,
@@ -206,6 +208,15 @@ fn build_cert(identity: &SourceIdentity) -> openpgp::Result<Cert> {
     )?;
     let packets: Vec<Packet> = vec![direct.into(), userid.into(), userid_sig.into(), subkey.into(), subkey_sig.into()];
     Ok(cert.insert_packets(packets)?.0)
+}
+
+/// What a sender should use: AES-256, SHA-512 or SHA-256, and no compression (a
+/// source decrypts replies in memory; nothing to decompress, nothing to bomb it with).
+fn preferences(builder: SignatureBuilder) -> openpgp::Result<SignatureBuilder> {
+    builder
+        .set_preferred_symmetric_algorithms(vec![SymmetricAlgorithm::AES256])?
+        .set_preferred_hash_algorithms(vec![HashAlgorithm::SHA512, HashAlgorithm::SHA256])?
+        .set_preferred_compression_algorithms(vec![CompressionAlgorithm::Uncompressed])
 }
 
 fn common(builder: SignatureBuilder, ctime: SystemTime) -> openpgp::Result<SignatureBuilder> {
