@@ -126,7 +126,15 @@ impl Write for ChannelWriter {
 pub(crate) async fn file_response(path: &Path, download_name: &str) -> std::io::Result<Response> {
     let file = tokio::fs::File::open(path).await?;
     let len = file.metadata().await?.len();
-    let stream = futures_util::stream::unfold(Some(file), |file| async move {
+    let mut res = file_body(file, len).into_response();
+    set_download_headers(&mut res, "application/pgp-encrypted", download_name);
+    res.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    Ok(res)
+}
+
+/// The next `len` bytes of `file` as a body, read a chunk at a time.
+pub(crate) fn file_body(file: tokio::fs::File, len: u64) -> Body {
+    let stream = futures_util::stream::unfold(Some(file.take(len)), |file| async move {
         let mut file = file?;
         let mut buf = bytes::BytesMut::with_capacity(CHUNK);
         match file.read_buf(&mut buf).await {
@@ -135,13 +143,10 @@ pub(crate) async fn file_response(path: &Path, download_name: &str) -> std::io::
             Err(e) => Some((Err(e), None)),
         }
     });
-    let mut res = Body::from_stream(stream).into_response();
-    set_download_headers(&mut res, "application/pgp-encrypted", download_name);
-    res.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    Ok(res)
+    Body::from_stream(stream)
 }
 
-fn set_download_headers(res: &mut Response, content_type: &'static str, name: &str) {
+pub(crate) fn set_download_headers(res: &mut Response, content_type: &'static str, name: &str) {
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // Our file names are ASCII letters, digits, '-', '_' and '.'; anything else is dropped.

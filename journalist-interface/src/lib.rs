@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(test, allow(clippy::disallowed_methods, reason = "tests write fixtures and time themselves"))]
 
+mod api;
 mod auth;
 mod bulk;
 mod error;

@@ -1,5 +1,5 @@
-//! Layers applied to every response: Host checks (sessions and the security headers
-//! are postern-web's).
+//! Layers applied to every response: Host checks, and the API's requests sent to the
+//! API's router (sessions and the security headers are postern-web's).
 
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -17,6 +17,17 @@ pub(crate) async fn expected_host(State(app): State<JournalistState>, req: Reque
     if host.is_some_and(|h| !postern_core::is_expected_host(h, onion, &app.inner.config.exposed_addresses)) {
         let page = layout::misdirected();
         return (StatusCode::MISDIRECTED_REQUEST, Html(page.into_string())).into_response();
+    }
+    next.run(req).await
+}
+
+/// Requests for `/api/v1` and under go to the API's router, with its own layers; the
+/// rest go on to the web pages.
+pub(crate) async fn api_apart(State(api): State<axum::Router>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let prefix = crate::api::v1::PREFIX;
+    if path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')) {
+        return tower::ServiceExt::oneshot(api, req).await.unwrap_or_else(|never| match never {});
     }
     next.run(req).await
 }

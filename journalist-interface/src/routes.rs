@@ -18,8 +18,19 @@ const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
 /// A login form is a few hundred bytes; anything much larger is refused unread.
 const MAX_LOGIN_BYTES: usize = 16 * 1024;
 
-/// The whole journalist interface, testable without Tor.
+/// The whole journalist interface, testable without Tor: the API under `/api/v1`
+/// (JSON errors, token authentication, no cookies) and the web pages everywhere else.
 pub fn router(state: JournalistState) -> Router {
+    let api = crate::api::v1::router(state.clone());
+    pages(state.clone())
+        // Outside the pages' sessions and error pages: API requests never meet them.
+        .layer(from_fn_with_state(api, middleware::api_apart))
+        .layer(from_fn_with_state(state, middleware::expected_host))
+        .layer(from_fn_with_state(&HeaderPolicy::INTERFACE, postern_web::security_headers))
+}
+
+/// The web pages, with their sessions and HTML error pages.
+fn pages(state: JournalistState) -> Router {
     Router::new()
         .route("/login", get(login::login_form).post(login::login).layer(DefaultBodyLimit::max(MAX_LOGIN_BYTES)))
         .route("/logout", post(login::logout))
@@ -60,7 +71,5 @@ pub fn router(state: JournalistState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(from_fn_with_state(ErrorPages(state.clone()), postern_web::error_boundary::<ErrorPages>))
         .layer(from_fn_with_state(state.inner.sessions.clone(), postern_web::sessions::<JournalistData>))
-        .layer(from_fn_with_state(state.clone(), middleware::expected_host))
-        .layer(from_fn_with_state(&HeaderPolicy::INTERFACE, postern_web::security_headers))
         .with_state(state)
 }

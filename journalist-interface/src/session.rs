@@ -78,6 +78,25 @@ pub(crate) fn sessions(lifetime: Duration, clock: Clock) -> Sessions {
     SessionStore::new(config, clock)
 }
 
+/// A store of journalist API tokens: the same lifetime and renewals as sessions.
+pub(crate) fn api_tokens(lifetime: Duration, clock: Clock) -> Sessions {
+    let config = SessionConfig {
+        // Never sent: API tokens travel in `Authorization`, and the API sets no cookie.
+        cookie_name: "api",
+        lifetime: Lifetime::Renewing { lifetime, renew_when_left: RENEW_WHEN_LEFT, max_renewals: MAX_RENEWALS },
+        max_sessions: MAX_SESSIONS,
+        csrf_survives_login: false,
+    };
+    SessionStore::new(config, clock)
+}
+
+impl JournalistData {
+    /// What the session of `user` holds at login.
+    pub(crate) fn of(user: SessionUser) -> Self {
+        Self { user: Some(user), pending_passwords: Vec::new() }
+    }
+}
+
 /// Ends every session of `journalist` in this process.
 pub(crate) fn end_all_for(sessions: &Sessions, journalist: JournalistId) {
     sessions.end_where(|d| d.user.as_ref().is_some_and(|u| u.id == journalist));
@@ -104,7 +123,7 @@ impl JournalistSession for Session {
     }
 
     fn log_in_user(&self, user: SessionUser) {
-        self.log_in(JournalistData { user: Some(user), pending_passwords: Vec::new() }, None);
+        self.log_in(JournalistData::of(user), None);
     }
 
     fn set_pending_password(&self, purpose: &str, password: Zeroizing<String>) {

@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     /// Replies are encrypted to it as well as to the source.
     pub(crate) key: Result<SubmissionKey, KeyProblem>,
     pub(crate) sessions: Sessions,
+    /// Journalist API tokens, with the sessions' lifetime.
+    pub(crate) api_tokens: Sessions,
     pub(crate) config: JournalistAppConfig,
     /// Passphrase hashing and checks: [`CONCURRENT_PASSWORD_WORK`] at once,
     /// [`MAX_WAITING_PASSWORD_WORK`] waiting.
@@ -66,16 +68,26 @@ impl JournalistState {
     /// clear message; everything else works.
     pub fn new(store: Arc<Store>, key: Result<SubmissionKey, KeyProblem>, config: JournalistAppConfig) -> Self {
         let sessions = crate::session::sessions(config.session_lifetime, config.clock.clone());
+        let api_tokens = crate::session::api_tokens(config.session_lifetime, config.clock.clone());
         let password_queue = WorkQueue::new(CONCURRENT_PASSWORD_WORK, MAX_WAITING_PASSWORD_WORK);
         let onion = std::sync::OnceLock::new();
         let unknown_names = Arc::default();
-        Self { inner: Arc::new(Inner { store, key, sessions, config, password_queue, onion, unknown_names }) }
+        Self {
+            inner: Arc::new(Inner { store, key, sessions, api_tokens, config, password_queue, onion, unknown_names }),
+        }
     }
 
     /// Records the journalist onion address once its onion service has launched, so
     /// that requests naming it in `Host` are answered.
     pub fn set_onion_address(&self, address: &str) {
         let _ = self.inner.onion.set(address.to_owned());
+    }
+
+    /// Ends every web session and API token of `journalist` in this process (another
+    /// process's end when they next check the account).
+    pub(crate) fn end_sessions_of(&self, journalist: postern_core::JournalistId) {
+        crate::session::end_all_for(&self.inner.sessions, journalist);
+        crate::session::end_all_for(&self.inner.api_tokens, journalist);
     }
 
     /// Seconds since the Unix epoch, by this interface's clock.

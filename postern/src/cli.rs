@@ -80,6 +80,15 @@ pub(crate) enum JournalistCommand {
         /// asked for without echo, or read from standard input when it is not a terminal.
         #[arg(long)]
         hotp: bool,
+        /// Set this passphrase (≥ 14 characters, ≥ 7 words) instead of generating one:
+        /// read from the file, or from standard input for `-`. Never an argument, which
+        /// shell history and `/proc` would keep. For provisioning and tests.
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+        /// Set this TOTP secret (base32, at least 128 bits) instead of generating one:
+        /// read from the file, or from standard input for `-`.
+        #[arg(long, value_name = "FILE", conflicts_with = "hotp")]
+        totp_secret_file: Option<PathBuf>,
     },
     /// Delete an account; its replies stay, attributed to a deleted account.
     Delete {
@@ -187,6 +196,10 @@ pub(crate) struct DemoArgs {
     /// test network's arti-network.toml).
     #[arg(long, value_name = "FILE")]
     pub(crate) tor_network: Option<PathBuf>,
+    /// Fill an instance without sources with sample sources, messages, documents and
+    /// replies (their codenames go to demo.json).
+    #[arg(long)]
+    pub(crate) sample_data: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -26,6 +26,15 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<()> {
         let config = create_instance(&dir, &pair.public_armored, &args.source_addr.to_string(), false)?;
         create_demo_journalist(&dir, &config)?;
     }
+    if args.sample_data {
+        let config = PosternConfig::load(&dir.join(CONFIG_FILE)).context("unable to load the demo configuration")?;
+        let made = crate::sample::fill(&config, DEMO_JOURNALIST)?;
+        if !made.is_empty() {
+            let text = serde_json::to_string_pretty(&made).context("unable to write the sample sources")?;
+            replace_file(&crate::sample::facts_file(&dir), text.as_bytes(), 0o600)
+                .context("unable to write the sample sources")?;
+        }
+    }
     let mut config = crate::serve::load_config(&dir.join(CONFIG_FILE), args.tor_network.as_deref())?;
     config.source.listen = vec![args.source_addr];
     config.journalist.listen = vec![args.journalist_addr];
@@ -133,6 +142,12 @@ fn write_demo_json(
         let journalist: serde_json::Value = serde_json::from_str(&text).context("demo-journalist.json")?;
         if let (Some(all), Some(extra)) = (facts.as_object_mut(), journalist.as_object()) {
             all.extend(extra.clone());
+        }
+    }
+    if let Ok(text) = std::fs::read_to_string(crate::sample::facts_file(dir)) {
+        let sources: serde_json::Value = serde_json::from_str(&text).context("demo-sources.json")?;
+        if let Some(all) = facts.as_object_mut() {
+            all.insert("sample_sources".into(), sources);
         }
     }
     let path = dir.join("demo.json");

@@ -38,12 +38,23 @@ pub(crate) fn run(args: &JournalistArgs) -> anyhow::Result<()> {
     }
     let store = crate::instance::open_store(&config)?;
     match &args.command {
-        JournalistCommand::Add { username, admin, hotp } => {
-            let hotp_secret = if *hotp { Some(read_hotp_secret()?) } else { None };
-            let creds = add(&store, username, *admin, hotp_secret.as_ref().map(|s| s.as_str()))?;
+        JournalistCommand::Add { username, admin, hotp, passphrase_file, totp_secret_file } => {
+            if passphrase_file.as_deref().is_some_and(is_stdin) && totp_secret_file.as_deref().is_some_and(is_stdin) {
+                bail!("only one of --passphrase-file and --totp-secret-file can be standard input");
+            }
+            let given = Given {
+                passphrase: passphrase_file.as_deref().map(read_secret_file).transpose()?,
+                totp_secret: totp_secret_file.as_deref().map(read_secret_file).transpose()?,
+                hotp_secret: if *hotp { Some(read_hotp_secret()?) } else { None },
+            };
+            let creds = add_given(&store, username, *admin, &given)?;
             say(&format!("Created journalist {username}{}.", if *admin { " (administrator)" } else { "" }));
-            report_password(&creds.password);
-            report_second_factor(&creds.second_factor);
+            if given.passphrase.is_none() {
+                report_password(&creds.password);
+            }
+            if given.totp_secret.is_none() {
+                report_second_factor(&creds.second_factor);
+            }
         }
         JournalistCommand::Delete { username } => {
             if !store.delete_journalist(username).context("unable to delete the journalist")? {
@@ -130,6 +141,14 @@ fn report_device_key(key: &postern_onion::ClientKey, address: Option<&postern_on
     }
 }
 
+/// Secrets an administrator gave instead of having them generated.
+#[derive(Default)]
+pub(crate) struct Given {
+    pub(crate) passphrase: Option<Zeroizing<String>>,
+    pub(crate) totp_secret: Option<Zeroizing<String>>,
+    pub(crate) hotp_secret: Option<Zeroizing<String>>,
+}
+
 /// Creates an account; returns its new passphrase and second-factor details.
 pub(crate) fn add(
     store: &Store,
@@ -137,9 +156,31 @@ pub(crate) fn add(
     admin: bool,
     hotp_secret: Option<&str>,
 ) -> anyhow::Result<NewCredentials> {
+    let given = Given { hotp_secret: hotp_secret.map(|s| Zeroizing::new(s.to_owned())), ..Given::default() };
+    add_given(store, username, admin, &given)
+}
+
+/// Creates an account with the secrets given, generating the others.
+pub(crate) fn add_given(store: &Store, username: &str, admin: bool, given: &Given) -> anyhow::Result<NewCredentials> {
     check_username(username)?;
-    let (otp_kind, otp_secret, second_factor) = second_factor(username, hotp_secret)?;
-    let (password, password_hash) = new_password()?;
+    let (otp_kind, otp_secret, second_factor) = match &given.totp_secret {
+        Some(b32) => {
+            let secret = OtpSecret::from_base32(b32.trim()).context("the TOTP secret")?;
+            let shown = SecondFactor::Totp { secret: secret.to_base32(), uri: secret.totp_uri(OTP_ISSUER, username) };
+            (OtpKind::Totp, secret.to_base32(), shown)
+        }
+        None => second_factor(username, given.hotp_secret.as_ref().map(|s| s.as_str()))?,
+    };
+    let (password, password_hash) = match &given.passphrase {
+        Some(p) => {
+            if !postern_crypto::is_acceptable_password(p) {
+                bail!("a passphrase has 14 to 128 characters and at least 7 words");
+            }
+            let hash = hash_password(&mut OsRng, p).context("unable to hash the passphrase")?;
+            (p.clone(), hash)
+        }
+        None => new_password()?,
+    };
     let new =
         NewJournalist { username, password_hash: &password_hash, is_admin: admin, otp_kind, otp_secret: &otp_secret };
     match store.create_journalist(&new) {
@@ -189,6 +230,24 @@ fn read_hotp_secret() -> anyhow::Result<Zeroizing<String>> {
         line
     };
     Ok(Zeroizing::new(text.trim().to_owned()))
+}
+
+fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// A secret from a file, or from standard input for `-`, without its final newline.
+fn read_secret_file(path: &std::path::Path) -> anyhow::Result<Zeroizing<String>> {
+    let mut text = Zeroizing::new(String::new());
+    if is_stdin(path) {
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
+            .context("unable to read a secret from standard input")?;
+    } else {
+        let mut file = std::fs::File::open(path).with_context(|| format!("unable to open {}", path.display()))?;
+        std::io::Read::read_to_string(&mut file, &mut text)
+            .with_context(|| format!("unable to read {}", path.display()))?;
+    }
+    Ok(Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned()))
 }
 
 fn check_username(username: &str) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ mod init;
 mod instance;
 mod journalist;
 mod onion;
+mod sample;
 mod serve;
 
 use std::process::ExitCode;

@@ -379,7 +379,7 @@ fn demo_json_names_a_working_demo_journalist() {
     let password = facts["journalist_password"].as_str().unwrap().replace(' ', "+");
     let form = format!("csrf_token={csrf}&username=journalist&password={password}&token={code}");
     let res = postern_tests::raw_request(&host, "POST", "/login", &mut cookie, &form).unwrap();
-    assert!(res.starts_with("HTTP/1.1 303") && res.contains("location: /\r\n"), "{res}");
+    assert!(res.starts_with("HTTP/1.1 303") && res.to_ascii_lowercase().contains("location: /\r\n"), "{res}");
     let index = postern_tests::raw_request(&host, "GET", "/", &mut cookie, "").unwrap();
     assert!(index.starts_with("HTTP/1.1 200") && index.contains("No documents have been submitted yet."), "{index}");
     drop(demo);
@@ -515,7 +515,10 @@ fn get_with_host(addr: &str, host: &str) -> (u16, Option<String>) {
     let mut raw = String::new();
     stream.read_to_string(&mut raw).unwrap();
     let status = raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let csp = raw.lines().find_map(|l| l.strip_prefix("content-security-policy: ")).map(str::to_owned);
+    let csp = raw
+        .lines()
+        .find_map(|l| l.split_once(": ").filter(|(n, _)| n.eq_ignore_ascii_case("content-security-policy")))
+        .map(|(_, v)| v.to_owned());
     (status, csp)
 }
 

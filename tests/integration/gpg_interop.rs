@@ -86,3 +86,24 @@ fn gnupg_decrypts_a_reply_encrypted_to_a_source_and_the_submission_key() {
     assert_eq!(gpg.decrypt(&path).unwrap(), b"Thank you. Please send the second page.");
     assert_eq!(decrypt_reply(&identity, &ciphertext).unwrap(), b"Thank you. Please send the second page.");
 }
+
+#[test]
+fn a_reply_gnupg_encrypted_to_a_source_key_opens_for_that_source() {
+    use postern_crypto::{decrypt_reply, derive_source_identity, derive_source_public_key};
+    let instance = postern_fixtures::TempInstance::new();
+    let codename = postern_core::Codename::generate(&mut rand::rngs::OsRng);
+    let identity = derive_source_identity(&codename, &instance.secrets()).unwrap();
+    let public = derive_source_public_key(&identity).unwrap();
+    let gpg = Gpg::with_fixture_secret();
+    gpg.import_text(&public.armored);
+    let text = b"Written on a workstation and encrypted there by GnuPG.";
+    for armor in [false, true] {
+        let ciphertext = gpg.encrypt_to(&[&public.fingerprint], text, armor);
+        let binary = if armor {
+            postern_crypto::dearmor_encrypted_reply(std::str::from_utf8(&ciphertext).unwrap()).unwrap()
+        } else {
+            ciphertext
+        };
+        assert_eq!(decrypt_reply(&identity, &binary).unwrap(), text, "armoured: {armor}");
+    }
+}

@@ -9,6 +9,7 @@ fn postern_binary() -> &'static std::path::Path {
     std::path::Path::new(env!("CARGO_BIN_EXE_postern"))
 }
 
+mod api;
 mod cli;
 mod crash_safety;
 mod faults;

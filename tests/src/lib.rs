@@ -3,6 +3,7 @@
 #![expect(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test helpers fail loudly")]
 #![allow(clippy::disallowed_methods, reason = "test code writes fixtures and measures time")]
 
+pub mod api;
 pub mod browser;
 pub mod load;
 pub mod png;
@@ -13,7 +14,7 @@ pub mod tor;
 pub use tools::require_tool;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use axum::Router;
@@ -481,6 +482,32 @@ impl Gpg {
         if out.status.success() { Ok(out.stdout) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
     }
 
+    /// Encrypts `plaintext` to the imported keys with these fingerprints, as a
+    /// workstation does (`--armor` if asked; GnuPG's default compression).
+    pub fn encrypt_to(&self, fingerprints: &[&str], plaintext: &[u8], armor: bool) -> Vec<u8> {
+        use std::io::Write;
+        let mut c = self.command();
+        c.args(["--trust-model", "always", "--encrypt"]);
+        if armor {
+            c.arg("--armor");
+        }
+        for f in fingerprints {
+            c.args(["-r", f]);
+        }
+        let mut child = c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(plaintext).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "gpg --encrypt: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    }
+
+    /// Imports an armoured key given as text.
+    pub fn import_text(&self, armored: &str) {
+        let file = self.home.path().join("import.asc");
+        std::fs::write(&file, armored).unwrap();
+        self.import(&file);
+    }
+
     fn command(&self) -> Command {
         let mut c = Command::new("gpg");
         c.env("GNUPGHOME", self.home.path()).args(["--batch", "--quiet", "--no-tty", "--pinentry-mode", "loopback"]);
@@ -699,7 +726,10 @@ pub fn raw_request(host: &str, method: &str, path: &str, cookie: &mut String, fo
     let mut raw = String::new();
     stream.read_to_string(&mut raw)?;
     for line in raw.lines().take_while(|l| !l.is_empty()) {
-        if let Some(set) = line.strip_prefix("set-cookie: ") {
+        // Header names are case-insensitive (the server sends them title-cased).
+        if let Some((name, set)) = line.split_once(": ")
+            && name.eq_ignore_ascii_case("set-cookie")
+        {
             *cookie = set.split(';').next().unwrap_or_default().to_owned();
         }
     }

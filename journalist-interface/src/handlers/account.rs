@@ -83,7 +83,7 @@ pub(crate) async fn new_password(
         .await;
     match result {
         Ok(Ok(())) => {
-            crate::session::end_all_for(&app.inner.sessions, j.id);
+            app.end_sessions_of(j.id);
             session.restart_with(Flash::info("Passphrase changed. Log in with the new one."));
             Redirect::to("/login").into_response()
         }
@@ -160,7 +160,7 @@ pub(crate) async fn verify_factor(
     }
     match app.apply_new_factor(&j, &form).await {
         Ok(true) => {
-            crate::session::end_all_for(&app.inner.sessions, j.id);
+            app.end_sessions_of(j.id);
             session.restart_with(Flash::info("Two-factor authentication updated. Log in with your new code."));
             Redirect::to("/login").into_response()
         }

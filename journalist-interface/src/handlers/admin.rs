@@ -204,7 +204,7 @@ pub(crate) async fn edit_password(
     let (password, username) = (form.get("password").trim().to_owned(), user.username.clone());
     match app.with_password_work(move |s| set_password(s, &username, &password)).await {
         Ok(()) => {
-            crate::session::end_all_for(&app.inner.sessions, user.id);
+            app.end_sessions_of(user.id);
             session.flash(Flash::info(format!(
                 "Passphrase of {} changed; they were logged out everywhere.",
                 user.username
@@ -230,7 +230,7 @@ pub(crate) async fn delete(
     let username = user.username.clone();
     match app.with_store(move |s| s.delete_journalist(&username)).await {
         Ok(_) => {
-            crate::session::end_all_for(&app.inner.sessions, user.id);
+            app.end_sessions_of(user.id);
             session.flash(Flash::info(format!("Deleted {}; their replies remain, by “deleted”.", user.username)));
             Redirect::to("/admin/").into_response()
         }
@@ -292,7 +292,7 @@ pub(crate) async fn verify_factor(
     }
     match app.apply_new_factor(&user, &form).await {
         Ok(true) => {
-            crate::session::end_all_for(&app.inner.sessions, user.id);
+            app.end_sessions_of(user.id);
             session.flash(Flash::info(format!("Two-factor authentication of {} updated.", user.username)));
             Redirect::to(&back).into_response()
         }

@@ -53,6 +53,12 @@ impl UtcDateTime {
         format!("{} {:02}:{:02} UTC", self.date(), self.hour, self.minute)
     }
 
+    /// `YYYY-MM-DDTHH:MM:SS.000000Z`, the journalist API's timestamps (SecureDrop's
+    /// `%Y-%m-%dT%H:%M:%S.%fZ`; we keep whole seconds).
+    pub fn api_timestamp(&self) -> String {
+        format!("{}T{:02}:{:02}:{:02}.000000Z", self.date(), self.hour, self.minute, self.second)
+    }
+
     /// `YYYY-MM-DD--HH-MM-SS`, for file names.
     pub fn file_stamp(&self) -> String {
         format!("{}--{:02}-{:02}-{:02}", self.date(), self.hour, self.minute, self.second)
@@ -70,5 +76,6 @@ mod tests {
         assert_eq!(UtcDateTime::from_unix(951_782_400).date(), "2000-02-29");
         assert_eq!(UtcDateTime::from_unix(1_795_737_599).file_stamp(), "2026-11-26--23-59-59");
         assert_eq!(UtcDateTime::from_unix(-1).file_stamp(), "1969-12-31--23-59-59");
+        assert_eq!(UtcDateTime::from_unix(1_729_693_233).api_timestamp(), "2024-10-23T14:20:33.000000Z");
     }
 }

@@ -8,4 +8,4 @@ mod reply;
 
 pub use document::{CleaningResult, DocumentWriter, Finished, record_submission, write_message};
 pub use error::IntakeError;
-pub use reply::{OpenedReply, open_replies, store_reply};
+pub use reply::{OpenedReply, open_replies, store_encrypted_reply, store_reply};

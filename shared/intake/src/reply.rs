@@ -32,6 +32,21 @@ pub fn store_reply(
     Ok(())
 }
 
+/// Records `ciphertext`, a reply its author's client encrypted itself (the journalist
+/// API), as `author`'s reply, under the client's `uuid` if it chose one. Returns the
+/// reply's UUID and file name.
+pub fn store_encrypted_reply(
+    store: &Store,
+    source: &SourceRecord,
+    author: JournalistId,
+    ciphertext: &[u8],
+    uuid: Option<&str>,
+) -> Result<(String, String), IntakeError> {
+    let mut blob = store.begin_blob(source)?;
+    std::io::Write::write_all(&mut blob, ciphertext)?;
+    Ok(store.record_reply_as(source.id, Some(author), blob.finish()?, uuid)?)
+}
+
 /// A reply as the source sees it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct OpenedReply {

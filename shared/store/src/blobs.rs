@@ -17,6 +17,7 @@ use std::time::UNIX_EPOCH;
 
 use rand::RngCore;
 use rand::rngs::OsRng;
+use sha2::{Digest, Sha256};
 
 use crate::StoreError;
 use crate::access::set_file_mode;
@@ -40,6 +41,10 @@ pub struct BlobWriter {
     dir: PathBuf,
     written: u64,
     syncer: Option<Syncer>,
+    /// The digest of what was written, for the `checksum` column: computed in the one
+    /// pass that writes the file (with SHA-NI, about 1.5 GB/s, against the pipeline's
+    /// 100–300 MB/s), never by reading the file back.
+    digest: Sha256,
 }
 
 /// Writes a blob's data out to disk in the background as it grows.
@@ -137,6 +142,7 @@ impl BlobWriter {
             dir: dir.to_owned(),
             written: 0,
             syncer: None,
+            digest: Sha256::new(),
         })
     }
 
@@ -160,6 +166,7 @@ impl BlobWriter {
             temp_path: Some(std::mem::take(&mut self.temp_path)),
             dir: std::mem::take(&mut self.dir),
             size: self.written,
+            checksum: checksum_of(std::mem::take(&mut self.digest)),
             _locked: file,
         })
     }
@@ -169,6 +176,7 @@ impl Write for BlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let file = self.file.as_mut().ok_or_else(|| io::Error::other("blob already finished"))?;
         let n = file.write(buf)?;
+        self.digest.update(&buf[..n]);
         self.written += n as u64;
         if self.written >= SYNC_EVERY {
             if self.syncer.is_none() {
@@ -207,6 +215,7 @@ pub struct FinishedBlob {
     temp_path: Option<PathBuf>,
     dir: PathBuf,
     size: u64,
+    checksum: String,
     _locked: File,
 }
 
@@ -214,6 +223,12 @@ impl FinishedBlob {
     /// Size of the ciphertext in bytes.
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// `sha256:<hex>` of the ciphertext, as the `checksum` column and the API's ETag
+    /// carry it.
+    pub fn checksum(&self) -> &str {
+        &self.checksum
     }
 
     pub(crate) fn dir(&self) -> &Path {
@@ -231,6 +246,19 @@ impl FinishedBlob {
         self.temp_path = None;
         Ok(target)
     }
+}
+
+/// `sha256:<hex>` of a finished digest.
+pub(crate) fn checksum_of(digest: Sha256) -> String {
+    format!("sha256:{}", hex::encode(digest.finalize()))
+}
+
+/// `sha256:<hex>` of a stored file, read in one streaming pass (for rows stored before
+/// checksums were written).
+pub(crate) fn checksum_file(path: &Path) -> io::Result<String> {
+    let mut digest = Sha256::new();
+    io::copy(&mut File::open(path)?, &mut digest)?;
+    Ok(checksum_of(digest))
 }
 
 impl Drop for FinishedBlob {

@@ -57,6 +57,9 @@ pub enum StoreError {
     /// The source does not exist (any more).
     #[error("source not found")]
     NoSuchSource,
+    /// A client chose a UUID that an item already has.
+    #[error("that UUID is already in use")]
+    UuidTaken,
     /// As many sources as the instance allows have never submitted anything.
     #[error("too many accounts have never been used")]
     TooManyPending,
@@ -89,7 +92,7 @@ impl HasKind for StoreError {
             | Self::DesignationsExhausted => ErrorKind::StoreUnavailable,
             Self::NoSuchSource => ErrorKind::Unauthorized,
             Self::TooManyPending => ErrorKind::RateLimited,
-            Self::UsernameTaken => ErrorKind::BadInput,
+            Self::UsernameTaken | Self::UuidTaken => ErrorKind::BadInput,
             Self::Bug(_) => ErrorKind::Internal,
         }
     }

@@ -51,8 +51,24 @@ impl Store {
         journalist: Option<JournalistId>,
         blob: FinishedBlob,
     ) -> Result<String, StoreError> {
-        let mut names = self.record_items(source, vec![(Item::Reply { journalist }, blob)])?;
-        names.pop().ok_or(StoreError::Bug(postern_core::internal!("a recorded reply has no name")))
+        self.record_reply_as(source, journalist, blob, None).map(|(_, name)| name)
+    }
+
+    /// Records a reply as [`Store::record_reply`] does, under the UUID a client chose
+    /// if it gave one ([`StoreError::UuidTaken`] if an item has it). Returns its UUID
+    /// and file name.
+    pub fn record_reply_as(
+        &self,
+        source: SourceId,
+        journalist: Option<JournalistId>,
+        blob: FinishedBlob,
+        uuid: Option<&str>,
+    ) -> Result<(String, String), StoreError> {
+        let uuid = uuid.map_or_else(random_uuid, str::to_owned);
+        let item = Item::Reply { journalist, uuid: uuid.clone() };
+        let mut names = self.record_items(source, vec![(item, blob)])?;
+        let name = names.pop().ok_or(StoreError::Bug(postern_core::internal!("a recorded reply has no name")))?;
+        Ok((uuid, name))
     }
 
     fn record_items(&self, source: SourceId, items: Vec<(Item, FinishedBlob)>) -> Result<Vec<String>, StoreError> {
@@ -85,14 +101,23 @@ impl Store {
                         from_source += 1;
                         tx.execute(
                             sql::INSERT_SUBMISSION,
-                            params![random_uuid(), source.raw(), name, kind.column(), size],
+                            params![random_uuid(), source.raw(), name, kind.column(), size, blob.checksum()],
                         )
                         .map_err(db("insert a submission"))?;
                     }
-                    Item::Reply { journalist } => {
+                    Item::Reply { journalist, uuid } => {
+                        if tx
+                            .query_row(sql::ITEM_UUID_IN_USE, [&uuid], |_| Ok(()))
+                            .optional()
+                            .map_err(db("check a UUID"))?
+                            .is_some()
+                        {
+                            return Err(StoreError::UuidTaken);
+                        }
+                        let journalist_raw = journalist.map(JournalistId::raw);
                         tx.execute(
                             sql::INSERT_REPLY,
-                            params![random_uuid(), source.raw(), journalist.map(JournalistId::raw), name, size],
+                            params![uuid, source.raw(), journalist_raw, name, size, blob.checksum()],
                         )
                         .map_err(db("insert a reply"))?;
                         // The author has seen what they wrote.
@@ -283,7 +308,7 @@ impl Store {
         self.delete_items_where(source, |_| true)
     }
 
-    fn delete_items_where(
+    pub(crate) fn delete_items_where(
         &self,
         source: &SourceRecord,
         chosen: impl Fn(&CollectionItem) -> bool,

@@ -248,6 +248,7 @@ pub(crate) fn journalist_from_row(r: &Row<'_>) -> rusqlite::Result<JournalistRec
         last_name: r.get(10)?,
         session_generation: r.get(11)?,
         is_placeholder: r.get(12)?,
+        last_access: r.get(13)?,
     })
 }
 

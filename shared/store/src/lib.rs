@@ -3,6 +3,7 @@
 
 mod access;
 mod blobs;
+mod clients;
 mod error;
 pub mod files;
 mod items;
@@ -20,8 +21,9 @@ pub use access::DataAccess;
 pub use blobs::{BlobWriter, FinishedBlob};
 pub use error::StoreError;
 pub use records::{
-    Collection, CollectionItem, InstanceSettings, ItemKind, JournalistRecord, NewJournalist, NewSource, OtpKind,
-    ReplyRecord, SourceId, SourceRecord, SourceSummary, SubmissionKind, SubmissionRecord,
+    ClientAuthor, ClientReply, ClientSource, ClientSubmission, Collection, CollectionItem, InstanceSettings, ItemKind,
+    JournalistRecord, NewJournalist, NewSource, OtpKind, ReplyRecord, SeenTargetKind, SeenTargets, SourceId,
+    SourceRecord, SourceSummary, StoredFile, SubmissionKind, SubmissionRecord,
 };
 pub use snapshot::{ListedFile, Snapshot};
 pub use store::Store;

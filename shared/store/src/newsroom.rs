@@ -47,15 +47,21 @@ impl Store {
     }
 
     /// Fills the store with sources numbered `first..first + sources`, each active with
-    /// `items_per_source` tiny submissions, in one transaction and without fsync, for
-    /// benchmarks only.
+    /// `items_per_source` tiny submissions and `public_key` as its key, in one
+    /// transaction and without fsync, for benchmarks only.
     #[doc(hidden)]
     pub fn populate_for_benchmark(
         &self,
         first: usize,
         sources: usize,
         items_per_source: usize,
+        public_key: &str,
     ) -> Result<(), StoreError> {
+        let filler = b"ciphertext";
+        let checksum = {
+            use sha2::Digest;
+            crate::blobs::checksum_of(sha2::Sha256::new_with_prefix(filler))
+        };
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(db("begin populating"))?;
         for n in first..first + sources {
@@ -71,7 +77,7 @@ impl Store {
             std::fs::create_dir_all(&dir).map_err(io("create a source directory"))?;
             tx.execute(
                 sql::INSERT_SOURCE,
-                params![crate::store::random_uuid(), &lookup[..], designation, store_dir, "pk", "fp", n as i64],
+                params![crate::store::random_uuid(), &lookup[..], designation, store_dir, public_key, "fp", n as i64],
             )
             .map_err(db("insert a source"))?;
             let id = tx.last_insert_rowid();
@@ -80,9 +86,13 @@ impl Store {
                 let (kind, suffix) = if i % 3 == 0 { ("doc", "doc.gz.gpg") } else { ("msg", "msg.gpg") };
                 let name = format!("{i}-{prefix}-{suffix}");
                 #[expect(clippy::disallowed_methods, reason = "benchmark filler, written by the store")]
-                std::fs::write(dir.join(&name), b"ciphertext").map_err(io("write an item"))?;
-                tx.execute(sql::INSERT_SUBMISSION, params![crate::store::random_uuid(), id, name, kind, 10])
-                    .map_err(db("insert a submission"))?;
+                std::fs::write(dir.join(&name), filler).map_err(io("write an item"))?;
+                let size = filler.len() as i64;
+                tx.execute(
+                    sql::INSERT_SUBMISSION,
+                    params![crate::store::random_uuid(), id, name, kind, size, checksum],
+                )
+                .map_err(db("insert a submission"))?;
             }
             let count = i64::try_from(items_per_source).unwrap_or(i64::MAX);
             tx.execute(sql::TOUCH_SOURCE_AFTER_SUBMISSION, params![id, count, n as i64, count])

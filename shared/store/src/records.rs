@@ -72,7 +72,11 @@ impl SubmissionKind {
 /// What a stored file is.
 pub(crate) enum Item {
     Submission(SubmissionKind),
-    Reply { journalist: Option<JournalistId> },
+    /// `uuid`: the one a client chose, else a random one.
+    Reply {
+        journalist: Option<JournalistId>,
+        uuid: String,
+    },
 }
 
 impl Item {
@@ -163,6 +167,8 @@ pub struct JournalistRecord {
     pub session_generation: i64,
     /// The `deleted` account that inherits replies; it can never log in.
     pub is_placeholder: bool,
+    /// Unix seconds of the last login, if any.
+    pub last_access: Option<i64>,
 }
 
 impl std::fmt::Debug for JournalistRecord {
@@ -262,4 +268,114 @@ pub struct Collection {
     pub source: SourceRecord,
     /// Its messages, files and replies, oldest first.
     pub items: Vec<CollectionItem>,
+}
+
+/// A source as journalist API clients see it (only sources that submitted).
+#[derive(Debug, Clone)]
+pub struct ClientSource {
+    /// Random UUID.
+    pub uuid: String,
+    /// Two-word designation.
+    pub designation: Designation,
+    /// Starred by a journalist.
+    pub starred: bool,
+    /// Unix seconds of the last submission.
+    pub last_updated: i64,
+    /// Items stored so far (the next file's number minus one).
+    pub interaction_count: i64,
+    /// The source's derived public key, armoured: clients encrypt replies to it.
+    pub public_key: String,
+    /// Its fingerprint.
+    pub fingerprint: String,
+    /// Documents stored.
+    pub documents: u64,
+    /// Messages stored.
+    pub messages: u64,
+}
+
+/// A submission as journalist API clients see it.
+#[derive(Debug, Clone)]
+pub struct ClientSubmission {
+    /// Row id (for the store's own use).
+    pub(crate) id: i64,
+    /// Random UUID.
+    pub uuid: String,
+    /// Its source's UUID.
+    pub source_uuid: String,
+    /// SecureDrop file name.
+    pub filename: String,
+    /// Message or document.
+    pub kind: SubmissionKind,
+    /// Ciphertext bytes.
+    pub size: u64,
+    /// UUIDs of the journalists who have seen it.
+    pub seen_by: Vec<String>,
+}
+
+/// A reply's author as journalist API clients see it: a deleted account reads as the
+/// `deleted` placeholder.
+#[derive(Debug, Clone)]
+pub struct ClientAuthor {
+    /// Account UUID (empty if neither the author nor the placeholder exists).
+    pub uuid: String,
+    /// User name.
+    pub username: String,
+    /// First name, possibly empty.
+    pub first_name: String,
+    /// Last name, possibly empty.
+    pub last_name: String,
+}
+
+/// A reply as journalist API clients see it.
+#[derive(Debug, Clone)]
+pub struct ClientReply {
+    /// Row id (for the store's own use).
+    pub(crate) id: i64,
+    /// UUID, random or the client's.
+    pub uuid: String,
+    /// Its source's UUID.
+    pub source_uuid: String,
+    /// SecureDrop file name.
+    pub filename: String,
+    /// Ciphertext bytes.
+    pub size: u64,
+    /// Who wrote it.
+    pub author: ClientAuthor,
+    /// The source deleted it from its own view.
+    pub deleted_by_source: bool,
+    /// UUIDs of the journalists who have seen it.
+    pub seen_by: Vec<String>,
+}
+
+/// A stored ciphertext to serve: where it is and the digest of its bytes.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    /// Its path.
+    pub path: PathBuf,
+    /// SecureDrop file name.
+    pub filename: String,
+    /// `sha256:<hex>` of the file.
+    pub checksum: String,
+}
+
+/// What a journalist marks seen at once, by UUID.
+#[derive(Debug, Clone, Default)]
+pub struct SeenTargets {
+    /// Documents.
+    pub files: Vec<String>,
+    /// Messages.
+    pub messages: Vec<String>,
+    /// Replies.
+    pub replies: Vec<String>,
+}
+
+/// Which list of [`SeenTargets`] named something that is not there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeenTargetKind {
+    /// A document.
+    File,
+    /// A message.
+    Message,
+    /// A reply.
+    Reply,
 }

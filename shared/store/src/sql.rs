@@ -148,7 +148,7 @@ pub(crate) const FIND_SOURCE_BY_UUID: &str = "SELECT id, uuid, designation, stor
 
 /// Insert a submission row.
 pub(crate) const INSERT_SUBMISSION: &str =
-    "INSERT INTO submissions (uuid, source_id, filename, kind, size) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO submissions (uuid, source_id, filename, kind, size, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 /// After a submission of ?4 items: new counter, no longer pending, newer activity.
 pub(crate) const TOUCH_SOURCE_AFTER_SUBMISSION: &str = "UPDATE sources SET interaction_count = ?2, pending = 0,
@@ -254,8 +254,12 @@ pub(crate) const LIST_PENDING_SOURCES_BEYOND: &str = "SELECT id, store_dir FROM
 pub(crate) const DELETE_PENDING_SOURCE: &str = "DELETE FROM sources WHERE id = ?1 AND pending = 1";
 
 /// Insert a reply row.
-pub(crate) const INSERT_REPLY: &str =
-    "INSERT INTO replies (uuid, source_id, journalist_id, filename, size) VALUES (?1, ?2, ?3, ?4, ?5)";
+pub(crate) const INSERT_REPLY: &str = "INSERT INTO replies (uuid, source_id, journalist_id, filename, size, checksum)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// Whether a submission or reply has UUID `?1` (a client may choose a reply's UUID).
+pub(crate) const ITEM_UUID_IN_USE: &str =
+    "SELECT 1 FROM replies WHERE uuid = ?1 UNION ALL SELECT 1 FROM submissions WHERE uuid = ?1";
 
 /// After a reply: the new counter only (a reply is not the source's activity).
 pub(crate) const SET_INTERACTION_COUNT: &str = "UPDATE sources SET interaction_count = ?2 WHERE id = ?1";
@@ -285,7 +289,7 @@ pub(crate) const INSERT_JOURNALIST: &str = "INSERT INTO journalists
 macro_rules! journalist_columns {
     () => {
         "SELECT id, uuid, username, password_hash, is_admin, otp_kind, otp_secret, hotp_counter, last_totp_step,
-         first_name, last_name, session_generation, is_placeholder FROM journalists"
+         first_name, last_name, session_generation, is_placeholder, last_access FROM journalists"
     };
 }
 
@@ -298,6 +302,9 @@ pub(crate) const FIND_JOURNALIST_BY_ID: &str = concat!(journalist_columns!(), " 
 /// Every real account, for the admin page.
 pub(crate) const LIST_JOURNALISTS: &str =
     concat!(journalist_columns!(), " WHERE is_placeholder = 0 ORDER BY username COLLATE NOCASE");
+
+/// Every account, the placeholder too, for API clients (which resolve reply authors).
+pub(crate) const LIST_ALL_JOURNALISTS: &str = concat!(journalist_columns!(), " ORDER BY id");
 
 /// The placeholder account, if it exists.
 pub(crate) const FIND_PLACEHOLDER_JOURNALIST: &str = "SELECT id FROM journalists WHERE is_placeholder = 1";
@@ -359,3 +366,103 @@ pub(crate) const ADVANCE_TOTP_STEP: &str = "UPDATE journalists SET last_totp_ste
 /// Move an HOTP counter forward only.
 pub(crate) const ADVANCE_HOTP_COUNTER: &str =
     "UPDATE journalists SET hotp_counter = ?2 WHERE id = ?1 AND hotp_counter < ?2";
+
+/// The columns `client_source_from_row` reads, in order: sources as API clients see them.
+macro_rules! client_source_columns {
+    () => {
+        "SELECT s.uuid, s.designation, s.starred, s.last_updated, s.interaction_count, s.public_key, s.fingerprint,
+             (SELECT COUNT(*) FROM submissions m WHERE m.source_id = s.id AND m.kind = 'doc'),
+             (SELECT COUNT(*) FROM submissions m WHERE m.source_id = s.id AND m.kind = 'msg')
+         FROM sources s WHERE s.pending = 0"
+    };
+}
+
+/// Every source that submitted, for API clients, oldest first.
+pub(crate) const LIST_CLIENT_SOURCES: &str = concat!(client_source_columns!(), " ORDER BY s.id");
+
+/// One source that submitted, by UUID, for API clients.
+pub(crate) const FIND_CLIENT_SOURCE: &str = concat!(client_source_columns!(), " AND s.uuid = ?1");
+
+/// The columns `client_submission_from_row` reads, in order.
+macro_rules! client_submission_columns {
+    () => {
+        "SELECT m.id, m.uuid, s.uuid, m.filename, m.kind, m.size
+         FROM submissions m JOIN sources s ON s.id = m.source_id WHERE s.pending = 0"
+    };
+}
+
+/// Every submission of sources that submitted, for API clients.
+pub(crate) const LIST_CLIENT_SUBMISSIONS: &str = concat!(client_submission_columns!(), " ORDER BY m.id");
+
+/// One source's submissions, for API clients.
+pub(crate) const LIST_CLIENT_SUBMISSIONS_OF: &str =
+    concat!(client_submission_columns!(), " AND s.uuid = ?1 ORDER BY m.id");
+
+/// One submission, by its source's UUID and its own.
+pub(crate) const FIND_CLIENT_SUBMISSION: &str =
+    concat!(client_submission_columns!(), " AND s.uuid = ?1 AND m.uuid = ?2");
+
+/// Who has seen which submission: (submission row id, journalist UUID), every one.
+pub(crate) const LIST_SUBMISSION_SEERS: &str = "SELECT x.submission_id, j.uuid
+     FROM seen_submissions x JOIN journalists j ON j.id = x.journalist_id ORDER BY x.submission_id, j.id";
+
+/// Who has seen the submissions of source `?1` (a UUID).
+pub(crate) const LIST_SUBMISSION_SEERS_OF: &str = "SELECT x.submission_id, j.uuid
+     FROM seen_submissions x JOIN journalists j ON j.id = x.journalist_id
+     WHERE x.source_id = (SELECT id FROM sources WHERE uuid = ?1) ORDER BY x.submission_id, j.id";
+
+/// The columns `client_reply_from_row` reads, in order. A reply whose author row is
+/// gone reads as the placeholder's.
+macro_rules! client_reply_columns {
+    () => {
+        "SELECT r.id, r.uuid, s.uuid, r.filename, r.size, r.deleted_by_source,
+             COALESCE(j.uuid, p.uuid, ''), CASE WHEN j.id IS NULL OR j.is_placeholder = 1 THEN 'deleted' ELSE j.username END,
+             COALESCE(j.first_name, ''), COALESCE(j.last_name, '')
+         FROM replies r JOIN sources s ON s.id = r.source_id
+         LEFT JOIN journalists j ON j.id = r.journalist_id
+         LEFT JOIN journalists p ON p.is_placeholder = 1
+         WHERE s.pending = 0"
+    };
+}
+
+/// Every reply to sources that submitted, for API clients.
+pub(crate) const LIST_CLIENT_REPLIES: &str = concat!(client_reply_columns!(), " ORDER BY r.id");
+
+/// One source's replies, for API clients.
+pub(crate) const LIST_CLIENT_REPLIES_OF: &str = concat!(client_reply_columns!(), " AND s.uuid = ?1 ORDER BY r.id");
+
+/// One reply, by its source's UUID and its own.
+pub(crate) const FIND_CLIENT_REPLY: &str = concat!(client_reply_columns!(), " AND s.uuid = ?1 AND r.uuid = ?2");
+
+/// Who has seen which reply: (reply row id, journalist UUID), every one.
+pub(crate) const LIST_REPLY_SEERS: &str = "SELECT x.reply_id, j.uuid
+     FROM seen_replies x JOIN journalists j ON j.id = x.journalist_id ORDER BY x.reply_id, j.id";
+
+/// Who has seen the replies to source `?1` (a UUID).
+pub(crate) const LIST_REPLY_SEERS_OF: &str = "SELECT x.reply_id, j.uuid
+     FROM seen_replies x JOIN journalists j ON j.id = x.journalist_id
+     JOIN replies r ON r.id = x.reply_id
+     WHERE r.source_id = (SELECT id FROM sources WHERE uuid = ?1) ORDER BY x.reply_id, j.id";
+
+/// A submission of a source that submitted, by UUID: (row id, source row id, kind).
+pub(crate) const FIND_SUBMISSION_BY_UUID: &str = "SELECT m.id, m.source_id, m.kind
+     FROM submissions m JOIN sources s ON s.id = m.source_id WHERE m.uuid = ?1 AND s.pending = 0";
+
+/// A reply to a source that submitted, by UUID: its row id.
+pub(crate) const FIND_REPLY_BY_UUID: &str =
+    "SELECT r.id FROM replies r JOIN sources s ON s.id = r.source_id WHERE r.uuid = ?1 AND s.pending = 0";
+
+/// A submission's stored checksum and file: (checksum, store directory, file name).
+pub(crate) const GET_SUBMISSION_FILE: &str = "SELECT m.checksum, s.store_dir, m.filename
+     FROM submissions m JOIN sources s ON s.id = m.source_id WHERE m.id = ?1";
+
+/// A reply's stored checksum and file: (checksum, store directory, file name).
+pub(crate) const GET_REPLY_FILE: &str = "SELECT r.checksum, s.store_dir, r.filename
+     FROM replies r JOIN sources s ON s.id = r.source_id WHERE r.id = ?1";
+
+/// Fill in a submission's checksum, computed from its file (rows from before checksums).
+pub(crate) const SET_SUBMISSION_CHECKSUM: &str =
+    "UPDATE submissions SET checksum = ?2 WHERE id = ?1 AND checksum IS NULL";
+
+/// Fill in a reply's checksum, computed from its file.
+pub(crate) const SET_REPLY_CHECKSUM: &str = "UPDATE replies SET checksum = ?2 WHERE id = ?1 AND checksum IS NULL";

@@ -47,6 +47,9 @@ where
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
+        // `Etag`, not `etag`: SecureDrop's SDK reads the download digest from a plain
+        // dict of the headers, under that spelling (its server is Flask's).
+        .title_case_headers(true)
         .serve_connection(TokioIo::new(WithHeaders::new(io, policy)), service)
         .without_shutdown();
     // A client that goes away mid-request is normal; nothing to report.
@@ -128,10 +131,22 @@ fn rewritten(buf: &[u8], policy: &HeaderPolicy) -> Option<Vec<u8>> {
     }
     let mut out = buf[..end + 2].to_vec();
     for (name, value) in policy.headers() {
-        out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        out.extend_from_slice(format!("{}: {value}\r\n", title_case(name)).as_bytes());
     }
     out.extend_from_slice(&buf[end + 2..]);
     Some(out)
+}
+
+/// `content-type` as `Content-Type`: how hyper spells the heads it writes here.
+fn title_case(name: &str) -> String {
+    let mut upper = true;
+    name.chars()
+        .map(|c| {
+            let out = if upper { c.to_ascii_uppercase() } else { c };
+            upper = c == '-';
+            out
+        })
+        .collect()
 }
 
 impl<I: AsyncRead + Unpin> AsyncRead for WithHeaders<I> {
@@ -203,9 +218,9 @@ mod tests {
         ] {
             let answer = answer_to(&request).await;
             assert!(answer.starts_with(&format!("HTTP/1.1 {status} ")), "{answer}");
-            assert!(answer.contains(&format!("content-security-policy: {}\r\n", crate::CSP)), "{answer}");
+            assert!(answer.contains(&format!("Content-Security-Policy: {}\r\n", crate::CSP)), "{answer}");
             assert!(
-                answer.contains("x-frame-options: DENY\r\n") && answer.contains("referrer-policy: no-referrer\r\n")
+                answer.contains("X-Frame-Options: DENY\r\n") && answer.contains("Referrer-Policy: no-referrer\r\n")
             );
         }
     }
@@ -214,7 +229,9 @@ mod tests {
     async fn our_own_responses_pass_unchanged() {
         let answer = answer_to(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
-        assert_eq!(answer.matches("content-security-policy:").count(), 1);
+        // Title case, as Apache and Flask write them: SecureDrop's SDK reads `Etag`
+        // from a plain dict of the response headers.
+        assert_eq!(answer.matches("\r\nContent-Security-Policy:").count(), 1, "{answer}");
         assert!(answer.ends_with("hello"));
     }
 

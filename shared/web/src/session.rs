@@ -19,7 +19,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use postern_core::{Clock, constant_time_eq, random_token};
+use postern_core::{Clock, Sensitive, constant_time_eq, random_token};
 
 /// How often the timer drops expired sessions.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
@@ -241,33 +241,58 @@ impl<D: SessionData> SessionStore<D> {
         let mut ctx = Ctx::default();
         if let Some((id, extra)) = cookie_value(headers, self.shared.config.cookie_name) {
             ctx.cookie_extra = extra;
-            let now = self.shared.clock.now();
-            let lifetime = self.shared.config.lifetime;
-            let mut table = self.lock();
-            let live = table.update(&id, |e| {
-                if e.expires <= now {
-                    return false;
-                }
-                if let Lifetime::Renewing { lifetime, renew_when_left, max_renewals } = lifetime
-                    && e.data.is_login()
-                    && e.expires - now < renew_when_left
-                    && e.renewals < max_renewals
-                {
-                    e.expires += lifetime;
-                    e.renewals += 1;
-                }
-                true
-            });
-            match live {
-                Some(true) => ctx.id = Some(id),
-                Some(false) => {
-                    table.remove(&id);
-                    ctx.was_expired = true;
-                }
-                None => ctx.was_expired = true,
+            if self.touch(&id) {
+                ctx.id = Some(id);
+            } else {
+                ctx.was_expired = true;
             }
         }
         Session { store: self.clone(), ctx: Arc::new(Mutex::new(ctx)) }
+    }
+
+    /// Starts a login that no cookie carries: its id is a token the client sends in a
+    /// header (the journalist API's `Authorization: Token …`), with the same lifetime
+    /// and renewals as a cookie's. Returns the token and how long it lives unrenewed.
+    pub fn issue_token(&self, data: D) -> (Sensitive<String>, Duration) {
+        let id = self.insert(data, Vec::new(), None);
+        (Sensitive::new(id.0), self.shared.config.lifetime.initial())
+    }
+
+    /// The live session a token from [`SessionStore::issue_token`] names, renewed as a
+    /// cookie's would be; `None` for anything else. Ending it ends the token.
+    pub fn resolve_token(&self, token: &str) -> Option<Session<D>> {
+        let id = session_id(token)?;
+        if !self.touch(&id) {
+            return None;
+        }
+        let ctx = Ctx { id: Some(id), ..Ctx::default() };
+        Some(Session { store: self.clone(), ctx: Arc::new(Mutex::new(ctx)) })
+    }
+
+    /// Whether session `id` is live, renewing a login in use if the lifetime says so;
+    /// an ended one is dropped.
+    fn touch(&self, id: &SessionId) -> bool {
+        let now = self.shared.clock.now();
+        let lifetime = self.shared.config.lifetime;
+        let mut table = self.lock();
+        let live = table.update(id, |e| {
+            if e.expires <= now {
+                return false;
+            }
+            if let Lifetime::Renewing { lifetime, renew_when_left, max_renewals } = lifetime
+                && e.data.is_login()
+                && e.expires - now < renew_when_left
+                && e.renewals < max_renewals
+            {
+                e.expires += lifetime;
+                e.renewals += 1;
+            }
+            true
+        });
+        if live == Some(false) {
+            table.remove(id);
+        }
+        live == Some(true)
     }
 }
 
@@ -476,7 +501,12 @@ fn cookie_value(headers: &HeaderMap, cookie_name: &str) -> Option<(SessionId, Op
         .find(|(name, _)| *name == cookie_name)
         .map(|(_, value)| value)?;
     let (id, extra) = value.split_once('.').map_or((value, None), |(id, extra)| (id, Some(extra.to_owned())));
-    (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| (SessionId(id.to_owned()), extra))
+    Some((session_id(id)?, extra))
+}
+
+/// `text` as a session id, if it has the form of one (64 hex digits).
+fn session_id(text: &str) -> Option<SessionId> {
+    (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())).then(|| SessionId(text.to_owned()))
 }
 
 #[cfg(test)]
@@ -554,6 +584,30 @@ mod tests {
         assert!(store.resolve(&anon).was_expired(), "an anonymous session is never renewed");
         clock.advance(4 * minute);
         assert!(store.resolve(&login).was_expired(), "32 minutes: no third renewal");
+    }
+
+    #[test]
+    fn a_token_lives_and_renews_like_a_cookie_and_ends_when_ended() {
+        let clock = Clock::manual();
+        let minute = Duration::from_secs(60);
+        let lifetime = Lifetime::Renewing { lifetime: 10 * minute, renew_when_left: 5 * minute, max_renewals: 1 };
+        let store = store(lifetime, 100, &clock);
+        let (token, lives) = store.issue_token(Data { login: true });
+        assert_eq!(lives, 10 * minute);
+        let token = token.into_inner();
+        assert!(store.resolve_token(&token).is_some_and(|s| s.read(|d| d.login) == Some(true)));
+        assert!(store.resolve_token(&token.to_uppercase().replace('A', "G")).is_none(), "not a token's form");
+        assert!(store.resolve_token(&postern_core::random_token()).is_none(), "never issued");
+        for _ in 0..4 {
+            clock.advance(4 * minute);
+            assert!(store.resolve_token(&token).is_some(), "renewed once: 20 minutes");
+        }
+        clock.advance(5 * minute);
+        assert!(store.resolve_token(&token).is_none(), "no second renewal");
+        let (other, _) = store.issue_token(Data { login: true });
+        let other = other.into_inner();
+        store.resolve_token(&other).unwrap().end();
+        assert!(store.resolve_token(&other).is_none(), "ended: revoked");
     }
 
     #[test]

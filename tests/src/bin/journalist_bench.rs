@@ -1,7 +1,9 @@
 //! Journalist-interface benchmark: an instance with 10,000 sources and 100,000 items
-//! (plus one source with a large collection), and the server time of the source list
-//! and of that collection page, measured in-process through the real router (SQLite
-//! file on disk, sessions, HTML rendering; no network).
+//! (plus one source with a large collection), and the server time of the source list,
+//! of that collection page, and of the journalist API's `GET /api/v1/sources` and
+//! `GET /api/v1/submissions`, measured in-process through the real router (SQLite file
+//! on disk, sessions and tokens, HTML and JSON rendering; no network). Every source
+//! carries a real derived public key, as the API's source objects do.
 //!
 //! ```sh
 //! cargo build --release -p postern-tests
@@ -38,8 +40,11 @@ async fn main() {
     }
 
     let started = Instant::now();
-    store.populate_for_benchmark(0, sources, per_source).unwrap();
-    store.populate_for_benchmark(sources, 1, large).unwrap();
+    let secrets = postern_crypto::InstanceSecrets::generate(&mut OsRng);
+    let identity = postern_crypto::derive_source_identity(&postern_core::Codename::generate(&mut OsRng), &secrets);
+    let public_key = postern_crypto::derive_source_public_key(&identity.unwrap()).unwrap().armored;
+    store.populate_for_benchmark(0, sources, per_source, &public_key).unwrap();
+    store.populate_for_benchmark(sources, 1, large, &public_key).unwrap();
     println!(
         "instance: {} sources, {} items, generated in {:.1} s",
         sources + 1,
@@ -91,6 +96,34 @@ async fn main() {
         assert_eq!(listed.len(), sources + 1);
     }
     print_stats("  of which the SQL query alone", &mut query, None);
+
+    let token = api_token(&router, password, &totp_code(&secret, 30)).await;
+    let auth = format!("Token {token}");
+    report_api("API sources (GET /api/v1/sources)", &router, &auth, "/api/v1/sources").await;
+    report_api("API submissions (GET /api/v1/submissions)", &router, &auth, "/api/v1/submissions").await;
+}
+
+async fn api_token(router: &axum::Router, password: &str, code: &str) -> String {
+    let body = serde_json::json!({ "username": "bench", "passphrase": password, "one_time_code": code });
+    let req = Request::post("/api/v1/token").body(Body::from(body.to_string())).unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "benchmark API login failed");
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice::<serde_json::Value>(&body).unwrap()["token"].as_str().unwrap().to_owned()
+}
+
+async fn report_api(what: &str, router: &axum::Router, auth: &str, path: &str) {
+    let mut times = Vec::new();
+    let mut size = 0;
+    for _ in 0..ROUNDS {
+        let req = Request::get(path).header(header::AUTHORIZATION, auth).body(Body::empty()).unwrap();
+        let t = Instant::now();
+        let res = router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        size = res.into_body().collect().await.unwrap().to_bytes().len();
+        times.push(t.elapsed());
+    }
+    print_stats(what, &mut times, Some(size));
 }
 
 async fn log_in(router: &axum::Router, password: &str, code: &str) -> String {
@@ -128,7 +161,7 @@ fn print_stats(what: &str, times: &mut [Duration], size: Option<usize>) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let median = ms(times[times.len() / 2]);
     let p95 = ms(times[times.len() * 95 / 100]);
-    let size = size.map(|s| format!(", {} KiB of HTML", s / 1024)).unwrap_or_default();
+    let size = size.map(|s| format!(", {} KiB", s / 1024)).unwrap_or_default();
     println!(
         "{what}: median {median:.1} ms, p95 {p95:.1} ms, min {:.1} ms over {} runs{size}",
         ms(times[0]),

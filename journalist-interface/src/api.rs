@@ -1,0 +1,3 @@
+//! The journalist API, for workstation clients: version 1 is SecureDrop's.
+
+pub(crate) mod v1;
