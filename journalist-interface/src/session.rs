@@ -69,20 +69,19 @@ pub(crate) type Sessions = SessionStore<JournalistData>;
 
 /// A store of journalist sessions whose logins renew from `lifetime`.
 pub(crate) fn sessions(lifetime: Duration, clock: Clock) -> Sessions {
-    let config = SessionConfig {
-        cookie_name: "js",
-        lifetime: Lifetime::Renewing { lifetime, renew_when_left: RENEW_WHEN_LEFT, max_renewals: MAX_RENEWALS },
-        max_sessions: MAX_SESSIONS,
-        csrf_survives_login: false,
-    };
-    SessionStore::new(config, clock)
+    renewing("js", lifetime, clock)
 }
 
-/// A store of journalist API tokens: the same lifetime and renewals as sessions.
+/// A store of journalist API tokens: the same lifetime and renewals as sessions. Its
+/// cookie name is never sent: tokens travel in `Authorization`, and the API sets no
+/// cookie.
 pub(crate) fn api_tokens(lifetime: Duration, clock: Clock) -> Sessions {
+    renewing("api", lifetime, clock)
+}
+
+fn renewing(cookie_name: &'static str, lifetime: Duration, clock: Clock) -> Sessions {
     let config = SessionConfig {
-        // Never sent: API tokens travel in `Authorization`, and the API sets no cookie.
-        cookie_name: "api",
+        cookie_name,
         lifetime: Lifetime::Renewing { lifetime, renew_when_left: RENEW_WHEN_LEFT, max_renewals: MAX_RENEWALS },
         max_sessions: MAX_SESSIONS,
         csrf_survives_login: false,

@@ -39,8 +39,12 @@ pub(crate) fn run(args: &JournalistArgs) -> anyhow::Result<()> {
     let store = crate::instance::open_store(&config)?;
     match &args.command {
         JournalistCommand::Add { username, admin, hotp, passphrase_file, totp_secret_file } => {
-            if passphrase_file.as_deref().is_some_and(is_stdin) && totp_secret_file.as_deref().is_some_and(is_stdin) {
-                bail!("only one of --passphrase-file and --totp-secret-file can be standard input");
+            let from_stdin =
+                [passphrase_file.as_deref().is_some_and(is_stdin), totp_secret_file.as_deref().is_some_and(is_stdin)];
+            if from_stdin.iter().filter(|s| **s).count() + usize::from(*hotp && from_stdin.contains(&true)) > 1 {
+                bail!(
+                    "only one secret can come from standard input (--passphrase-file -, --totp-secret-file -, --hotp)"
+                );
             }
             let given = Given {
                 passphrase: passphrase_file.as_deref().map(read_secret_file).transpose()?,

@@ -100,6 +100,8 @@ fn securedrop_sdk_drives_postern_unchanged() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let result: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    // The server's log must not hold the SDK's token either (checked when the demo stops).
+    secrets::remember(Kind::Passphrase, result["token"].as_str().unwrap());
 
     // The download GnuPG decrypts with the submission key, and its ETag is its digest.
     let download = Path::new(result["download"].as_str().unwrap());
@@ -386,7 +388,15 @@ fn assert_json_error(reply: &Reply, status: u16, what: &str) -> Value {
 #[test]
 fn the_api_keeps_securedrops_quirks_and_fixes_its_gaps() {
     let demo = Demo::start();
-    let api = demo.log_in();
+    let code = demo.code();
+    let f = &demo.facts;
+    let (username, passphrase) =
+        (f["journalist_username"].as_str().unwrap(), f["journalist_password"].as_str().unwrap());
+    let api = Api::log_in(&demo.host, username, passphrase, &code);
+    // A code works once, through the API as on the web.
+    let again = json!({ "username": username, "passphrase": passphrase, "one_time_code": code });
+    let reused = request(&demo.host, "POST", "/api/v1/token", &[], again.to_string().as_bytes());
+    assert_json_error(&reused, 403, "a code used already");
     let (first, _) = demo.sample(0);
     let (second, _) = demo.sample(1);
     let mine = api.get(&format!("/api/v1/sources/{first}/submissions"));
@@ -537,9 +547,18 @@ fn the_api_keeps_securedrops_quirks_and_fixes_its_gaps() {
     );
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     assert!(!String::from_utf8_lossy(&added.stdout).contains(passphrase), "a given passphrase is not printed");
-    let code = postern_crypto::totp_code(&secret, unix_now());
-    let bot = Api::log_in(&demo.host, "ci-bot", passphrase, &code);
+    let now = unix_now();
+    let bot = Api::log_in(&demo.host, "ci-bot", passphrase, &postern_crypto::totp_code(&secret, now));
     assert_eq!(bot.get("/api/v1/user")["username"], "ci-bot");
+    // A new passphrase ends the account's tokens, even set from another process.
+    let reset =
+        postern(&["journalist", "reset-password", "--config", config, "--username", "ci-bot"], None, Path::new(""));
+    assert!(reset.status.success());
+    assert_json_error(&bot.send("GET", "/api/v1/sources", None), 403, "a token from before a passphrase change");
+    let stdout = String::from_utf8_lossy(&reset.stdout);
+    let new_passphrase = stdout.lines().skip_while(|l| !l.starts_with("Passphrase")).nth(1).unwrap().trim().to_owned();
+    secrets::remember(Kind::Passphrase, &new_passphrase);
+    let bot = Api::log_in(&demo.host, "ci-bot", &new_passphrase, &postern_crypto::totp_code(&secret, now + 30));
     let deleted = postern(&["journalist", "delete", "--config", config, "--username", "ci-bot"], None, Path::new(""));
     assert!(deleted.status.success());
     assert_json_error(&bot.send("GET", "/api/v1/sources", None), 403, "a deleted journalist's token");
@@ -547,6 +566,23 @@ fn the_api_keeps_securedrops_quirks_and_fixes_its_gaps() {
     // Logout revokes the token.
     assert_eq!(api.send("POST", "/api/v1/logout", None).json()["message"], "Your token has been revoked.");
     assert_json_error(&api.send("GET", "/api/v1/sources", None), 403, "after logout");
+
+    // The web login's throttle: the sixth attempt in a minute is refused, even right.
+    let secret = postern_crypto::OtpSecret::from_base32(f["journalist_totp_secret"].as_str().unwrap()).unwrap();
+    let fresh = postern_crypto::totp_code(&secret, unix_now() + 30);
+    let wrong = json!({ "username": username, "passphrase": "not the passphrase at all, seven words", "one_time_code": "000000" });
+    // Four attempts so far (the login, the reused code, the two wrong passphrases); three
+    // more make seven.
+    for _ in 0..3 {
+        request(&demo.host, "POST", "/api/v1/token", &[], wrong.to_string().as_bytes());
+    }
+    let right = json!({ "username": username, "passphrase": passphrase, "one_time_code": fresh });
+    let throttled = request(&demo.host, "POST", "/api/v1/token", &[], right.to_string().as_bytes());
+    assert_json_error(&throttled, 403, "the sixth attempt in a minute");
+    // Nothing unbounded: a login body past 16 KiB is refused unread.
+    let huge = json!({ "username": "x".repeat(32 * 1024), "passphrase": "p", "one_time_code": "1" });
+    let refused = request(&demo.host, "POST", "/api/v1/token", &[], huge.to_string().as_bytes());
+    assert_json_error(&refused, 413, "a huge login");
 }
 
 /// Runs `postern ARGS…` with `stdin`; `--totp-secret-file` is added when `totp` is a file.

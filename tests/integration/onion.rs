@@ -72,7 +72,25 @@ fn get(socks: u16, onion: &str, path: &str, cookie: &mut String) -> std::io::Res
 }
 
 fn post_form(socks: u16, onion: &str, path: &str, cookie: &mut String, form: &str) -> HttpResponse {
-    onion_request(socks, onion, "POST", path, cookie, "application/x-www-form-urlencoded", form.as_bytes()).unwrap()
+    reached(|| onion_request(socks, onion, "POST", path, cookie, "application/x-www-form-urlencoded", form.as_bytes()))
+}
+
+/// `request`'s answer, tried again when Tor refused the stream (a descriptor or
+/// rendezvous that failed now and then on the private network). A refused stream never
+/// reached the service, so even a POST is safe to send again.
+#[expect(clippy::print_stderr, reason = "a retry is worth seeing in the test output")]
+fn reached(mut request: impl FnMut() -> std::io::Result<HttpResponse>) -> HttpResponse {
+    for _ in 0..4 {
+        match request() {
+            // Not 0xF4/0xF5: an authorisation refusal is an answer, not a failure.
+            Err(e) if postern_tests::tor::refusal_code(&e).is_some_and(|c| matches!(c, 0xF0..=0xF3 | 0xF6 | 0xF7)) => {
+                eprintln!("Tor refused a stream ({e}); trying again");
+                std::thread::sleep(Duration::from_secs(2));
+            }
+            other => return other.unwrap(),
+        }
+    }
+    request().unwrap()
 }
 
 fn urlencode(s: &str) -> String {
@@ -133,7 +151,7 @@ fn onion_services_work_inside_a_private_tor_network() {
     timings.insert("serve_start_to_first_fetch_s".into(), served.elapsed().as_secs_f64().into());
     assert!(index.text().contains("Get started"), "{}", index.text());
     assert!(index.headers.contains("content-security-policy: default-src 'none'; script-src 'none'"));
-    let metadata = get(socks, &onion, "/metadata", &mut String::new()).unwrap();
+    let metadata = reached(|| get(socks, &onion, "/metadata", &mut String::new()));
     let metadata: serde_json::Value = serde_json::from_slice(&metadata.body).unwrap();
     assert_eq!(metadata["v3_source_url"], onion.as_str(), "the onion address is in /metadata");
 
@@ -146,7 +164,7 @@ fn onion_services_work_inside_a_private_tor_network() {
         res
     };
     let mut cookie = String::new();
-    let index = timed("GET /", &mut || get(socks, &onion, "/", &mut cookie).unwrap());
+    let index = timed("GET /", &mut || reached(|| get(socks, &onion, "/", &mut cookie)));
     let csrf = input_value_of(&index.text(), "csrf_token").unwrap();
     let form = format!("csrf_token={csrf}&tor2web_check=href%3D%22fake.onion%22");
     let generated = timed("POST /generate", &mut || post_form(socks, &onion, "/generate", &mut cookie, &form));
@@ -156,7 +174,7 @@ fn onion_services_work_inside_a_private_tor_network() {
         post_form(socks, &onion, "/create", &mut cookie, &format!("csrf_token={csrf}&tab_id={tab}"))
     });
     assert_eq!(created.status, 303);
-    let lookup = timed("GET /lookup", &mut || get(socks, &onion, "/lookup", &mut cookie).unwrap());
+    let lookup = timed("GET /lookup", &mut || reached(|| get(socks, &onion, "/lookup", &mut cookie)));
     let csrf = input_value_of(&lookup.text(), "csrf_token").unwrap();
     let file: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let body = multipart_body(&[
@@ -167,15 +185,15 @@ fn onion_services_work_inside_a_private_tor_network() {
     ]);
     let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
     let submitted = timed("POST /submit (300 KB file)", &mut || {
-        onion_request(socks, &onion, "POST", "/submit", &mut cookie, &content_type, &body).unwrap()
+        reached(|| onion_request(socks, &onion, "POST", "/submit", &mut cookie, &content_type, &body))
     });
     assert_eq!(submitted.status, 303, "{}", submitted.text());
-    let thanks = timed("GET /lookup (after submit)", &mut || get(socks, &onion, "/lookup", &mut cookie).unwrap());
+    let thanks = timed("GET /lookup (after submit)", &mut || reached(|| get(socks, &onion, "/lookup", &mut cookie)));
     assert!(thanks.text().contains("Thank you for sending this information to us"));
     for (name, path) in
         [("GET /login", "/login"), ("GET /why-public-key", "/why-public-key"), ("GET /public-key", "/public-key")]
     {
-        let res = timed(name, &mut || get(socks, &onion, path, &mut String::new()).unwrap());
+        let res = timed(name, &mut || reached(|| get(socks, &onion, path, &mut String::new())));
         assert_eq!(res.status, 200, "{path}");
     }
     timings.insert("source_page_latency_ms".into(), latency.into());

@@ -128,6 +128,7 @@ def main():
     except WrongUUIDError:
         pass
 
+    token = api.token
     assert api.logout() is True
     try:
         api.get_sources()
@@ -135,7 +136,7 @@ def main():
     except AuthError:
         pass
 
-    print(json.dumps({"download": path, "etag": etag, "source": first.uuid, "reply_text": text}))
+    print(json.dumps({"download": path, "etag": etag, "source": first.uuid, "reply_text": text, "token": token}))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,10 @@ use crate::state::JournalistState;
 /// JSON-escaped, with room to spare.
 const MAX_API_BODY: usize = 2 * postern_crypto::MAX_ARMORED_REPLY_BYTES + 4096;
 
+/// A login is a few hundred bytes, as on the web login; anything much larger is refused
+/// unread.
+const MAX_TOKEN_BODY: usize = 16 * 1024;
+
 /// Where the API lives; requests under it are routed here, not to the web pages.
 pub(crate) const PREFIX: &str = "/api/v1";
 
@@ -34,7 +38,7 @@ pub(crate) fn router(state: JournalistState) -> Router {
     Router::new()
         .route("/api/v1", get(|| async { Redirect::permanent("/api/v1/") }))
         .route("/api/v1/", get(handlers::root))
-        .route("/api/v1/token", post(handlers::token))
+        .route("/api/v1/token", post(handlers::token).layer(DefaultBodyLimit::max(MAX_TOKEN_BODY)))
         .route("/api/v1/logout", post(handlers::logout))
         .route("/api/v1/user", get(handlers::user))
         .route("/api/v1/users", get(handlers::users))

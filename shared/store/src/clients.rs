@@ -4,6 +4,7 @@
 //! and the checksums served as ETags.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use postern_core::{Designation, JournalistId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -42,9 +43,11 @@ impl Store {
         };
         let mut seen = seers_in(&conn, seers, of)?;
         let mut stmt = conn.prepare_cached(items).map_err(db("list submissions"))?;
+        let mut sources = Interned::default();
+        let from_row = |r: &Row<'_>| client_submission_from_row(r, &mut sources);
         let rows = match of {
-            None => stmt.query_map([], client_submission_from_row),
-            Some(uuid) => stmt.query_map([uuid], client_submission_from_row),
+            None => stmt.query_map([], from_row),
+            Some(uuid) => stmt.query_map([uuid], from_row),
         };
         let mut list: Vec<ClientSubmission> =
             rows.map_err(db("list submissions"))?.collect::<Result<_, _>>().map_err(db("list submissions"))?;
@@ -58,13 +61,58 @@ impl Store {
     pub fn client_submission(&self, source: &str, uuid: &str) -> Result<Option<ClientSubmission>, StoreError> {
         let conn = self.lock()?;
         let found = conn
-            .query_row(sql::FIND_CLIENT_SUBMISSION, [source, uuid], client_submission_from_row)
+            .query_row(sql::FIND_CLIENT_SUBMISSION, [source, uuid], |r| {
+                client_submission_from_row(r, &mut Interned::default())
+            })
             .optional()
             .map_err(db("read a submission"))?;
         let Some(mut item) = found else { return Ok(None) };
-        item.seen_by =
-            seers_in(&conn, sql::LIST_SUBMISSION_SEERS_OF, Some(source))?.remove(&item.id).unwrap_or_default();
+        item.seen_by = seers_of_item(&conn, sql::LIST_SUBMISSION_SEERS_OF_ITEM, item.id)?;
         Ok(Some(item))
+    }
+
+    /// The submissions of source `uuid`; `None` if no source that submitted has it.
+    pub fn client_submissions_of(&self, uuid: &str) -> Result<Option<Vec<ClientSubmission>>, StoreError> {
+        if self.client_source(uuid)?.is_none() {
+            return Ok(None);
+        }
+        self.client_submissions(Some(uuid)).map(Some)
+    }
+
+    /// The replies to source `uuid`; `None` if no source that submitted has it.
+    pub fn client_replies_of(&self, uuid: &str) -> Result<Option<Vec<ClientReply>>, StoreError> {
+        if self.client_source(uuid)?.is_none() {
+            return Ok(None);
+        }
+        self.client_replies(Some(uuid)).map(Some)
+    }
+
+    /// The file of submission `uuid` of source `source`, with its checksum; `None` if
+    /// it is not the source's, or its file is missing.
+    pub fn client_submission_file(&self, source: &str, uuid: &str) -> Result<Option<StoredFile>, StoreError> {
+        let found = self
+            .lock()?
+            .query_row(sql::FIND_CLIENT_SUBMISSION, [source, uuid], |r| r.get::<_, i64>(0))
+            .optional()
+            .map_err(db("find a submission"))?;
+        match found {
+            Some(id) => self.stored_file(id, sql::GET_SUBMISSION_FILE, sql::SET_SUBMISSION_CHECKSUM),
+            None => Ok(None),
+        }
+    }
+
+    /// The file of reply `uuid` to source `source`, with its checksum; `None` if it is
+    /// not to that source, or its file is missing.
+    pub fn client_reply_file(&self, source: &str, uuid: &str) -> Result<Option<StoredFile>, StoreError> {
+        let found = self
+            .lock()?
+            .query_row(sql::FIND_CLIENT_REPLY, [source, uuid], |r| r.get::<_, i64>(0))
+            .optional()
+            .map_err(db("find a reply"))?;
+        match found {
+            Some(id) => self.stored_file(id, sql::GET_REPLY_FILE, sql::SET_REPLY_CHECKSUM),
+            None => Ok(None),
+        }
     }
 
     /// Every reply to sources that submitted, or those to the source `of`.
@@ -76,9 +124,11 @@ impl Store {
         };
         let mut seen = seers_in(&conn, seers, of)?;
         let mut stmt = conn.prepare_cached(items).map_err(db("list replies"))?;
+        let mut sources = Interned::default();
+        let from_row = |r: &Row<'_>| client_reply_from_row(r, &mut sources);
         let rows = match of {
-            None => stmt.query_map([], client_reply_from_row),
-            Some(uuid) => stmt.query_map([uuid], client_reply_from_row),
+            None => stmt.query_map([], from_row),
+            Some(uuid) => stmt.query_map([uuid], from_row),
         };
         let mut list: Vec<ClientReply> =
             rows.map_err(db("list replies"))?.collect::<Result<_, _>>().map_err(db("list replies"))?;
@@ -92,11 +142,11 @@ impl Store {
     pub fn client_reply(&self, source: &str, uuid: &str) -> Result<Option<ClientReply>, StoreError> {
         let conn = self.lock()?;
         let found = conn
-            .query_row(sql::FIND_CLIENT_REPLY, [source, uuid], client_reply_from_row)
+            .query_row(sql::FIND_CLIENT_REPLY, [source, uuid], |r| client_reply_from_row(r, &mut Interned::default()))
             .optional()
             .map_err(db("read a reply"))?;
         let Some(mut item) = found else { return Ok(None) };
-        item.seen_by = seers_in(&conn, sql::LIST_REPLY_SEERS_OF, Some(source))?.remove(&item.id).unwrap_or_default();
+        item.seen_by = seers_of_item(&conn, sql::LIST_REPLY_SEERS_OF_ITEM, item.id)?;
         Ok(Some(item))
     }
 
@@ -143,17 +193,8 @@ impl Store {
         Ok(Ok(()))
     }
 
-    /// The file of a submission, with its checksum (computed and kept now if the row
-    /// predates checksums); `None` if the file is missing.
-    pub fn submission_file(&self, item: &ClientSubmission) -> Result<Option<StoredFile>, StoreError> {
-        self.stored_file(item.id, sql::GET_SUBMISSION_FILE, sql::SET_SUBMISSION_CHECKSUM)
-    }
-
-    /// The file of a reply, with its checksum; `None` if the file is missing.
-    pub fn reply_file(&self, item: &ClientReply) -> Result<Option<StoredFile>, StoreError> {
-        self.stored_file(item.id, sql::GET_REPLY_FILE, sql::SET_REPLY_CHECKSUM)
-    }
-
+    /// A stored file by row id, with its checksum (computed from the file and kept now
+    /// if the row predates checksums); `None` if the file is missing.
     fn stored_file(&self, id: i64, get: &str, set: &str) -> Result<Option<StoredFile>, StoreError> {
         let (checksum, dir, filename): (Option<String>, String, String) = self
             .lock()?
@@ -181,6 +222,13 @@ impl Store {
         let deleted = self.delete_items_where(source, |i| i.uuid == uuid && (i.kind == ItemKind::Reply) == reply)?;
         Ok(deleted > 0)
     }
+}
+
+/// Who has seen one item: journalist UUIDs.
+fn seers_of_item(conn: &Connection, query: &str, id: i64) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(query).map_err(db("list who has seen an item"))?;
+    let rows = stmt.query_map([id], |r| r.get::<_, String>(1)).map_err(db("list who has seen an item"))?;
+    rows.collect::<Result<_, _>>().map_err(db("list who has seen an item"))
 }
 
 /// Who has seen what: item row id → journalist UUIDs.
@@ -218,23 +266,40 @@ fn client_source_from_row(r: &Row<'_>) -> rusqlite::Result<ClientSource> {
     })
 }
 
-fn client_submission_from_row(r: &Row<'_>) -> rusqlite::Result<ClientSubmission> {
+/// Source UUIDs read once per listing: 100,000 items of 10,000 sources share 10,000
+/// strings instead of allocating 100,000.
+#[derive(Default)]
+struct Interned(HashMap<Box<str>, Arc<str>>);
+
+impl Interned {
+    fn get(&mut self, r: &Row<'_>, i: usize) -> rusqlite::Result<Arc<str>> {
+        let text = r.get_ref(i)?.as_str()?;
+        if let Some(shared) = self.0.get(text) {
+            return Ok(Arc::clone(shared));
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.0.insert(text.into(), Arc::clone(&shared));
+        Ok(shared)
+    }
+}
+
+fn client_submission_from_row(r: &Row<'_>, sources: &mut Interned) -> rusqlite::Result<ClientSubmission> {
     Ok(ClientSubmission {
         id: r.get(0)?,
         uuid: r.get(1)?,
-        source_uuid: r.get(2)?,
+        source_uuid: sources.get(r, 2)?,
         filename: r.get(3)?,
-        kind: if r.get::<_, String>(4)? == "msg" { SubmissionKind::Message } else { SubmissionKind::Document },
+        kind: if r.get_ref(4)?.as_str()? == "msg" { SubmissionKind::Message } else { SubmissionKind::Document },
         size: count(r, 5)?,
         seen_by: Vec::new(),
     })
 }
 
-fn client_reply_from_row(r: &Row<'_>) -> rusqlite::Result<ClientReply> {
+fn client_reply_from_row(r: &Row<'_>, sources: &mut Interned) -> rusqlite::Result<ClientReply> {
     Ok(ClientReply {
         id: r.get(0)?,
         uuid: r.get(1)?,
-        source_uuid: r.get(2)?,
+        source_uuid: sources.get(r, 2)?,
         filename: r.get(3)?,
         size: count(r, 4)?,
         deleted_by_source: r.get(5)?,
@@ -294,7 +359,7 @@ mod tests {
         let reply = store.client_reply(&s.uuid, uuid).unwrap().unwrap();
         assert_eq!((reply.author.username.as_str(), reply.seen_by.len()), ("ada", 1));
 
-        let file = store.submission_file(&seen).unwrap().unwrap();
+        let file = store.client_submission_file(&s.uuid, &doc.uuid).unwrap().unwrap();
         assert_eq!(file.checksum, checksum_file(&file.path).unwrap());
         assert_eq!(
             file.checksum, "sha256:43cc23fa52b87b4cc1d02b5b114154151d6adddb17c9fddc06b027fa99e24008",
@@ -302,9 +367,10 @@ mod tests {
         );
         // A row from before checksums gets one computed from its file, and keeps it.
         store.lock().unwrap().execute("UPDATE submissions SET checksum = NULL", []).unwrap();
-        assert_eq!(store.submission_file(&seen).unwrap().unwrap().checksum, file.checksum);
+        assert_eq!(store.client_submission_file(&s.uuid, &doc.uuid).unwrap().unwrap().checksum, file.checksum);
+        assert!(store.client_submission_file(&other.uuid, &doc.uuid).unwrap().is_none(), "not the other's");
         std::fs::remove_file(&file.path).unwrap();
-        assert!(store.submission_file(&seen).unwrap().is_none(), "a missing file is not an error");
+        assert!(store.client_submission_file(&s.uuid, &doc.uuid).unwrap().is_none(), "a missing file is no error");
 
         store.delete_journalist("ada").unwrap();
         let reply = store.client_reply(&s.uuid, uuid).unwrap().unwrap();

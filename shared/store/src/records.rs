@@ -300,8 +300,8 @@ pub struct ClientSubmission {
     pub(crate) id: i64,
     /// Random UUID.
     pub uuid: String,
-    /// Its source's UUID.
-    pub source_uuid: String,
+    /// Its source's UUID (shared by the source's items in a listing).
+    pub source_uuid: std::sync::Arc<str>,
     /// SecureDrop file name.
     pub filename: String,
     /// Message or document.
@@ -333,8 +333,8 @@ pub struct ClientReply {
     pub(crate) id: i64,
     /// UUID, random or the client's.
     pub uuid: String,
-    /// Its source's UUID.
-    pub source_uuid: String,
+    /// Its source's UUID (shared by the source's items in a listing).
+    pub source_uuid: std::sync::Arc<str>,
     /// SecureDrop file name.
     pub filename: String,
     /// Ciphertext bytes.

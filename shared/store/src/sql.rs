@@ -109,6 +109,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      ) WITHOUT ROWID;
      CREATE INDEX seen_replies_by_journalist ON seen_replies(journalist_id);
      CREATE INDEX sources_by_activity ON sources(pending, starred, last_updated);",
+    // v4: the journalist API reads who has seen one source's items, and counts its
+    // documents and messages, from indexes alone.
+    "CREATE INDEX seen_submissions_by_source ON seen_submissions(source_id);
+     CREATE INDEX submissions_by_source_kind ON submissions(source_id, kind);",
 ];
 
 /// Current schema version.
@@ -411,16 +415,20 @@ pub(crate) const LIST_SUBMISSION_SEERS_OF: &str = "SELECT x.submission_id, j.uui
      FROM seen_submissions x JOIN journalists j ON j.id = x.journalist_id
      WHERE x.source_id = (SELECT id FROM sources WHERE uuid = ?1) ORDER BY x.submission_id, j.id";
 
+/// Who has seen submission `?1` (a row id).
+pub(crate) const LIST_SUBMISSION_SEERS_OF_ITEM: &str = "SELECT x.submission_id, j.uuid
+     FROM seen_submissions x JOIN journalists j ON j.id = x.journalist_id WHERE x.submission_id = ?1 ORDER BY j.id";
+
 /// The columns `client_reply_from_row` reads, in order. A reply whose author row is
 /// gone reads as the placeholder's.
 macro_rules! client_reply_columns {
     () => {
         "SELECT r.id, r.uuid, s.uuid, r.filename, r.size, r.deleted_by_source,
-             COALESCE(j.uuid, p.uuid, ''), CASE WHEN j.id IS NULL OR j.is_placeholder = 1 THEN 'deleted' ELSE j.username END,
+             COALESCE(j.uuid, (SELECT uuid FROM journalists WHERE is_placeholder = 1 LIMIT 1), ''),
+             CASE WHEN j.id IS NULL OR j.is_placeholder = 1 THEN 'deleted' ELSE j.username END,
              COALESCE(j.first_name, ''), COALESCE(j.last_name, '')
          FROM replies r JOIN sources s ON s.id = r.source_id
          LEFT JOIN journalists j ON j.id = r.journalist_id
-         LEFT JOIN journalists p ON p.is_placeholder = 1
          WHERE s.pending = 0"
     };
 }
@@ -438,11 +446,15 @@ pub(crate) const FIND_CLIENT_REPLY: &str = concat!(client_reply_columns!(), " AN
 pub(crate) const LIST_REPLY_SEERS: &str = "SELECT x.reply_id, j.uuid
      FROM seen_replies x JOIN journalists j ON j.id = x.journalist_id ORDER BY x.reply_id, j.id";
 
-/// Who has seen the replies to source `?1` (a UUID).
+/// Who has seen the replies to source `?1` (a UUID): from the source's replies (by
+/// index), then their seen records.
 pub(crate) const LIST_REPLY_SEERS_OF: &str = "SELECT x.reply_id, j.uuid
-     FROM seen_replies x JOIN journalists j ON j.id = x.journalist_id
-     JOIN replies r ON r.id = x.reply_id
+     FROM replies r CROSS JOIN seen_replies x ON x.reply_id = r.id JOIN journalists j ON j.id = x.journalist_id
      WHERE r.source_id = (SELECT id FROM sources WHERE uuid = ?1) ORDER BY x.reply_id, j.id";
+
+/// Who has seen reply `?1` (a row id).
+pub(crate) const LIST_REPLY_SEERS_OF_ITEM: &str = "SELECT x.reply_id, j.uuid
+     FROM seen_replies x JOIN journalists j ON j.id = x.journalist_id WHERE x.reply_id = ?1 ORDER BY j.id";
 
 /// A submission of a source that submitted, by UUID: (row id, source row id, kind).
 pub(crate) const FIND_SUBMISSION_BY_UUID: &str = "SELECT m.id, m.source_id, m.kind

@@ -86,8 +86,14 @@ async fn main() {
         .unwrap()
         .uuid;
 
-    report("source list (GET /)", &router, &cookie, "/").await;
-    report(&format!("collection of {large} items (GET /col/…)"), &router, &cookie, &format!("/col/{large_uuid}")).await;
+    report("source list (GET /)", &router, (header::COOKIE, &cookie), "/").await;
+    report(
+        &format!("collection of {large} items (GET /col/…)"),
+        &router,
+        (header::COOKIE, &cookie),
+        &format!("/col/{large_uuid}"),
+    )
+    .await;
     let mut query = Vec::new();
     for _ in 0..ROUNDS {
         let t = Instant::now();
@@ -99,8 +105,29 @@ async fn main() {
 
     let token = api_token(&router, password, &totp_code(&secret, 30)).await;
     let auth = format!("Token {token}");
-    report_api("API sources (GET /api/v1/sources)", &router, &auth, "/api/v1/sources").await;
-    report_api("API submissions (GET /api/v1/submissions)", &router, &auth, "/api/v1/submissions").await;
+    report("API sources (GET /api/v1/sources)", &router, (header::AUTHORIZATION, &auth), "/api/v1/sources").await;
+    report("API submissions (GET /api/v1/submissions)", &router, (header::AUTHORIZATION, &auth), "/api/v1/submissions")
+        .await;
+    let mut query = Vec::new();
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let listed = store.client_submissions(None).unwrap();
+        query.push(t.elapsed());
+        assert_eq!(listed.len(), sources * per_source + large);
+    }
+    print_stats("  of which the store's listing alone", &mut query, None);
+    let one = &store.client_submissions_of(&large_uuid).unwrap().unwrap()[large / 2];
+    let path = format!("/api/v1/sources/{large_uuid}/submissions/{}", one.uuid);
+    report(&format!("API one submission of the {large}-item source"), &router, (header::AUTHORIZATION, &auth), &path)
+        .await;
+    report("API its download", &router, (header::AUTHORIZATION, &auth), &format!("{path}/download")).await;
+    report(
+        &format!("API the {large}-item source's submissions"),
+        &router,
+        (header::AUTHORIZATION, &auth),
+        &format!("/api/v1/sources/{large_uuid}/submissions"),
+    )
+    .await;
 }
 
 async fn api_token(router: &axum::Router, password: &str, code: &str) -> String {
@@ -110,20 +137,6 @@ async fn api_token(router: &axum::Router, password: &str, code: &str) -> String 
     assert_eq!(res.status(), StatusCode::OK, "benchmark API login failed");
     let body = res.into_body().collect().await.unwrap().to_bytes();
     serde_json::from_slice::<serde_json::Value>(&body).unwrap()["token"].as_str().unwrap().to_owned()
-}
-
-async fn report_api(what: &str, router: &axum::Router, auth: &str, path: &str) {
-    let mut times = Vec::new();
-    let mut size = 0;
-    for _ in 0..ROUNDS {
-        let req = Request::get(path).header(header::AUTHORIZATION, auth).body(Body::empty()).unwrap();
-        let t = Instant::now();
-        let res = router.clone().oneshot(req).await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        size = res.into_body().collect().await.unwrap().to_bytes().len();
-        times.push(t.elapsed());
-    }
-    print_stats(what, &mut times, Some(size));
 }
 
 async fn log_in(router: &axum::Router, password: &str, code: &str) -> String {
@@ -142,11 +155,12 @@ async fn log_in(router: &axum::Router, password: &str, code: &str) -> String {
     res.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned()
 }
 
-async fn report(what: &str, router: &axum::Router, cookie: &str, path: &str) {
+/// Times `GET path` with `credential` (a session cookie or an API token).
+async fn report(what: &str, router: &axum::Router, credential: (header::HeaderName, &str), path: &str) {
     let mut times = Vec::new();
     let mut size = 0;
     for _ in 0..ROUNDS {
-        let req = Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+        let req = Request::get(path).header(credential.0.clone(), credential.1).body(Body::empty()).unwrap();
         let t = Instant::now();
         let res = router.clone().oneshot(req).await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);

@@ -24,12 +24,7 @@ pub(crate) async fn submission(
     _: ApiJournalist,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let found = app
-        .api_file(move |s| match s.client_submission(&source, &item)? {
-            Some(m) => s.submission_file(&m),
-            None => Ok(None),
-        })
-        .await?;
+    let found = app.api_file(move |s| s.client_submission_file(&source, &item)).await?;
     serve(found.ok_or_else(ApiError::not_found)?, &headers).await
 }
 
@@ -40,12 +35,7 @@ pub(crate) async fn reply(
     _: ApiJournalist,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let found = app
-        .api_file(move |s| match s.client_reply(&source, &item)? {
-            Some(r) => s.reply_file(&r),
-            None => Ok(None),
-        })
-        .await?;
+    let found = app.api_file(move |s| s.client_reply_file(&source, &item)).await?;
     serve(found.ok_or_else(ApiError::not_found)?, &headers).await
 }
 
