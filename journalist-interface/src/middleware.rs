@@ -15,6 +15,9 @@ pub(crate) async fn expected_host(State(app): State<JournalistState>, req: Reque
     let host = req.headers().get(header::HOST).map(|h| h.to_str().unwrap_or_default());
     let onion = app.inner.onion.get().map(String::as_str);
     if host.is_some_and(|h| !postern_core::is_expected_host(h, onion, &app.inner.config.exposed_addresses)) {
+        if crate::api::v1::is_api_path(req.uri().path()) {
+            return crate::api::v1::misdirected();
+        }
         let page = layout::misdirected();
         return (StatusCode::MISDIRECTED_REQUEST, Html(page.into_string())).into_response();
     }
@@ -24,9 +27,7 @@ pub(crate) async fn expected_host(State(app): State<JournalistState>, req: Reque
 /// Requests for `/api/v1` and under go to the API's router, with its own layers; the
 /// rest go on to the web pages.
 pub(crate) async fn api_apart(State(api): State<axum::Router>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let prefix = crate::api::v1::PREFIX;
-    if path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')) {
+    if crate::api::v1::is_api_path(req.uri().path()) {
         return tower::ServiceExt::oneshot(api, req).await.unwrap_or_else(|never| match never {});
     }
     next.run(req).await

@@ -434,6 +434,17 @@ fn the_api_keeps_securedrops_quirks_and_fixes_its_gaps() {
         assert_json_error(&api.send(method, path, None), 405, path);
     }
     assert_eq!(request(&api.host, "GET", "/api/v1/", &[], b"").json()["sources_url"], "/api/v1/sources");
+    // A Host that is not ours (DNS rebinding) is refused before anything else, in JSON.
+    let misdirected = {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&api.host).unwrap();
+        write!(stream, "GET /api/v1/sources HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n").unwrap();
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).unwrap();
+        raw
+    };
+    assert!(misdirected.starts_with("HTTP/1.1 421 "), "{misdirected}");
+    assert!(misdirected.ends_with(r#""message":"This server does not answer for that host."}"#), "{misdirected}");
 
     // The token endpoint: missing fields 400, any failure 403 with SecureDrop's words.
     let token = |body: &[u8]| request(&api.host, "POST", "/api/v1/token", &[], body);

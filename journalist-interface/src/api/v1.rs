@@ -33,6 +33,17 @@ const MAX_TOKEN_BODY: usize = 16 * 1024;
 /// Where the API lives; requests under it are routed here, not to the web pages.
 pub(crate) const PREFIX: &str = "/api/v1";
 
+/// Whether `path` is the API's: [`PREFIX`] or under it.
+pub(crate) fn is_api_path(path: &str) -> bool {
+    path == PREFIX || path.strip_prefix(PREFIX).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The API's answer to a request whose `Host` names neither us nor loopback (JSON, like
+/// its every other error).
+pub(crate) fn misdirected() -> axum::response::Response {
+    error::refusal(axum::http::StatusCode::MISDIRECTED_REQUEST, "This server does not answer for that host.")
+}
+
 /// The API's routes, under [`PREFIX`].
 pub(crate) fn router(state: JournalistState) -> Router {
     Router::new()
