@@ -28,6 +28,12 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(db("list sources"))
     }
 
+    /// The source `uuid` if it has submitted: the only sources clients see (pending ones
+    /// are invisible to journalists).
+    pub fn active_source(&self, uuid: &str) -> Result<Option<SourceRecord>, StoreError> {
+        Ok(self.source_by_uuid(uuid)?.filter(|s| !s.pending))
+    }
+
     /// One source that submitted.
     pub fn client_source(&self, uuid: &str) -> Result<Option<ClientSource>, StoreError> {
         let conn = self.lock()?;
@@ -73,7 +79,7 @@ impl Store {
 
     /// The submissions of source `uuid`; `None` if no source that submitted has it.
     pub fn client_submissions_of(&self, uuid: &str) -> Result<Option<Vec<ClientSubmission>>, StoreError> {
-        if self.client_source(uuid)?.is_none() {
+        if self.active_source(uuid)?.is_none() {
             return Ok(None);
         }
         self.client_submissions(Some(uuid)).map(Some)
@@ -81,7 +87,7 @@ impl Store {
 
     /// The replies to source `uuid`; `None` if no source that submitted has it.
     pub fn client_replies_of(&self, uuid: &str) -> Result<Option<Vec<ClientReply>>, StoreError> {
-        if self.client_source(uuid)?.is_none() {
+        if self.active_source(uuid)?.is_none() {
             return Ok(None);
         }
         self.client_replies(Some(uuid)).map(Some)
@@ -338,6 +344,9 @@ mod tests {
         let sources = store.client_sources().unwrap();
         assert_eq!(sources.len(), 2, "pending sources are not listed");
         assert!(store.client_source(&pending.uuid).unwrap().is_none());
+        assert!(
+            store.active_source(&pending.uuid).unwrap().is_none() && store.active_source(&s.uuid).unwrap().is_some()
+        );
         let listed = store.client_source(&s.uuid).unwrap().unwrap();
         assert_eq!((listed.documents, listed.messages, listed.interaction_count), (1, 1, 3));
 

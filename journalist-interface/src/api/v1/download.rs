@@ -24,7 +24,7 @@ pub(crate) async fn submission(
     _: ApiJournalist,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let found = app.api_file(move |s| s.client_submission_file(&source, &item)).await?;
+    let found = app.api_store("find a file", move |s| s.client_submission_file(&source, &item)).await?;
     serve(found.ok_or_else(ApiError::not_found)?, &headers).await
 }
 
@@ -35,17 +35,8 @@ pub(crate) async fn reply(
     _: ApiJournalist,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let found = app.api_file(move |s| s.client_reply_file(&source, &item)).await?;
+    let found = app.api_store("find a file", move |s| s.client_reply_file(&source, &item)).await?;
     serve(found.ok_or_else(ApiError::not_found)?, &headers).await
-}
-
-impl JournalistState {
-    async fn api_file<F>(&self, find: F) -> Result<Option<StoredFile>, ApiError>
-    where
-        F: FnOnce(&postern_store::Store) -> Result<Option<StoredFile>, postern_store::StoreError> + Send + 'static,
-    {
-        self.with_store(find).await.map_err(|e| HttpError::new("find a file", e).into())
-    }
 }
 
 /// What a `Range` header asks of a file of `len` bytes.

@@ -21,7 +21,7 @@ type Answer = Result<Response, ApiError>;
 
 impl JournalistState {
     /// Runs a store operation for the API; a failure is ours (logged, 5xx).
-    async fn api_store<T, F>(&self, doing: &'static str, op: F) -> Result<T, ApiError>
+    pub(super) async fn api_store<T, F>(&self, doing: &'static str, op: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
@@ -122,7 +122,7 @@ enum SourceAction {
 /// source that submitted has that UUID.
 async fn on_source(app: &JournalistState, uuid: String, action: SourceAction) -> Result<bool, ApiError> {
     app.api_store("change a source", move |s| {
-        if s.client_source(&uuid)?.is_none() {
+        if s.active_source(&uuid)?.is_none() {
             return Ok(false);
         }
         let uuids = [uuid];
@@ -187,7 +187,7 @@ pub(crate) async fn flag(
     PathParams(uuid): PathParams<String>,
     _: ApiJournalist,
 ) -> Answer {
-    let exists = app.api_store("read a source", move |s| s.client_source(&uuid)).await?.is_some();
+    let exists = app.api_store("read a source", move |s| s.active_source(&uuid)).await?.is_some();
     done_or_404(exists, StatusCode::OK, "Sources no longer need to be flagged for reply")
 }
 
@@ -220,9 +220,9 @@ pub(crate) async fn submission(
 
 /// Deletes item `item` of source `source` (a reply if `reply`), row then file.
 async fn delete_item(app: &JournalistState, source: String, item: String, reply: bool) -> Result<bool, ApiError> {
-    app.api_store("delete an item", move |s| match s.source_by_uuid(&source)? {
-        Some(record) if !record.pending => s.delete_item_by_uuid(&record, &item, reply),
-        _ => Ok(false),
+    app.api_store("delete an item", move |s| match s.active_source(&source)? {
+        Some(record) => s.delete_item_by_uuid(&record, &item, reply),
+        None => Ok(false),
     })
     .await
 }
@@ -296,7 +296,7 @@ pub(crate) async fn post_reply(
     let author = api.journalist.id;
     let stored = postern_web::blocking(move || {
         let store = &app.inner.store;
-        let Some(record) = store.source_by_uuid(&source)?.filter(|s| !s.pending) else { return Ok(None) };
+        let Some(record) = store.active_source(&source)? else { return Ok(None) };
         postern_intake::store_encrypted_reply(store, &record, author, &ciphertext, uuid.as_deref()).map(Some)
     })
     .await;
