@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use postern_core::{JournalistId, journalist_filename};
 
 /// No journalist: every item reads as not seen.
-const NOBODY: JournalistId = JournalistId::new(0);
+pub(crate) const NOBODY: JournalistId = JournalistId::new(0);
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::blobs::{BlobWriter, FinishedBlob, sync_dir};
@@ -39,7 +39,7 @@ impl Store {
         items: Vec<(SubmissionKind, FinishedBlob)>,
     ) -> Result<Vec<String>, StoreError> {
         let items = items.into_iter().map(|(kind, blob)| (Item::Submission(kind), blob)).collect();
-        self.record_items(source, items)
+        self.record_items_then(source, items, &|_| Ok(()))
     }
 
     /// Records a finished reply ciphertext (`N-designation-reply.gpg`) by `journalist`
@@ -66,12 +66,19 @@ impl Store {
     ) -> Result<(String, String), StoreError> {
         let uuid = uuid.map_or_else(random_uuid, str::to_owned);
         let item = Item::Reply { journalist, uuid: uuid.clone() };
-        let mut names = self.record_items(source, vec![(item, blob)])?;
+        let mut names = self.record_items_then(source, vec![(item, blob)], &|_| Ok(()))?;
         let name = names.pop().ok_or(StoreError::Bug(postern_core::internal!("a recorded reply has no name")))?;
         Ok((uuid, name))
     }
 
-    fn record_items(&self, source: SourceId, items: Vec<(Item, FinishedBlob)>) -> Result<Vec<String>, StoreError> {
+    /// Records items as [`Store::record_submission`] says, running `also` in the same
+    /// transaction before it commits.
+    pub(crate) fn record_items_then(
+        &self,
+        source: SourceId,
+        items: Vec<(Item, FinishedBlob)>,
+        also: &dyn Fn(&Connection) -> Result<(), StoreError>,
+    ) -> Result<Vec<String>, StoreError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(db("begin recording items"))?;
         let record = tx
@@ -137,6 +144,7 @@ impl Store {
                 tx.execute(sql::SET_INTERACTION_COUNT, params![source.raw(), count])
             }
             .map_err(db("update the source"))?;
+            also(&tx)?;
             sync_dir(&dir)?;
             tx.commit().map_err(db("commit recorded items"))?;
             Ok(names)

@@ -16,6 +16,7 @@ mod snapshot;
 mod sources;
 mod sql;
 mod store;
+mod sync;
 
 pub use access::DataAccess;
 pub use blobs::{BlobWriter, FinishedBlob};
@@ -27,3 +28,6 @@ pub use records::{
 };
 pub use snapshot::{ListedFile, Snapshot};
 pub use store::Store;
+pub use sync::{
+    SYNC_EVENT_RETENTION, SyncAction, SyncOutcome, SyncRecord, SyncRecordKind, SyncShape, SyncStamp, SyncStatus,
+};

@@ -36,6 +36,8 @@ impl Store {
         self.lock()?.execute(sql::VACUUM_INTO, [path.to_string_lossy()]).map_err(db("snapshot the database"))?;
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(db("open the snapshot"))?;
+        // Forgetting files deletes rows, which fires the version triggers.
+        crate::sync::register_functions(&conn)?;
         std::mem::forget(removed_on_error);
         Ok(Snapshot { path: path.to_owned(), conn })
     }

@@ -18,6 +18,96 @@ pub(crate) const CONNECTION_PRAGMAS: &str = "
 /// checkpointed frames).
 pub(crate) const CHECKPOINT_TRUNCATE: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
 
+/// The columns of the API v2 records, in the order `sync.rs` reads them: the version
+/// functions take them as arguments (from a trigger) and the readers select them (to
+/// serve), so a served record is always the one that was hashed.
+macro_rules! sync_source_columns {
+    () => {
+        "uuid, designation, starred, is_seen, has_attachment, last_updated, public_key, fingerprint"
+    };
+}
+macro_rules! sync_submission_columns {
+    () => {
+        "uuid, source_uuid, kind, size, is_read, seen_by, filename"
+    };
+}
+macro_rules! sync_reply_columns {
+    () => {
+        "uuid, source_uuid, size, deleted_by_source, journalist_uuid, seen_by, filename"
+    };
+}
+macro_rules! sync_journalist_columns {
+    () => {
+        "uuid, username, first_name, last_name"
+    };
+}
+
+/// Recompute one record's version, inside a trigger.
+macro_rules! refresh_source {
+    ($id:literal) => {
+        concat!(
+            "UPDATE sources SET version = (SELECT sync_source_version(",
+            sync_source_columns!(),
+            ") FROM sync_sources WHERE id = ",
+            $id,
+            ") WHERE id = ",
+            $id,
+            ";"
+        )
+    };
+}
+macro_rules! refresh_submission {
+    ($id:literal) => {
+        concat!(
+            "UPDATE submissions SET version = (SELECT sync_submission_version(",
+            sync_submission_columns!(),
+            ") FROM sync_submissions WHERE id = ",
+            $id,
+            ") WHERE id = ",
+            $id,
+            ";"
+        )
+    };
+}
+macro_rules! refresh_reply {
+    ($id:literal) => {
+        concat!(
+            "UPDATE replies SET version = (SELECT sync_reply_version(",
+            sync_reply_columns!(),
+            ") FROM sync_replies WHERE id = ",
+            $id,
+            ") WHERE id = ",
+            $id,
+            ";"
+        )
+    };
+}
+macro_rules! refresh_journalist {
+    ($id:literal) => {
+        concat!(
+            "UPDATE journalists SET version = (SELECT sync_journalist_version(",
+            sync_journalist_columns!(),
+            ") FROM sync_journalists WHERE id = ",
+            $id,
+            ") WHERE id = ",
+            $id,
+            ";"
+        )
+    };
+}
+
+/// Count a change in the shard of source UUID `$uuid` (an SQL expression): the first
+/// character, or `*` for journalists, who are in every shard.
+macro_rules! bump_shard {
+    ($uuid:literal) => {
+        concat!(
+            "INSERT INTO sync_shards (shard, generation) VALUES (COALESCE(substr(",
+            $uuid,
+            ", 1, 1), ''), 1) ON CONFLICT (shard) DO UPDATE SET generation = generation + 1;"
+        )
+    };
+}
+
 /// Schema steps, oldest first. `PRAGMA user_version` records how many have run;
 /// all pending steps run in one transaction at open.
 pub(crate) const MIGRATIONS: &[&str] = &[
@@ -113,6 +203,141 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // documents and messages, from indexes alone.
     "CREATE INDEX seen_submissions_by_source ON seen_submissions(source_id);
      CREATE INDEX submissions_by_source_kind ON submissions(source_id, kind);",
+    // v5: the journalist API v2. Every record SecureDrop Inbox syncs carries its
+    // version, recomputed by triggers in the transaction that changes it (the version
+    // functions are registered on every connection by `sync.rs`), and every change
+    // counts in its shard's generation, which tells the index cache what is stale.
+    concat!(
+        "ALTER TABLE sources ADD COLUMN version TEXT;
+         ALTER TABLE submissions ADD COLUMN version TEXT;
+         ALTER TABLE replies ADD COLUMN version TEXT;
+         ALTER TABLE journalists ADD COLUMN version TEXT;
+         CREATE TABLE sync_shards (shard TEXT PRIMARY KEY, generation INTEGER NOT NULL) WITHOUT ROWID;
+         -- Event IDs a journalist's client sent that were applied: a resent one is
+         -- answered 208 and changes nothing. Kept SYNC_EVENT_RETENTION.
+         CREATE TABLE sync_events (
+             journalist_id INTEGER NOT NULL REFERENCES journalists(id) ON DELETE CASCADE,
+             event_id      TEXT    NOT NULL,
+             status        INTEGER NOT NULL,
+             at            INTEGER NOT NULL,
+             PRIMARY KEY (journalist_id, event_id)
+         ) WITHOUT ROWID;
+         CREATE INDEX sync_events_by_age ON sync_events(at);
+         CREATE VIEW sync_sources AS
+             SELECT s.id, s.pending, s.uuid, s.designation, s.starred,
+                 NOT EXISTS (SELECT 1 FROM submissions m WHERE m.source_id = s.id
+                     AND NOT EXISTS (SELECT 1 FROM seen_submissions x WHERE x.submission_id = m.id)) AS is_seen,
+                 EXISTS (SELECT 1 FROM submissions m WHERE m.source_id = s.id AND m.kind = 'doc') AS has_attachment,
+                 s.last_updated, s.public_key, s.fingerprint
+             FROM sources s;
+         CREATE VIEW sync_submissions AS
+             SELECT m.id, s.pending, m.uuid, s.uuid AS source_uuid, m.kind, m.size,
+                 EXISTS (SELECT 1 FROM seen_submissions x WHERE x.submission_id = m.id) AS is_read,
+                 (SELECT group_concat(j.uuid, ',' ORDER BY j.id) FROM seen_submissions x
+                     JOIN journalists j ON j.id = x.journalist_id WHERE x.submission_id = m.id) AS seen_by,
+                 m.filename
+             FROM submissions m JOIN sources s ON s.id = m.source_id;
+         CREATE VIEW sync_replies AS
+             SELECT r.id, s.pending, r.uuid, s.uuid AS source_uuid, r.size, r.deleted_by_source,
+                 COALESCE(a.uuid, (SELECT uuid FROM journalists WHERE is_placeholder = 1 LIMIT 1), '') AS journalist_uuid,
+                 (SELECT group_concat(j.uuid, ',' ORDER BY j.id) FROM seen_replies x
+                     JOIN journalists j ON j.id = x.journalist_id WHERE x.reply_id = r.id) AS seen_by,
+                 r.filename
+             FROM replies r JOIN sources s ON s.id = r.source_id LEFT JOIN journalists a ON a.id = r.journalist_id;
+         CREATE VIEW sync_journalists AS SELECT id, uuid, username, first_name, last_name FROM journalists;
+         CREATE TRIGGER sync_source_added AFTER INSERT ON sources BEGIN ",
+        refresh_source!("NEW.id"),
+        bump_shard!("NEW.uuid"),
+        " END;
+         CREATE TRIGGER sync_source_changed
+             AFTER UPDATE OF uuid, designation, starred, last_updated, public_key, fingerprint, pending ON sources BEGIN ",
+        refresh_source!("NEW.id"),
+        bump_shard!("NEW.uuid"),
+        " END;
+         CREATE TRIGGER sync_source_removed AFTER DELETE ON sources BEGIN ",
+        bump_shard!("OLD.uuid"),
+        " END;
+         CREATE TRIGGER sync_submission_added AFTER INSERT ON submissions BEGIN ",
+        refresh_submission!("NEW.id"),
+        refresh_source!("NEW.source_id"),
+        bump_shard!("(SELECT uuid FROM sources WHERE id = NEW.source_id)"),
+        " END;
+         CREATE TRIGGER sync_submission_changed
+             AFTER UPDATE OF uuid, source_id, kind, size, filename ON submissions BEGIN ",
+        refresh_submission!("NEW.id"),
+        refresh_source!("NEW.source_id"),
+        bump_shard!("(SELECT uuid FROM sources WHERE id = NEW.source_id)"),
+        " END;
+         CREATE TRIGGER sync_submission_removed AFTER DELETE ON submissions BEGIN ",
+        refresh_source!("OLD.source_id"),
+        bump_shard!("(SELECT uuid FROM sources WHERE id = OLD.source_id)"),
+        " END;
+         CREATE TRIGGER sync_submission_seen AFTER INSERT ON seen_submissions BEGIN ",
+        refresh_submission!("NEW.submission_id"),
+        refresh_source!("NEW.source_id"),
+        bump_shard!("(SELECT uuid FROM sources WHERE id = NEW.source_id)"),
+        " END;
+         CREATE TRIGGER sync_submission_seen_changed AFTER UPDATE ON seen_submissions BEGIN ",
+        refresh_submission!("OLD.submission_id"),
+        refresh_submission!("NEW.submission_id"),
+        refresh_source!("NEW.source_id"),
+        bump_shard!("(SELECT uuid FROM sources WHERE id = NEW.source_id)"),
+        " END;
+         CREATE TRIGGER sync_submission_unseen AFTER DELETE ON seen_submissions BEGIN ",
+        refresh_submission!("OLD.submission_id"),
+        refresh_source!("OLD.source_id"),
+        bump_shard!("(SELECT uuid FROM sources WHERE id = OLD.source_id)"),
+        " END;
+         CREATE TRIGGER sync_reply_added AFTER INSERT ON replies BEGIN ",
+        refresh_reply!("NEW.id"),
+        bump_shard!("(SELECT uuid FROM sources WHERE id = NEW.source_id)"),
+        " END;
+         CREATE TRIGGER sync_reply_changed
+             AFTER UPDATE OF uuid, source_id, journalist_id, filename, size, deleted_by_source ON replies BEGIN ",
+        refresh_reply!("NEW.id"),
+        bump_shard!("(SELECT uuid FROM sources WHERE id = NEW.source_id)"),
+        " END;
+         CREATE TRIGGER sync_reply_removed AFTER DELETE ON replies BEGIN ",
+        bump_shard!("(SELECT uuid FROM sources WHERE id = OLD.source_id)"),
+        " END;
+         CREATE TRIGGER sync_reply_seen AFTER INSERT ON seen_replies BEGIN ",
+        refresh_reply!("NEW.reply_id"),
+        bump_shard!("(SELECT s.uuid FROM replies r JOIN sources s ON s.id = r.source_id WHERE r.id = NEW.reply_id)"),
+        " END;
+         CREATE TRIGGER sync_reply_seen_changed AFTER UPDATE ON seen_replies BEGIN ",
+        refresh_reply!("OLD.reply_id"),
+        refresh_reply!("NEW.reply_id"),
+        bump_shard!("(SELECT s.uuid FROM replies r JOIN sources s ON s.id = r.source_id WHERE r.id = NEW.reply_id)"),
+        " END;
+         CREATE TRIGGER sync_reply_unseen AFTER DELETE ON seen_replies BEGIN ",
+        refresh_reply!("OLD.reply_id"),
+        bump_shard!("(SELECT s.uuid FROM replies r JOIN sources s ON s.id = r.source_id WHERE r.id = OLD.reply_id)"),
+        " END;
+         CREATE TRIGGER sync_journalist_added AFTER INSERT ON journalists BEGIN ",
+        refresh_journalist!("NEW.id"),
+        bump_shard!("'*'"),
+        " END;
+         CREATE TRIGGER sync_journalist_changed
+             AFTER UPDATE OF uuid, username, first_name, last_name, is_placeholder ON journalists BEGIN ",
+        refresh_journalist!("NEW.id"),
+        bump_shard!("'*'"),
+        " END;
+         CREATE TRIGGER sync_journalist_removed AFTER DELETE ON journalists BEGIN ",
+        bump_shard!("'*'"),
+        " END;
+         UPDATE sources SET version = (SELECT sync_source_version(",
+        sync_source_columns!(),
+        ") FROM sync_sources v WHERE v.id = sources.id);
+         UPDATE submissions SET version = (SELECT sync_submission_version(",
+        sync_submission_columns!(),
+        ") FROM sync_submissions v WHERE v.id = submissions.id);
+         UPDATE replies SET version = (SELECT sync_reply_version(",
+        sync_reply_columns!(),
+        ") FROM sync_replies v WHERE v.id = replies.id);
+         UPDATE journalists SET version = (SELECT sync_journalist_version(",
+        sync_journalist_columns!(),
+        ") FROM sync_journalists v WHERE v.id = journalists.id);"
+    ),
 ];
 
 /// Current schema version.
@@ -145,6 +370,10 @@ pub(crate) const FIND_SOURCE_BY_LOOKUP: &str = "SELECT id, uuid, designation, st
 /// stale id alone could name a newer source.
 pub(crate) const FIND_SOURCE_BY_ID: &str = "SELECT id, uuid, designation, store_dir, fingerprint,
      interaction_count, pending, starred, last_updated FROM sources WHERE id = ?1 AND uuid = ?2";
+
+/// Find a source by row id alone (from an item's row).
+pub(crate) const FIND_SOURCE_BY_ROW: &str = "SELECT id, uuid, designation, store_dir, fingerprint,
+     interaction_count, pending, starred, last_updated FROM sources WHERE id = ?1";
 
 /// Find a source by UUID (journalist URLs).
 pub(crate) const FIND_SOURCE_BY_UUID: &str = "SELECT id, uuid, designation, store_dir, fingerprint,
@@ -478,3 +707,62 @@ pub(crate) const SET_SUBMISSION_CHECKSUM: &str =
 
 /// Fill in a reply's checksum, computed from its file.
 pub(crate) const SET_REPLY_CHECKSUM: &str = "UPDATE replies SET checksum = ?2 WHERE id = ?1 AND checksum IS NULL";
+
+/// The API v2 index: (UUID, version) of every source that submitted.
+pub(crate) const SYNC_INDEX_SOURCES: &str = "SELECT uuid, version FROM sources WHERE pending = 0";
+
+/// The same, for sources whose UUID sorts in [?1, ?2).
+pub(crate) const SYNC_INDEX_SOURCES_IN: &str =
+    "SELECT uuid, version FROM sources WHERE pending = 0 AND uuid >= ?1 AND uuid < ?2";
+
+/// The index's items: every submission and reply of sources that submitted.
+pub(crate) const SYNC_INDEX_ITEMS: &str = "SELECT m.uuid, m.version FROM submissions m
+     JOIN sources s ON s.id = m.source_id WHERE s.pending = 0
+     UNION ALL SELECT r.uuid, r.version FROM replies r JOIN sources s ON s.id = r.source_id WHERE s.pending = 0";
+
+/// The same, for sources whose UUID sorts in [?1, ?2).
+pub(crate) const SYNC_INDEX_ITEMS_IN: &str = "SELECT m.uuid, m.version FROM sources s
+     JOIN submissions m ON m.source_id = s.id WHERE s.pending = 0 AND s.uuid >= ?1 AND s.uuid < ?2
+     UNION ALL SELECT r.uuid, r.version FROM sources s
+     JOIN replies r ON r.source_id = s.id WHERE s.pending = 0 AND s.uuid >= ?1 AND s.uuid < ?2";
+
+/// The index's journalists: every account, the placeholder too.
+pub(crate) const SYNC_INDEX_JOURNALISTS: &str = "SELECT uuid, version FROM journalists";
+
+/// Every shard's change count.
+pub(crate) const SYNC_SHARDS: &str = "SELECT shard, generation FROM sync_shards ORDER BY shard";
+
+/// API v2 sources by UUID (`?1` an array), as served and hashed.
+pub(crate) const SYNC_SOURCES_IN: &str =
+    concat!("SELECT ", sync_source_columns!(), " FROM sync_sources WHERE pending = 0 AND uuid IN rarray(?1)");
+
+/// API v2 submissions by UUID.
+pub(crate) const SYNC_SUBMISSIONS_IN: &str =
+    concat!("SELECT ", sync_submission_columns!(), " FROM sync_submissions WHERE pending = 0 AND uuid IN rarray(?1)");
+
+/// API v2 replies by UUID.
+pub(crate) const SYNC_REPLIES_IN: &str =
+    concat!("SELECT ", sync_reply_columns!(), " FROM sync_replies WHERE pending = 0 AND uuid IN rarray(?1)");
+
+/// API v2 journalists by UUID.
+pub(crate) const SYNC_JOURNALISTS_IN: &str =
+    concat!("SELECT ", sync_journalist_columns!(), " FROM sync_journalists WHERE uuid IN rarray(?1)");
+
+/// A source's stored version, by row id.
+pub(crate) const SYNC_SOURCE_VERSION: &str = "SELECT version FROM sources WHERE id = ?1";
+
+/// An item of a source that submitted, by UUID: (row id, source row id, 1 if a reply).
+pub(crate) const SYNC_FIND_ITEM: &str = "SELECT m.id, m.source_id, 0 FROM submissions m
+     JOIN sources s ON s.id = m.source_id WHERE m.uuid = ?1 AND s.pending = 0
+     UNION ALL SELECT r.id, r.source_id, 1 FROM replies r
+     JOIN sources s ON s.id = r.source_id WHERE r.uuid = ?1 AND s.pending = 0";
+
+/// Whether journalist `?1`'s client already had event `?2` applied.
+pub(crate) const SYNC_EVENT_APPLIED: &str = "SELECT 1 FROM sync_events WHERE journalist_id = ?1 AND event_id = ?2";
+
+/// Records that journalist `?1`'s event `?2` was applied, with status `?3`, at `?4`.
+pub(crate) const SYNC_RECORD_EVENT: &str =
+    "INSERT OR IGNORE INTO sync_events (journalist_id, event_id, status, at) VALUES (?1, ?2, ?3, ?4)";
+
+/// Forgets events applied before `?1`.
+pub(crate) const SYNC_FORGET_EVENTS_BEFORE: &str = "DELETE FROM sync_events WHERE at < ?1";
