@@ -15,8 +15,8 @@ pub(crate) async fn expected_host(State(app): State<JournalistState>, req: Reque
     let host = req.headers().get(header::HOST).map(|h| h.to_str().unwrap_or_default());
     let onion = app.inner.onion.get().map(String::as_str);
     if host.is_some_and(|h| !postern_core::is_expected_host(h, onion, &app.inner.config.exposed_addresses)) {
-        if crate::api::v1::is_api_path(req.uri().path()) {
-            return crate::api::v1::misdirected();
+        if crate::api::is_api_path(req.uri().path()) {
+            return crate::api::misdirected();
         }
         let page = layout::misdirected();
         return (StatusCode::MISDIRECTED_REQUEST, Html(page.into_string())).into_response();
@@ -24,11 +24,11 @@ pub(crate) async fn expected_host(State(app): State<JournalistState>, req: Reque
     next.run(req).await
 }
 
-/// Requests for `/api/v1` and under go to the API's router, with its own layers; the
-/// rest go on to the web pages.
-pub(crate) async fn api_apart(State(api): State<axum::Router>, req: Request, next: Next) -> Response {
-    if crate::api::v1::is_api_path(req.uri().path()) {
-        return tower::ServiceExt::oneshot(api, req).await.unwrap_or_else(|never| match never {});
+/// Requests for `/api/v1`, `/api/v2` and under go to the API's routers, with their own
+/// layers; the rest go on to the web pages.
+pub(crate) async fn api_apart(State(api): State<crate::api::ApiRouters>, req: Request, next: Next) -> Response {
+    if crate::api::is_api_path(req.uri().path()) {
+        return api.answer(req).await;
     }
     next.run(req).await
 }

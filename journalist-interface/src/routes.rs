@@ -18,10 +18,10 @@ const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
 /// A login form is a few hundred bytes; anything much larger is refused unread.
 const MAX_LOGIN_BYTES: usize = 16 * 1024;
 
-/// The whole journalist interface, testable without Tor: the API under `/api/v1`
+/// The whole journalist interface, testable without Tor: the API under `/api/v1` and `/api/v2`
 /// (JSON errors, token authentication, no cookies) and the web pages everywhere else.
 pub fn router(state: JournalistState) -> Router {
-    let api = crate::api::v1::router(state.clone());
+    let api = crate::api::ApiRouters::new(state.clone());
     pages(state.clone())
         // Outside the pages' sessions and error pages: API requests never meet them.
         .layer(from_fn_with_state(api, middleware::api_apart))

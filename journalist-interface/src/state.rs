@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     pub(crate) sessions: Sessions,
     /// Journalist API tokens, with the sessions' lifetime.
     pub(crate) api_tokens: Sessions,
+    /// API v2 indexes built, until their shards change.
+    pub(crate) sync_index: crate::api::v2::cache::IndexCache,
     pub(crate) config: JournalistAppConfig,
     /// Passphrase hashing and checks: [`CONCURRENT_PASSWORD_WORK`] at once,
     /// [`MAX_WAITING_PASSWORD_WORK`] waiting.
@@ -73,7 +75,17 @@ impl JournalistState {
         let onion = std::sync::OnceLock::new();
         let unknown_names = Arc::default();
         Self {
-            inner: Arc::new(Inner { store, key, sessions, api_tokens, config, password_queue, onion, unknown_names }),
+            inner: Arc::new(Inner {
+                store,
+                key,
+                sessions,
+                api_tokens,
+                sync_index: Default::default(),
+                config,
+                password_queue,
+                onion,
+                unknown_names,
+            }),
         }
     }
 

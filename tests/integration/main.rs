@@ -10,6 +10,7 @@ fn postern_binary() -> &'static std::path::Path {
 }
 
 mod api;
+mod api_v2;
 mod cli;
 mod crash_safety;
 mod faults;

@@ -6,10 +6,7 @@
 //! travel in `Authorization: Token …`). Unlike SecureDrop, every item route checks that
 //! the item belongs to the source in its path.
 
-mod auth;
-mod body;
 mod download;
-mod error;
 mod handlers;
 mod json;
 
@@ -30,19 +27,8 @@ const MAX_API_BODY: usize = 2 * postern_crypto::MAX_ARMORED_REPLY_BYTES + 4096;
 /// unread.
 const MAX_TOKEN_BODY: usize = 16 * 1024;
 
-/// Where the API lives; requests under it are routed here, not to the web pages.
+/// Where this version lives.
 pub(crate) const PREFIX: &str = "/api/v1";
-
-/// Whether `path` is the API's: [`PREFIX`] or under it.
-pub(crate) fn is_api_path(path: &str) -> bool {
-    path == PREFIX || path.strip_prefix(PREFIX).is_some_and(|rest| rest.starts_with('/'))
-}
-
-/// The API's answer to a request whose `Host` names neither us nor loopback (JSON, like
-/// its every other error).
-pub(crate) fn misdirected() -> axum::response::Response {
-    error::refusal(axum::http::StatusCode::MISDIRECTED_REQUEST, "This server does not answer for that host.")
-}
 
 /// The API's routes, under [`PREFIX`].
 pub(crate) fn router(state: JournalistState) -> Router {
@@ -75,5 +61,6 @@ pub(crate) fn router(state: JournalistState) -> Router {
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
         .layer(from_fn_with_state(JsonErrors, postern_web::error_boundary::<JsonErrors>))
+        .layer(axum::middleware::from_fn(super::request_id))
         .with_state(state)
 }

@@ -17,6 +17,7 @@ mod sources;
 mod sql;
 mod store;
 mod sync;
+mod versions;
 
 pub use access::DataAccess;
 pub use blobs::{BlobWriter, FinishedBlob};

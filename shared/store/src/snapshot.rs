@@ -37,7 +37,7 @@ impl Store {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(db("open the snapshot"))?;
         // Forgetting files deletes rows, which fires the version triggers.
-        crate::sync::register_functions(&conn)?;
+        crate::versions::register_functions(&conn)?;
         std::mem::forget(removed_on_error);
         Ok(Snapshot { path: path.to_owned(), conn })
     }

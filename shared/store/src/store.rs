@@ -62,7 +62,7 @@ impl Store {
         }
         let mut conn = Connection::open(&db_path).map_err(db("open the database"))?;
         conn.execute_batch(sql::CONNECTION_PRAGMAS).map_err(db("set connection pragmas"))?;
-        crate::sync::register_functions(&conn)?;
+        crate::versions::register_functions(&conn)?;
         migrate(&mut conn)?;
         for side in DB_SIDE_FILES {
             let path = data_dir.join(side);

@@ -12,8 +12,8 @@ use postern_store::StoredFile;
 use postern_web::{HttpError, PathParams};
 use tokio::io::AsyncSeekExt;
 
-use super::auth::ApiJournalist;
-use super::error::ApiError;
+use crate::api::auth::ApiJournalist;
+use crate::api::error::ApiError;
 use crate::bulk::{file_body, set_download_headers};
 use crate::state::JournalistState;
 
@@ -92,8 +92,10 @@ async fn serve(file: StoredFile, headers: &HeaderMap) -> Result<Response, ApiErr
         Wanted::Whole => (StatusCode::OK, 0, len),
         Wanted::Part { start, end } => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
         Wanted::Unsatisfiable => {
-            let mut res =
-                super::error::refusal(StatusCode::RANGE_NOT_SATISFIABLE, "The requested range is not satisfiable.");
+            let mut res = crate::api::error::refusal(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "The requested range is not satisfiable.",
+            );
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
                 res.headers_mut().insert(header::CONTENT_RANGE, v);
             }

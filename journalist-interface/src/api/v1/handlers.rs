@@ -4,31 +4,20 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use postern_store::{SeenTargetKind, SeenTargets, Store, StoreError};
 use postern_web::{HttpError, PathParams};
 use zeroize::Zeroizing;
 
-use super::auth::ApiJournalist;
-use super::body::{JsonObject, is_uuid};
-use super::error::{ApiError, LOGIN_FAILED, refusal};
 use super::json::{self, Listing, Message};
+use crate::api::auth::ApiJournalist;
+use crate::api::body::{JsonObject, is_uuid};
+use crate::api::error::{ApiError, LOGIN_FAILED, refusal};
 use crate::auth::LoginError;
 use crate::state::JournalistState;
 
 type Answer = Result<Response, ApiError>;
-
-impl JournalistState {
-    /// Runs a store operation for the API; a failure is ours (logged, 5xx).
-    pub(super) async fn api_store<T, F>(&self, doing: &'static str, op: F) -> Result<T, ApiError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
-    {
-        self.with_store(op).await.map_err(|e| ApiError::Failed(HttpError::new(doing, e)))
-    }
-}
 
 fn ok<T: serde::Serialize>(body: T) -> Answer {
     Ok(Json(body).into_response())
@@ -52,8 +41,9 @@ pub(crate) async fn root() -> Answer {
     ok(json::ENDPOINTS)
 }
 
-/// `POST /api/v1/token`: `username`, `passphrase`, `one_time_code` → a token.
-pub(crate) async fn token(State(app): State<JournalistState>, body: JsonObject) -> Answer {
+/// `POST /api/v1/token`: `username`, `passphrase`, `one_time_code` → a token, with the
+/// sync hints for a client that names API v2's minor version 4 or later in `Prefer`.
+pub(crate) async fn token(State(app): State<JournalistState>, headers: HeaderMap, body: JsonObject) -> Answer {
     let username = body.required("username")?.trim().to_owned();
     let passphrase = Zeroizing::new(body.required("passphrase")?.to_owned());
     let code = body.required("one_time_code")?.to_owned();
@@ -66,10 +56,15 @@ pub(crate) async fn token(State(app): State<JournalistState>, body: JsonObject) 
         Ok(Err(_)) => return Err(ApiError::forbidden(LOGIN_FAILED)),
         Err(e) => return Err(HttpError::new("check a login", e).into()),
     };
+    let hints = match crate::api::v2::Minor::requested(&headers) {
+        Some(minor) if minor.0 >= 4 => Some(app.sync_hints().await?),
+        _ => None,
+    };
     let (token, lives) = app.issue_token(&j);
     let expires = i64::try_from(app.unix_now() + lives.as_secs()).unwrap_or(i64::MAX);
     ok(json::Token {
         expiration: json::timestamp(expires),
+        hints,
         journalist_first_name: &j.first_name,
         journalist_last_name: &j.last_name,
         journalist_uuid: &j.uuid,
@@ -343,7 +338,7 @@ pub(crate) async fn seen(State(app): State<JournalistState>, api: ApiJournalist,
 
 /// Any other path under `/api/v1` (trailing slashes too).
 pub(crate) async fn not_found() -> Response {
-    refusal(StatusCode::NOT_FOUND, super::error::NOT_FOUND)
+    refusal(StatusCode::NOT_FOUND, crate::api::error::NOT_FOUND)
 }
 
 /// A known path with the wrong method.

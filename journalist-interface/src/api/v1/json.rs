@@ -81,6 +81,9 @@ pub(crate) const ENDPOINTS: Endpoints = Endpoints {
 #[derive(Serialize)]
 pub(crate) struct Token<'a> {
     pub(crate) expiration: String,
+    /// For API v2 clients (minor version 4 on): what a first sync will bring.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) hints: Option<crate::api::v2::cache::Hints>,
     pub(crate) journalist_first_name: &'a str,
     pub(crate) journalist_last_name: &'a str,
     pub(crate) journalist_uuid: &'a str,
