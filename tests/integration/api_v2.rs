@@ -576,6 +576,21 @@ async fn every_v2_endpoint_and_event_answers_as_securedrop_does() {
     }
     assert_every_record_rehashes(&mut inbox).await;
     check_golden(&Value::Object(golden.0));
+
+    // The administrator's sqlite3 (Debian's, older than the SQLite built in) still reads
+    // the schema and the sync views.
+    postern_tests::require_tool("sqlite3");
+    let db = stack.instance.data_dir().join("db.sqlite");
+    let out = std::process::Command::new("sqlite3")
+        .args([
+            "-readonly",
+            db.to_str().unwrap(),
+            "SELECT count(*) FROM sync_sources; SELECT count(*) FROM sync_replies;",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2\n1\n", "two sources left, one reply");
 }
 
 /// The shards a client of this test uses: four, by the first hex digit.
@@ -704,4 +719,55 @@ async fn a_client_syncs_through_shards_and_gets_exactly_what_changed() {
     assert_eq!(cache.version(), x);
     assert_eq!(other_cache.version(), x);
     assert_eq!(cache.records.len(), other_cache.records.len());
+}
+
+/// Node.js recomputes every version from the records served, as the Inbox does.
+fn versions_in_javascript(records: &Value) -> Value {
+    use std::io::Write;
+    postern_tests::require_tool("node");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/inbox/compute-versions.js");
+    let mut child = std::process::Command::new("node")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(records.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn javascript_computes_every_version_the_server_serves_byte_for_byte() {
+    let stack = Stack::new();
+    let source = submitted(&stack, "first").await;
+    let mut account = stack.add_journalist("jose", false, OtpKind::Hotp);
+    let id = stack.instance.store.journalist("jose").unwrap().unwrap().id;
+    // What JSON writers disagree on: non-ASCII (Python's default escapes it, JavaScript's
+    // does not), astral characters, quotes, backslashes, controls, U+2028.
+    stack.instance.store.set_journalist_names(id, "José \"Pepe\" Ñúñez", "\\😀\u{1}\t\u{2028}/").unwrap();
+    let (mut inbox, _) = Inbox::log_in(&stack, &mut account).await;
+    let uuid = uuid_of(&stack, &source);
+    let cache = Cache::default();
+    let mut cache = cache;
+    cache.sync(&mut inbox).await;
+    let item = cache.records.keys().find(|(k, _)| *k == "items").unwrap().1.clone();
+    let version = "0".repeat(64);
+    inbox
+        .events(json!([
+            event(1, "item_seen", on_item(&item, &version), Value::Null),
+            event(2, "source_starred", on_source(&uuid, &version), Value::Null)
+        ]))
+        .await;
+    let etag = cache.sync(&mut inbox).await;
+    let mut records = json!({ "sources": {}, "items": {}, "journalists": {} });
+    for ((kind, uuid), record) in &cache.records {
+        records[*kind][uuid] = record.clone();
+    }
+    assert!(records.to_string().contains("José"), "the names are served as they are");
+    let computed = versions_in_javascript(&records);
+    let index = json_of(&inbox.call("GET", "/api/v2/index", &[], None).await);
+    assert_eq!(computed["index"], index, "every record's version, as JavaScript computes it");
+    assert_eq!(computed["version"], etag.as_str(), "and the index's");
 }

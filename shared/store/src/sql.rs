@@ -223,6 +223,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
              PRIMARY KEY (journalist_id, event_id)
          ) WITHOUT ROWID;
          CREATE INDEX sync_events_by_age ON sync_events(at);
+         -- The index is read from these alone: a source row, with its armoured key, is
+         -- kilobytes, and an index of 10,000 sources would read them all.
+         CREATE INDEX sources_sync ON sources(pending, uuid, version);
+         CREATE INDEX submissions_sync ON submissions(source_id, uuid, version);
+         CREATE INDEX replies_sync ON replies(source_id, uuid, version);
          CREATE VIEW sync_sources AS
              SELECT s.id, s.pending, s.uuid, s.designation, s.starred,
                  NOT EXISTS (SELECT 1 FROM submissions m WHERE m.source_id = s.id
@@ -233,14 +238,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          CREATE VIEW sync_submissions AS
              SELECT m.id, s.pending, m.uuid, s.uuid AS source_uuid, m.kind, m.size,
                  EXISTS (SELECT 1 FROM seen_submissions x WHERE x.submission_id = m.id) AS is_read,
-                 (SELECT group_concat(j.uuid, ',' ORDER BY j.id) FROM seen_submissions x
+                 (SELECT group_concat(j.uuid, ',') FROM seen_submissions x
                      JOIN journalists j ON j.id = x.journalist_id WHERE x.submission_id = m.id) AS seen_by,
                  m.filename
              FROM submissions m JOIN sources s ON s.id = m.source_id;
          CREATE VIEW sync_replies AS
              SELECT r.id, s.pending, r.uuid, s.uuid AS source_uuid, r.size, r.deleted_by_source,
                  COALESCE(a.uuid, (SELECT uuid FROM journalists WHERE is_placeholder = 1 LIMIT 1), '') AS journalist_uuid,
-                 (SELECT group_concat(j.uuid, ',' ORDER BY j.id) FROM seen_replies x
+                 (SELECT group_concat(j.uuid, ',') FROM seen_replies x
                      JOIN journalists j ON j.id = x.journalist_id WHERE x.reply_id = r.id) AS seen_by,
                  r.filename
              FROM replies r JOIN sources s ON s.id = r.source_id LEFT JOIN journalists a ON a.id = r.journalist_id;
@@ -715,16 +720,17 @@ pub(crate) const SYNC_INDEX_SOURCES: &str = "SELECT uuid, version FROM sources W
 pub(crate) const SYNC_INDEX_SOURCES_IN: &str =
     "SELECT uuid, version FROM sources WHERE pending = 0 AND uuid >= ?1 AND uuid < ?2";
 
-/// The index's items: every submission and reply of sources that submitted.
-pub(crate) const SYNC_INDEX_ITEMS: &str = "SELECT m.uuid, m.version FROM submissions m
-     JOIN sources s ON s.id = m.source_id WHERE s.pending = 0
-     UNION ALL SELECT r.uuid, r.version FROM replies r JOIN sources s ON s.id = r.source_id WHERE s.pending = 0";
+/// The index's items: every submission and reply of sources that submitted, from the
+/// sources to their items (CROSS JOIN keeps that order), all from covering indexes.
+pub(crate) const SYNC_INDEX_ITEMS: &str = "SELECT m.uuid, m.version FROM sources s
+     CROSS JOIN submissions m ON m.source_id = s.id WHERE s.pending = 0
+     UNION ALL SELECT r.uuid, r.version FROM sources s CROSS JOIN replies r ON r.source_id = s.id WHERE s.pending = 0";
 
 /// The same, for sources whose UUID sorts in [?1, ?2).
 pub(crate) const SYNC_INDEX_ITEMS_IN: &str = "SELECT m.uuid, m.version FROM sources s
-     JOIN submissions m ON m.source_id = s.id WHERE s.pending = 0 AND s.uuid >= ?1 AND s.uuid < ?2
+     CROSS JOIN submissions m ON m.source_id = s.id WHERE s.pending = 0 AND s.uuid >= ?1 AND s.uuid < ?2
      UNION ALL SELECT r.uuid, r.version FROM sources s
-     JOIN replies r ON r.source_id = s.id WHERE s.pending = 0 AND s.uuid >= ?1 AND s.uuid < ?2";
+     CROSS JOIN replies r ON r.source_id = s.id WHERE s.pending = 0 AND s.uuid >= ?1 AND s.uuid < ?2";
 
 /// The index's journalists: every account, the placeholder too.
 pub(crate) const SYNC_INDEX_JOURNALISTS: &str = "SELECT uuid, version FROM journalists";
@@ -732,21 +738,34 @@ pub(crate) const SYNC_INDEX_JOURNALISTS: &str = "SELECT uuid, version FROM journ
 /// Every shard's change count.
 pub(crate) const SYNC_SHARDS: &str = "SELECT shard, generation FROM sync_shards ORDER BY shard";
 
-/// API v2 sources by UUID (`?1` an array), as served and hashed.
-pub(crate) const SYNC_SOURCES_IN: &str =
-    concat!("SELECT ", sync_source_columns!(), " FROM sync_sources WHERE pending = 0 AND uuid IN rarray(?1)");
+/// API v2 sources by UUID (`?1` an array), as served and hashed: one lookup per UUID
+/// asked for (CROSS JOIN keeps the array the outer loop).
+pub(crate) const SYNC_SOURCES_IN: &str = concat!(
+    "SELECT ",
+    sync_source_columns!(),
+    " FROM rarray(?1) w CROSS JOIN sync_sources v ON v.uuid = w.value WHERE v.pending = 0"
+);
 
 /// API v2 submissions by UUID.
-pub(crate) const SYNC_SUBMISSIONS_IN: &str =
-    concat!("SELECT ", sync_submission_columns!(), " FROM sync_submissions WHERE pending = 0 AND uuid IN rarray(?1)");
+pub(crate) const SYNC_SUBMISSIONS_IN: &str = concat!(
+    "SELECT ",
+    sync_submission_columns!(),
+    " FROM rarray(?1) w CROSS JOIN sync_submissions v ON v.uuid = w.value WHERE v.pending = 0"
+);
 
 /// API v2 replies by UUID.
-pub(crate) const SYNC_REPLIES_IN: &str =
-    concat!("SELECT ", sync_reply_columns!(), " FROM sync_replies WHERE pending = 0 AND uuid IN rarray(?1)");
+pub(crate) const SYNC_REPLIES_IN: &str = concat!(
+    "SELECT ",
+    sync_reply_columns!(),
+    " FROM rarray(?1) w CROSS JOIN sync_replies v ON v.uuid = w.value WHERE v.pending = 0"
+);
 
 /// API v2 journalists by UUID.
-pub(crate) const SYNC_JOURNALISTS_IN: &str =
-    concat!("SELECT ", sync_journalist_columns!(), " FROM sync_journalists WHERE uuid IN rarray(?1)");
+pub(crate) const SYNC_JOURNALISTS_IN: &str = concat!(
+    "SELECT ",
+    sync_journalist_columns!(),
+    " FROM rarray(?1) w CROSS JOIN sync_journalists v ON v.uuid = w.value"
+);
 
 /// A source's stored version, by row id.
 pub(crate) const SYNC_SOURCE_VERSION: &str = "SELECT version FROM sources WHERE id = ?1";

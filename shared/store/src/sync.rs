@@ -251,7 +251,8 @@ impl Store {
             return Ok(Vec::new());
         }
         let conn = self.lock()?;
-        let wanted = Rc::new(uuids.iter().cloned().map(Value::Text).collect::<Vec<_>>());
+        let distinct: BTreeSet<&String> = uuids.iter().collect();
+        let wanted = Rc::new(distinct.into_iter().cloned().map(Value::Text).collect::<Vec<_>>());
         let mut out = Vec::with_capacity(uuids.len());
         let queries: &[(&str, RecordJson)] = match kind {
             SyncRecordKind::Source => &[(sql::SYNC_SOURCES_IN, |r, _| source_json(r))],

@@ -36,14 +36,17 @@ pub enum SubmissionKind {
     Message,
 }
 
-/// Journalist UUIDs, stored comma-separated (as SQLite's `group_concat` gives them),
-/// written as a JSON array in that order.
+/// Journalist UUIDs, comma-separated in any order (as SQLite's `group_concat` gives
+/// them), written as a JSON array sorted: the same set is always the same bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct SeenBy<'a>(pub &'a str);
 
 impl SeenBy<'_> {
-    fn uuids(&self) -> impl Iterator<Item = &str> {
-        self.0.split(',').filter(|u| !u.is_empty())
+    fn uuids(&self) -> Vec<&str> {
+        let mut uuids: Vec<&str> = self.0.split(',').filter(|u| !u.is_empty()).collect();
+        uuids.sort_unstable();
+        uuids.dedup();
+        uuids
     }
 }
 
@@ -185,9 +188,10 @@ mod tests {
     }
 
     #[test]
-    fn seen_by_is_an_array_in_stored_order() {
-        let both = format!("{B},{A}");
-        assert_eq!(String::from_utf8(to_json(&SeenBy(&both))).unwrap(), format!("[\"{B}\",\"{A}\"]"));
+    fn seen_by_is_a_sorted_array_whatever_the_stored_order() {
+        for stored in [format!("{B},{A}"), format!("{A},{B}"), format!("{B},{A},{B}")] {
+            assert_eq!(String::from_utf8(to_json(&SeenBy(&stored))).unwrap(), format!("[\"{A}\",\"{B}\"]"));
+        }
         assert_eq!(to_json(&SeenBy("")), b"[]");
     }
 

@@ -3,7 +3,9 @@
 //! of that collection page, and of the journalist API's `GET /api/v1/sources` and
 //! `GET /api/v1/submissions`, measured in-process through the real router (SQLite file
 //! on disk, sessions and tokens, HTML and JSON rendering; no network). Every source
-//! carries a real derived public key, as the API's source objects do.
+//! carries a real derived public key, as the API's source objects do. Then API v2, as
+//! SecureDrop Inbox syncs: a full initial sync (whole, and in 16 shards), a 304 round
+//! trip, and the incremental sync after one change.
 //!
 //! ```sh
 //! cargo build --release -p postern-tests
@@ -128,6 +130,209 @@ async fn main() {
         &format!("/api/v1/sources/{large_uuid}/submissions"),
     )
     .await;
+    sync_v2(&store, password, &secret).await;
+}
+
+/// One API v2 request: (status, body, ETag) and its server time.
+async fn v2(
+    router: &axum::Router,
+    auth: &str,
+    method: &str,
+    path: &str,
+    extra: Option<(&str, &str)>,
+    body: Option<Vec<u8>>,
+) -> (StatusCode, Vec<u8>, String, Duration) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, auth)
+        .header("prefer", "securedrop=4");
+    if let Some((name, value)) = extra {
+        req = req.header(name, value);
+    }
+    let req = req.body(body.map_or_else(Body::empty, Body::from)).unwrap();
+    let t = Instant::now();
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let etag =
+        res.headers().get(header::ETAG).map(|v| v.to_str().unwrap().trim_matches('"').to_owned()).unwrap_or_default();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, bytes, etag, t.elapsed())
+}
+
+/// What a client fetches for an index it does not hold: every UUID in it.
+fn everything_in(index: &[u8]) -> Vec<u8> {
+    let index: serde_json::Value = serde_json::from_slice(index).unwrap();
+    let keys = |k: &str| index[k].as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    serde_json::json!({ "sources": keys("sources"), "items": keys("items"), "journalists": keys("journalists"), "events": [] })
+        .to_string()
+        .into_bytes()
+}
+
+/// The UUIDs whose versions differ between two indexes, as a batch request.
+fn changed_between(old: &[u8], new: &[u8]) -> Vec<u8> {
+    let (old, new): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_slice(old).unwrap(), serde_json::from_slice(new).unwrap());
+    let changed = |k: &str| {
+        new[k]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(u, v)| old[k].get(u.as_str()) != Some(v))
+            .map(|(u, _)| u.clone())
+            .collect::<Vec<_>>()
+    };
+    serde_json::json!({ "sources": changed("sources"), "items": changed("items"), "journalists": changed("journalists"), "events": [] })
+        .to_string()
+        .into_bytes()
+}
+
+const SYNC_ROUNDS: usize = 5;
+const HEX: [&str; 16] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"];
+
+/// Moves every shard's change count without changing any record (a source in each is
+/// starred and unstarred): the server's cached indexes are all stale.
+fn touch_every_shard(store: &Store, sources: &[String]) {
+    for digit in HEX {
+        let one = sources.iter().find(|u| u.starts_with(digit)).expect("a source in every shard");
+        let starred = store.client_source(one).unwrap().unwrap().starred;
+        store.set_starred_all(std::slice::from_ref(one), !starred).unwrap();
+        store.set_starred_all(std::slice::from_ref(one), starred).unwrap();
+    }
+}
+
+/// API v2: full syncs with nothing cached on the server, then 304s and incremental
+/// syncs after a change, whole and sharded.
+async fn sync_v2(store: &Arc<Store>, password: &str, secret: &OtpSecret) {
+    let state =
+        JournalistState::new(Arc::clone(store), Ok(postern_fixtures::submission_key()), JournalistAppConfig::default());
+    let router = journalist_interface::router(state);
+    let auth = format!("Token {}", api_token(&router, password, &totp_code(secret, 2 * 30)).await);
+    let sources: Vec<String> = store.client_sources().unwrap().into_iter().map(|s| s.uuid).collect();
+    let (mut whole, mut sharded) = (Vec::new(), Vec::new());
+    let (mut index_bytes, mut data_bytes) = (0, 0);
+    for _ in 0..SYNC_ROUNDS {
+        touch_every_shard(store, &sources);
+        let (status, index, _, t_index) = v2(&router, &auth, "GET", "/api/v2/index", None, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, data, _, t_data) =
+            v2(&router, &auth, "POST", "/api/v2/data", None, Some(everything_in(&index))).await;
+        assert_eq!(status, StatusCode::OK);
+        (index_bytes, data_bytes) = (index.len(), data.len());
+        whole.push(t_index + t_data);
+        touch_every_shard(store, &sources);
+        let mut total = Duration::ZERO;
+        for shard in HEX {
+            let (status, index, _, t_index) =
+                v2(&router, &auth, "GET", &format!("/api/v2/index/{shard}"), None, None).await;
+            assert_eq!(status, StatusCode::OK);
+            let (status, _, _, t_data) =
+                v2(&router, &auth, "POST", "/api/v2/data", None, Some(everything_in(&index))).await;
+            assert_eq!(status, StatusCode::OK);
+            total += t_index + t_data;
+        }
+        sharded.push(total);
+    }
+    print_stats(
+        &format!("API v2 full sync, index {} KiB + data {} KiB", index_bytes / 1024, data_bytes / 1024),
+        &mut whole,
+        None,
+    );
+    print_stats("API v2 full sync in 16 shards", &mut sharded, None);
+
+    let (_, mut index, mut version, _) = v2(&router, &auth, "GET", "/api/v2/index", None, None).await;
+    let mut shard_tags = Vec::new();
+    let mut shard_bodies = Vec::new();
+    for shard in HEX {
+        let (_, body, tag, _) = v2(&router, &auth, "GET", &format!("/api/v2/index/{shard}"), None, None).await;
+        shard_tags.push(tag);
+        shard_bodies.push(body);
+    }
+    let mut not_modified = Vec::new();
+    for _ in 0..ROUNDS {
+        let (status, _, _, t) =
+            v2(&router, &auth, "GET", "/api/v2/index", Some(("if-none-match", &version)), None).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED);
+        not_modified.push(t);
+    }
+    print_stats("API v2 304 round trip (GET /api/v2/index, If-None-Match)", &mut not_modified, None);
+
+    let uuids = sources;
+    let (mut incremental, mut incremental_sharded) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        // One change: a source starred (or unstarred) by a colleague.
+        let one = &uuids[round * 97 % uuids.len()];
+        let starred = store.client_source(one).unwrap().unwrap().starred;
+        store.set_starred_all(std::slice::from_ref(one), !starred).unwrap();
+        let (status, new_index, new_version, t_index) =
+            v2(&router, &auth, "GET", "/api/v2/index", Some(("if-none-match", &version)), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _, _, t_data) =
+            v2(&router, &auth, "POST", "/api/v2/data", None, Some(changed_between(&index, &new_index))).await;
+        assert_eq!(status, StatusCode::OK);
+        incremental.push(t_index + t_data);
+        (index, version) = (new_index, new_version);
+        let mut total = Duration::ZERO;
+        let mut fetched = 0;
+        for (i, shard) in HEX.iter().enumerate() {
+            let (status, body, tag, t) = v2(
+                &router,
+                &auth,
+                "GET",
+                &format!("/api/v2/index/{shard}"),
+                Some(("if-none-match", &shard_tags[i])),
+                None,
+            )
+            .await;
+            total += t;
+            if status == StatusCode::OK {
+                let (status, _, _, t_data) =
+                    v2(&router, &auth, "POST", "/api/v2/data", None, Some(changed_between(&shard_bodies[i], &body)))
+                        .await;
+                assert_eq!(status, StatusCode::OK);
+                total += t_data;
+                fetched += 1;
+                (shard_tags[i], shard_bodies[i]) = (tag, body);
+            }
+        }
+        assert_eq!(fetched, 1, "one change is in one shard");
+        incremental_sharded.push(total);
+    }
+    print_stats("API v2 incremental sync after one change (whole index)", &mut incremental, None);
+    let mut parts: [Vec<Duration>; 4] = Default::default();
+    let shard = vec!["a".to_owned()];
+    let some: Vec<String> = serde_json::from_slice::<serde_json::Value>(&index).unwrap()["items"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .take(7000)
+        .cloned()
+        .collect();
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let (whole, _) = store.sync_index(None, postern_store::SyncShape::Current).unwrap();
+        parts[0].push(t.elapsed());
+        let t = Instant::now();
+        let body = whole.to_json(true);
+        let _ = postern_sync::Version::of_bytes(&body);
+        parts[1].push(t.elapsed());
+        let t = Instant::now();
+        store.sync_index(Some(&shard), postern_store::SyncShape::Current).unwrap();
+        parts[2].push(t.elapsed());
+        let t = Instant::now();
+        store.sync_records(postern_store::SyncRecordKind::Item, &some, postern_store::SyncShape::Current).unwrap();
+        parts[3].push(t.elapsed());
+    }
+    let [read, write, read_shard, records] = &mut parts;
+    print_stats("  of which reading the whole index from the store", read, None);
+    print_stats("  of which writing and hashing its JSON", write, None);
+    print_stats("  reading one shard's index (1/16) from the store", read_shard, None);
+    print_stats("  reading 7,000 items' records from the store", records, None);
+    print_stats(
+        "API v2 incremental sync after one change (16 shards: 15 × 304, 1 × 200)",
+        &mut incremental_sharded,
+        None,
+    );
 }
 
 async fn api_token(router: &axum::Router, password: &str, code: &str) -> String {

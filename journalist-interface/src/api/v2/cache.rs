@@ -9,9 +9,11 @@ use postern_store::{SyncShape, SyncStamp};
 use postern_sync::Version;
 use serde::Serialize;
 
-/// Indexes kept at most; past it the cache starts again (a client uses a handful of
-/// shard lists, so this is only reached by one trying many).
+/// Indexes kept at most, and their bytes at most (the whole index of 10,000 sources and
+/// 100,000 items is 11 MiB); past either the cache starts again. A client uses a
+/// handful of shard lists, so this is only reached by one trying many.
 const CACHED_INDEXES: usize = 64;
+const CACHED_BYTES: usize = 128 * 1024 * 1024;
 
 /// Which index: its shape, and its shards (`None`: the whole store).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -43,7 +45,8 @@ impl IndexCache {
 
     pub(crate) fn put(&self, key: Key, built: Built) {
         let mut cache = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if cache.len() >= CACHED_INDEXES && !cache.contains_key(&key) {
+        let bytes: usize = cache.values().map(|b| b.body.len()).sum();
+        if (cache.len() >= CACHED_INDEXES && !cache.contains_key(&key)) || bytes + built.body.len() > CACHED_BYTES {
             cache.clear();
         }
         cache.insert(key, built);
