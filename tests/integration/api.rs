@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use postern_tests::api::{Api, Reply, request};
+use postern_tests::api::{Api, Reply, check_golden, is_uuid, request};
 use postern_tests::secrets::{self, Kind};
 use postern_tests::{Gpg, RawSource, Running, raw_request, unix_now, wait_for};
 use serde_json::{Value, json};
@@ -235,25 +235,6 @@ fn shape_text(text: &str, designations: &[String]) -> String {
     result
 }
 
-fn is_uuid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// Compares the normalised answers with `tests/golden/api-v1.json`; with
-/// `POSTERN_BLESS=1`, rewrites it instead.
-fn check_golden(answers: &Value) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/api-v1.json");
-    let text = serde_json::to_string_pretty(answers).unwrap() + "\n";
-    if std::env::var_os("POSTERN_BLESS").is_some() {
-        std::fs::write(&path, &text).unwrap();
-        return;
-    }
-    let golden = std::fs::read_to_string(&path).unwrap();
-    assert!(golden == text, "the API's JSON changed from {}:\n{text}", path.display());
-}
-
 #[test]
 fn every_endpoint_answers_as_securedrop_documents() {
     let demo = Demo::start();
@@ -344,7 +325,7 @@ fn every_endpoint_answers_as_securedrop_documents() {
     record("POST logout", api.send("POST", "/api/v1/logout", None));
     let token = json!({ "username": "journalist", "passphrase": "wrong wrong wrong wrong wrong wrong wrong", "one_time_code": "123456" });
     record("POST token refused", request(&api.host, "POST", "/api/v1/token", &[], token.to_string().as_bytes()));
-    check_golden(&Value::Object(answers));
+    check_golden("api-v1.json", &Value::Object(answers));
 }
 
 /// Every route that needs a token, with a method it answers.

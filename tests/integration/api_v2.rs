@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use postern_store::OtpKind;
 use postern_sync::{Index, Version, canonical_json};
+use postern_tests::api::{check_golden, is_uuid};
 use postern_tests::{Account, Client, Gpg, Part, Response, Source, Stack};
 use serde_json::{Value, json};
 
@@ -198,25 +199,6 @@ fn shape(value: &Value) -> Value {
         }
         other => other.clone(),
     }
-}
-
-fn is_uuid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// Compares the normalised answers with `tests/golden/api-v2.json`; with
-/// `POSTERN_BLESS=1`, rewrites it instead.
-fn check_golden(answers: &Value) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/api-v2.json");
-    let text = serde_json::to_string_pretty(answers).unwrap() + "\n";
-    if std::env::var_os("POSTERN_BLESS").is_some() {
-        std::fs::write(&path, &text).unwrap();
-        return;
-    }
-    let golden = std::fs::read_to_string(&path).unwrap();
-    assert!(golden == text, "API v2's JSON changed from {}:\n{text}", path.display());
 }
 
 /// Answers recorded for the golden file, in order.
@@ -575,7 +557,7 @@ async fn every_v2_endpoint_and_event_answers_as_securedrop_does() {
         assert!(res.headers.get("x-request-id").is_none(), "{bad}");
     }
     assert_every_record_rehashes(&mut inbox).await;
-    check_golden(&Value::Object(golden.0));
+    check_golden("api-v2.json", &Value::Object(golden.0));
 
     // The administrator's sqlite3 (Debian's, older than the SQLite built in) still reads
     // the schema and the sync views.

@@ -103,3 +103,23 @@ impl Api {
         reply.json()
     }
 }
+
+/// Whether `s` is a hyphenated UUID (any case).
+pub fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Compares normalised API answers with `tests/golden/<file>`; with `POSTERN_BLESS=1`,
+/// rewrites it instead.
+pub fn check_golden(file: &str, answers: &serde_json::Value) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("golden").join(file);
+    let text = serde_json::to_string_pretty(answers).unwrap() + "\n";
+    if std::env::var_os("POSTERN_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let golden = std::fs::read_to_string(&path).unwrap();
+    assert!(golden == text, "the API's JSON changed from {}:\n{text}", path.display());
+}

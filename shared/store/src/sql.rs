@@ -42,9 +42,9 @@ macro_rules! sync_journalist_columns {
     };
 }
 
-/// Recompute one record's version, inside a trigger.
-macro_rules! refresh_source {
-    ($id:literal) => {
+/// Recompute one record's version, inside a trigger: `refresh!(source, "NEW.id")`.
+macro_rules! refresh {
+    (source, $id:literal) => {
         concat!(
             "UPDATE sources SET version = (SELECT sync_source_version(",
             sync_source_columns!(),
@@ -55,9 +55,7 @@ macro_rules! refresh_source {
             ";"
         )
     };
-}
-macro_rules! refresh_submission {
-    ($id:literal) => {
+    (submission, $id:literal) => {
         concat!(
             "UPDATE submissions SET version = (SELECT sync_submission_version(",
             sync_submission_columns!(),
@@ -68,9 +66,7 @@ macro_rules! refresh_submission {
             ";"
         )
     };
-}
-macro_rules! refresh_reply {
-    ($id:literal) => {
+    (reply, $id:literal) => {
         concat!(
             "UPDATE replies SET version = (SELECT sync_reply_version(",
             sync_reply_columns!(),
@@ -81,9 +77,7 @@ macro_rules! refresh_reply {
             ";"
         )
     };
-}
-macro_rules! refresh_journalist {
-    ($id:literal) => {
+    (journalist, $id:literal) => {
         concat!(
             "UPDATE journalists SET version = (SELECT sync_journalist_version(",
             sync_journalist_columns!(),
@@ -96,15 +90,40 @@ macro_rules! refresh_journalist {
     };
 }
 
-/// Count a change in the shard of source UUID `$uuid` (an SQL expression): the first
-/// character, or `*` for journalists, who are in every shard.
+/// Count a change in a shard: that of source UUID `$uuid` (an SQL expression), of the
+/// source with row id `$id`, or of the reply `$id`'s source (the first character of
+/// the source's UUID); `*` for journalists, who are in every shard.
 macro_rules! bump_shard {
-    ($uuid:literal) => {
+    (uuid $($uuid:literal),+) => {
         concat!(
             "INSERT INTO sync_shards (shard, generation) VALUES (COALESCE(substr(",
-            $uuid,
+            $($uuid),+,
             ", 1, 1), ''), 1) ON CONFLICT (shard) DO UPDATE SET generation = generation + 1;"
         )
+    };
+    (source $id:literal) => {
+        bump_shard!(uuid "(SELECT uuid FROM sources WHERE id = ", $id, ")")
+    };
+    (reply $id:literal) => {
+        bump_shard!(uuid "(SELECT s.uuid FROM replies r JOIN sources s ON s.id = r.source_id WHERE r.id = ", $id, ")")
+    };
+    (journalists) => {
+        bump_shard!(uuid "'*'")
+    };
+}
+
+/// A submission `$item` of source `$source` changed (row ids, as SQL): its version,
+/// its source's (whose `is_seen` and `has_attachment` follow it) and the shard.
+macro_rules! submission_changed {
+    ($item:literal, $source:literal) => {
+        concat!(refresh!(submission, $item), refresh!(source, $source), bump_shard!(source $source))
+    };
+}
+
+/// A reply `$item` changed: its version and its source's shard.
+macro_rules! reply_changed {
+    ($item:literal) => {
+        concat!(refresh!(reply, $item), bump_shard!(reply $item))
     };
 }
 
@@ -251,84 +270,69 @@ pub(crate) const MIGRATIONS: &[&str] = &[
              FROM replies r JOIN sources s ON s.id = r.source_id LEFT JOIN journalists a ON a.id = r.journalist_id;
          CREATE VIEW sync_journalists AS SELECT id, uuid, username, first_name, last_name FROM journalists;
          CREATE TRIGGER sync_source_added AFTER INSERT ON sources BEGIN ",
-        refresh_source!("NEW.id"),
-        bump_shard!("NEW.uuid"),
+        refresh!(source, "NEW.id"),
+        bump_shard!(uuid "NEW.uuid"),
         " END;
          CREATE TRIGGER sync_source_changed
              AFTER UPDATE OF uuid, designation, starred, last_updated, public_key, fingerprint, pending ON sources BEGIN ",
-        refresh_source!("NEW.id"),
-        bump_shard!("NEW.uuid"),
+        refresh!(source, "NEW.id"),
+        bump_shard!(uuid "NEW.uuid"),
         " END;
          CREATE TRIGGER sync_source_removed AFTER DELETE ON sources BEGIN ",
-        bump_shard!("OLD.uuid"),
+        bump_shard!(uuid "OLD.uuid"),
         " END;
          CREATE TRIGGER sync_submission_added AFTER INSERT ON submissions BEGIN ",
-        refresh_submission!("NEW.id"),
-        refresh_source!("NEW.source_id"),
-        bump_shard!("(SELECT uuid FROM sources WHERE id = NEW.source_id)"),
+        submission_changed!("NEW.id", "NEW.source_id"),
         " END;
          CREATE TRIGGER sync_submission_changed
              AFTER UPDATE OF uuid, source_id, kind, size, filename ON submissions BEGIN ",
-        refresh_submission!("NEW.id"),
-        refresh_source!("NEW.source_id"),
-        bump_shard!("(SELECT uuid FROM sources WHERE id = NEW.source_id)"),
+        submission_changed!("NEW.id", "NEW.source_id"),
         " END;
          CREATE TRIGGER sync_submission_removed AFTER DELETE ON submissions BEGIN ",
-        refresh_source!("OLD.source_id"),
-        bump_shard!("(SELECT uuid FROM sources WHERE id = OLD.source_id)"),
+        refresh!(source, "OLD.source_id"),
+        bump_shard!(source "OLD.source_id"),
         " END;
          CREATE TRIGGER sync_submission_seen AFTER INSERT ON seen_submissions BEGIN ",
-        refresh_submission!("NEW.submission_id"),
-        refresh_source!("NEW.source_id"),
-        bump_shard!("(SELECT uuid FROM sources WHERE id = NEW.source_id)"),
+        submission_changed!("NEW.submission_id", "NEW.source_id"),
         " END;
          CREATE TRIGGER sync_submission_seen_changed AFTER UPDATE ON seen_submissions BEGIN ",
-        refresh_submission!("OLD.submission_id"),
-        refresh_submission!("NEW.submission_id"),
-        refresh_source!("NEW.source_id"),
-        bump_shard!("(SELECT uuid FROM sources WHERE id = NEW.source_id)"),
+        refresh!(submission, "OLD.submission_id"),
+        submission_changed!("NEW.submission_id", "NEW.source_id"),
         " END;
          CREATE TRIGGER sync_submission_unseen AFTER DELETE ON seen_submissions BEGIN ",
-        refresh_submission!("OLD.submission_id"),
-        refresh_source!("OLD.source_id"),
-        bump_shard!("(SELECT uuid FROM sources WHERE id = OLD.source_id)"),
+        submission_changed!("OLD.submission_id", "OLD.source_id"),
         " END;
          CREATE TRIGGER sync_reply_added AFTER INSERT ON replies BEGIN ",
-        refresh_reply!("NEW.id"),
-        bump_shard!("(SELECT uuid FROM sources WHERE id = NEW.source_id)"),
+        reply_changed!("NEW.id"),
         " END;
          CREATE TRIGGER sync_reply_changed
              AFTER UPDATE OF uuid, source_id, journalist_id, filename, size, deleted_by_source ON replies BEGIN ",
-        refresh_reply!("NEW.id"),
-        bump_shard!("(SELECT uuid FROM sources WHERE id = NEW.source_id)"),
+        reply_changed!("NEW.id"),
         " END;
          CREATE TRIGGER sync_reply_removed AFTER DELETE ON replies BEGIN ",
-        bump_shard!("(SELECT uuid FROM sources WHERE id = OLD.source_id)"),
+        bump_shard!(source "OLD.source_id"),
         " END;
          CREATE TRIGGER sync_reply_seen AFTER INSERT ON seen_replies BEGIN ",
-        refresh_reply!("NEW.reply_id"),
-        bump_shard!("(SELECT s.uuid FROM replies r JOIN sources s ON s.id = r.source_id WHERE r.id = NEW.reply_id)"),
+        reply_changed!("NEW.reply_id"),
         " END;
          CREATE TRIGGER sync_reply_seen_changed AFTER UPDATE ON seen_replies BEGIN ",
-        refresh_reply!("OLD.reply_id"),
-        refresh_reply!("NEW.reply_id"),
-        bump_shard!("(SELECT s.uuid FROM replies r JOIN sources s ON s.id = r.source_id WHERE r.id = NEW.reply_id)"),
+        refresh!(reply, "OLD.reply_id"),
+        reply_changed!("NEW.reply_id"),
         " END;
          CREATE TRIGGER sync_reply_unseen AFTER DELETE ON seen_replies BEGIN ",
-        refresh_reply!("OLD.reply_id"),
-        bump_shard!("(SELECT s.uuid FROM replies r JOIN sources s ON s.id = r.source_id WHERE r.id = OLD.reply_id)"),
+        reply_changed!("OLD.reply_id"),
         " END;
          CREATE TRIGGER sync_journalist_added AFTER INSERT ON journalists BEGIN ",
-        refresh_journalist!("NEW.id"),
-        bump_shard!("'*'"),
+        refresh!(journalist, "NEW.id"),
+        bump_shard!(journalists),
         " END;
          CREATE TRIGGER sync_journalist_changed
              AFTER UPDATE OF uuid, username, first_name, last_name, is_placeholder ON journalists BEGIN ",
-        refresh_journalist!("NEW.id"),
-        bump_shard!("'*'"),
+        refresh!(journalist, "NEW.id"),
+        bump_shard!(journalists),
         " END;
          CREATE TRIGGER sync_journalist_removed AFTER DELETE ON journalists BEGIN ",
-        bump_shard!("'*'"),
+        bump_shard!(journalists),
         " END;
          UPDATE sources SET version = (SELECT sync_source_version(",
         sync_source_columns!(),
