@@ -62,3 +62,13 @@ pub(crate) fn refusal(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({ "error": status.canonical_reason().unwrap_or("Error"), "message": message });
     (status, Json(body)).into_response()
 }
+
+/// Any other path under an API version's prefix (trailing slashes too).
+pub(crate) async fn no_such_route() -> Response {
+    refusal(StatusCode::NOT_FOUND, NOT_FOUND)
+}
+
+/// A known path with the wrong method.
+pub(crate) async fn method_not_allowed() -> Response {
+    refusal(StatusCode::METHOD_NOT_ALLOWED, "The method is not allowed for the requested URL.")
+}

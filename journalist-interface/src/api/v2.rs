@@ -24,7 +24,7 @@ use axum::routing::{get, post};
 use postern_web::JsonErrors;
 
 use super::auth::ApiJournalist;
-use super::error::{ApiError, refusal};
+use super::error::ApiError;
 use crate::state::JournalistState;
 
 /// Where this version lives.
@@ -84,7 +84,7 @@ pub(crate) fn router(state: JournalistState) -> Router {
         .route("/api/v2/index", get(index::whole))
         .route("/api/v2/index/{shards}", get(index::shards))
         .route("/api/v2/data", post(batch::data).layer(DefaultBodyLimit::max(MAX_BATCH_BODY)))
-        .fallback(not_found)
+        .fallback(super::error::no_such_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(JsonErrors, postern_web::error_boundary::<JsonErrors>))
         .layer(axum::middleware::from_fn(super::request_id))
@@ -97,17 +97,12 @@ async fn root(_: ApiJournalist) -> Response {
     axum::Json(body).into_response()
 }
 
-/// No such route.
-async fn not_found() -> Response {
-    refusal(StatusCode::NOT_FOUND, super::error::NOT_FOUND)
-}
-
 /// A known route with the wrong method: 403 first without a token, as SecureDrop has it
 /// (a client learns nothing of the routes before it logs in).
 async fn method_not_allowed(State(app): State<JournalistState>, parts: Parts) -> Response {
     let mut parts = parts;
     match ApiJournalist::from_request_parts(&mut parts, &app).await {
-        Ok(_) => refusal(StatusCode::METHOD_NOT_ALLOWED, "The method is not allowed for the requested URL."),
+        Ok(_) => super::error::method_not_allowed().await,
         Err(refused) => refused.into_response(),
     }
 }

@@ -31,7 +31,7 @@ impl Store {
     /// The source `uuid` if it has submitted: the only sources clients see (pending ones
     /// are invisible to journalists).
     pub fn active_source(&self, uuid: &str) -> Result<Option<SourceRecord>, StoreError> {
-        Ok(self.source_by_uuid(uuid)?.filter(|s| !s.pending))
+        crate::sync::active_source_in(&*self.lock()?, uuid)
     }
 
     /// One source that submitted.

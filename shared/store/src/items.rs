@@ -290,15 +290,7 @@ impl Store {
         let chosen: Vec<CollectionItem> =
             self.items(&tx, source, journalist)?.into_iter().filter(|i| filenames.contains(&i.filename)).collect();
         for item in &chosen {
-            match (item.kind, seen) {
-                (ItemKind::Reply, true) => tx.execute(sql::INSERT_SEEN_REPLY, params![item.id, journalist.raw()]),
-                (ItemKind::Reply, false) => tx.execute(sql::DELETE_SEEN_REPLY, params![item.id, journalist.raw()]),
-                (_, true) => {
-                    tx.execute(sql::INSERT_SEEN_SUBMISSION, params![item.id, journalist.raw(), source.id.raw()])
-                }
-                (_, false) => tx.execute(sql::DELETE_SEEN_SUBMISSION, params![item.id, journalist.raw()]),
-            }
-            .map_err(db("mark an item"))?;
+            mark_seen(&tx, item.kind, item.id, source.id.raw(), journalist, seen)?;
         }
         tx.commit().map_err(db("commit marking items"))?;
         Ok(chosen.len())
@@ -348,6 +340,26 @@ impl Store {
         tx.execute(sql::SUBTRACT_SUBMISSIONS, params![source.id.raw(), submissions]).map_err(db("count deletions"))?;
         Ok(doomed)
     }
+}
+
+/// Marks item `id` (of source row `source`) seen, or not, by `journalist`, inside the
+/// caller's transaction.
+pub(crate) fn mark_seen(
+    tx: &Connection,
+    kind: ItemKind,
+    id: i64,
+    source: i64,
+    journalist: JournalistId,
+    seen: bool,
+) -> Result<(), StoreError> {
+    match (kind, seen) {
+        (ItemKind::Reply, true) => tx.execute(sql::INSERT_SEEN_REPLY, params![id, journalist.raw()]),
+        (ItemKind::Reply, false) => tx.execute(sql::DELETE_SEEN_REPLY, params![id, journalist.raw()]),
+        (_, true) => tx.execute(sql::INSERT_SEEN_SUBMISSION, params![id, journalist.raw(), source]),
+        (_, false) => tx.execute(sql::DELETE_SEEN_SUBMISSION, params![id, journalist.raw()]),
+    }
+    .map_err(db("mark an item"))?;
+    Ok(())
 }
 
 /// Removes the files of items whose rows are gone. Rows first: a crash before this

@@ -41,10 +41,7 @@ impl Store {
         // Rows first: a crash here leaves directories no source owns, which the next
         // start-up sweep removes.
         for source in &doomed {
-            match std::fs::remove_dir_all(self.source_dir(source)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io("remove a source directory")(e)),
-                _ => {}
-            }
+            remove_source_dir(&self.source_dir(source))?;
         }
         Ok(doomed.len())
     }
@@ -80,6 +77,14 @@ impl Store {
 }
 
 /// The sources of `uuids` that exist, in order, each once.
+/// Removes a deleted source's directory, once its row is gone; already gone is fine.
+pub(crate) fn remove_source_dir(dir: &std::path::Path) -> Result<(), StoreError> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("remove a source directory")(e)),
+        _ => Ok(()),
+    }
+}
+
 fn existing(conn: &Connection, uuids: &[String]) -> Result<Vec<SourceRecord>, StoreError> {
     let mut found: Vec<SourceRecord> = Vec::new();
     for uuid in uuids {

@@ -15,8 +15,9 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::error::{db, io};
-use crate::items::{NOBODY, remove_item_files};
+use crate::items::{NOBODY, mark_seen, remove_item_files};
 use crate::records::{CollectionItem, ItemKind, SourceRecord};
+use crate::selection::remove_source_dir;
 use crate::sources::source_from_row;
 use crate::store::Store;
 pub use crate::versions::SyncShape;
@@ -164,6 +165,13 @@ fn range_of(prefix: &str) -> (String, String) {
     (prefix.to_owned(), format!("{prefix}\u{10FFFF}"))
 }
 
+/// Every shard's change count, read on `conn`.
+fn stamp_in(conn: &Connection) -> Result<SyncStamp, StoreError> {
+    let mut stmt = conn.prepare_cached(sql::SYNC_SHARDS).map_err(db("read the sync shards"))?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db("read the sync shards"))?;
+    Ok(SyncStamp(rows.collect::<Result<_, _>>().map_err(db("read the sync shards"))?))
+}
+
 fn entries(
     conn: &Connection,
     query: &str,
@@ -191,10 +199,7 @@ fn entries(
 impl Store {
     /// Every shard's change count, read at once.
     pub fn sync_stamp(&self) -> Result<SyncStamp, StoreError> {
-        let conn = self.lock()?;
-        let mut stmt = conn.prepare_cached(sql::SYNC_SHARDS).map_err(db("read the sync shards"))?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db("read the sync shards"))?;
-        Ok(SyncStamp(rows.collect::<Result<_, _>>().map_err(db("read the sync shards"))?))
+        stamp_in(&*self.lock()?)
     }
 
     /// The index of sources that submitted (those whose UUID starts with one of
@@ -219,11 +224,7 @@ impl Store {
             }
         }
         index.journalists = entries(&tx, sql::SYNC_INDEX_JOURNALISTS, None)?;
-        let stamp = {
-            let mut stmt = tx.prepare_cached(sql::SYNC_SHARDS).map_err(db("read the sync shards"))?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db("read the sync shards"))?;
-            SyncStamp(rows.collect::<Result<_, _>>().map_err(db("read the sync shards"))?)
-        };
+        let stamp = stamp_in(&tx)?;
         drop(tx);
         drop(conn);
         let mut index = index.sorted();
@@ -305,10 +306,7 @@ impl Store {
         drop(conn);
         remove_item_files(&doomed)?;
         if let Some(dir) = doomed_dir {
-            match std::fs::remove_dir_all(dir) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io("remove a source directory")(e)),
-                _ => {}
-            }
+            remove_source_dir(&dir)?;
         }
         Ok(outcome)
     }
@@ -341,13 +339,8 @@ impl Store {
             }
             SyncAction::ItemSeen { item, seen } => {
                 let Some((id, source_id, reply)) = find_item(tx, item)? else { return none(SyncStatus::NoTarget) };
-                let statement = match (reply, seen) {
-                    (true, true) => tx.execute(sql::INSERT_SEEN_REPLY, params![id, journalist.raw()]),
-                    (true, false) => tx.execute(sql::DELETE_SEEN_REPLY, params![id, journalist.raw()]),
-                    (false, true) => tx.execute(sql::INSERT_SEEN_SUBMISSION, params![id, journalist.raw(), source_id]),
-                    (false, false) => tx.execute(sql::DELETE_SEEN_SUBMISSION, params![id, journalist.raw()]),
-                };
-                statement.map_err(db("mark an item"))?;
+                let kind = if reply { ItemKind::Reply } else { ItemKind::Message };
+                mark_seen(tx, kind, id, source_id, journalist, seen)?;
                 let record = source_by_row_in(tx, source_id)?;
                 Ok((changed(&record, vec![item.to_owned()]), Vec::new(), None))
             }
@@ -387,12 +380,7 @@ impl Store {
                 let chosen: Vec<CollectionItem> =
                     self.items(tx, &record, NOBODY)?.into_iter().filter(|i| i.number() <= upper_bound).collect();
                 for item in &chosen {
-                    if item.kind == ItemKind::Reply {
-                        tx.execute(sql::INSERT_SEEN_REPLY, params![item.id, journalist.raw()])
-                    } else {
-                        tx.execute(sql::INSERT_SEEN_SUBMISSION, params![item.id, journalist.raw(), record.id.raw()])
-                    }
-                    .map_err(db("mark an item seen"))?;
+                    mark_seen(tx, item.kind, item.id, record.id.raw(), journalist, true)?;
                 }
                 Ok((changed(&record, chosen.into_iter().map(|i| i.uuid).collect()), Vec::new(), None))
             }
@@ -449,7 +437,8 @@ fn applied_before(conn: &Connection, journalist: JournalistId, event_id: &str) -
         .map_err(db("look up a sync event"))
 }
 
-fn active_source_in(conn: &Connection, uuid: &str) -> Result<Option<SourceRecord>, StoreError> {
+/// The source `uuid` if it has submitted, read on `conn`.
+pub(crate) fn active_source_in(conn: &Connection, uuid: &str) -> Result<Option<SourceRecord>, StoreError> {
     Ok(crate::sources::source_by_uuid_in(conn, uuid)?.filter(|s| !s.pending))
 }
 

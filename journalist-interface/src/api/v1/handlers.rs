@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use super::json::{self, Listing, Message};
 use crate::api::auth::ApiJournalist;
 use crate::api::body::{JsonObject, is_uuid};
-use crate::api::error::{ApiError, LOGIN_FAILED, refusal};
+use crate::api::error::{ApiError, LOGIN_FAILED};
 use crate::auth::LoginError;
 use crate::state::JournalistState;
 
@@ -334,14 +334,4 @@ pub(crate) async fn seen(State(app): State<JournalistState>, api: ApiJournalist,
             Err(ApiError::not_found_because(format!("{what} not found: {uuid}").trim_end().to_owned()))
         }
     }
-}
-
-/// Any other path under `/api/v1` (trailing slashes too).
-pub(crate) async fn not_found() -> Response {
-    refusal(StatusCode::NOT_FOUND, crate::api::error::NOT_FOUND)
-}
-
-/// A known path with the wrong method.
-pub(crate) async fn method_not_allowed() -> Response {
-    refusal(StatusCode::METHOD_NOT_ALLOWED, "The method is not allowed for the requested URL.")
 }
